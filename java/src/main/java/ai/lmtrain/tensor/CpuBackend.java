@@ -1,0 +1,25 @@
+package ai.lmtrain.tensor;
+
+import ai.lmtrain.nativebridge.NativeCalls;
+
+/**
+ * The CPU backend: the native core's C++ kernels on its thread pool (multithreaded and
+ * vectorised; results do not depend on the thread count).
+ */
+public final class CpuBackend extends NativeBackend {
+
+  /** A CPU backend using the native pool as configured (all cores by default). */
+  public CpuBackend() {
+    super(Device.CPU);
+  }
+
+  /** Sets the native pool's thread count (process-wide). */
+  public static void setThreads(int threads) {
+    NativeCalls.setCpuThreads(threads);
+  }
+
+  /** The native pool's thread count. */
+  public static int threads() {
+    return NativeCalls.cpuThreads();
+  }
+}
