@@ -1,0 +1,56 @@
+package ai.lmtrain.train;
+
+import ai.lmtrain.layers.Pass;
+import ai.lmtrain.models.LanguageModel;
+import ai.lmtrain.models.ModelInput;
+import ai.lmtrain.tensor.Arena;
+import ai.lmtrain.tensor.Backend;
+import ai.lmtrain.tensor.Tensor;
+
+/** Evaluation of a language model over a batch source: loss, perplexity, accuracy on scored positions. */
+public final class Evaluation {
+  private Evaluation() {}
+
+  /** Runs every batch of epoch 0 of {@code source} in inference mode. */
+  public static EvalResult run(LanguageModel model, BatchSource source, Arena arena) {
+    Backend backend = model.parameters().backend();
+    double lossSum = 0;
+    long scored = 0;
+    long correct = 0;
+    int vocab = model.vocabSize();
+    for (int i = 0; i < source.batchesPerEpoch(); i++) {
+      ModelInput input = source.batch(0, i);
+      arena.reset();
+      LossStep.Result r = LossStep.run(model, Pass.inference(model.parameters(), arena), input, LossWeighting.MEAN,
+          false, 1f);
+      if (r.scoredPositions() == 0) {
+        continue;
+      }
+      lossSum += r.loss() * r.scoredPositions();
+      scored += r.scoredPositions();
+      int[] labels = model.lossLabels(input);
+      for (int row = 0; row < labels.length; row++) {
+        if (labels[row] != ModelInput.IGNORE_INDEX) {
+          Tensor logits = r.logits().view((long) labels.length * vocab).slice((long) row * vocab, vocab);
+          correct += argmax(backend.downloadFloats(logits)) == labels[row] ? 1 : 0;
+        }
+      }
+    }
+    if (scored == 0) {
+      throw new IllegalArgumentException("the evaluation set has no scored position (no labels other than -100)");
+    }
+    double loss = lossSum / scored;
+    return new EvalResult(loss, Math.exp(loss), correct / (double) scored, scored);
+  }
+
+  /** Index of the largest value (the lowest index on ties). */
+  public static int argmax(float[] values) {
+    int best = 0;
+    for (int i = 1; i < values.length; i++) {
+      if (values[i] > values[best]) {
+        best = i;
+      }
+    }
+    return best;
+  }
+}

@@ -1,0 +1,230 @@
+package ai.lmtrain.train;
+
+import ai.lmtrain.layers.Pass;
+import ai.lmtrain.models.LanguageModel;
+import ai.lmtrain.models.ModelInput;
+import ai.lmtrain.tensor.Arena;
+import ai.lmtrain.tensor.Backend;
+import ai.lmtrain.tensor.DType;
+import ai.lmtrain.tensor.DeviceBuffer;
+import ai.lmtrain.tensor.Tensor;
+
+/**
+ * The training loop: gradient accumulation, loss scaling (fp16), global-norm clipping, AdamW with
+ * a learning-rate schedule, periodic logging, evaluation and checkpoint points — the behaviour of
+ * Hugging Face's Trainer for language-model pre-training.
+ *
+ * <p>Reproducibility: batches are addressed by (epoch, index), dropout counters by the number of
+ * batches consumed, and every CPU kernel is deterministic, so a run with the same seed repeats
+ * bit for bit on the CPU, and {@link #restore} continues exactly where a checkpoint left off.
+ */
+public final class Trainer implements AutoCloseable {
+  /** Dropout counters reserved per micro-batch (2^40: far above any batch's element count). */
+  private static final int DROPOUT_STREAM_SHIFT = 40;
+
+  private final LanguageModel model;
+  private final TrainingArguments args;
+  private final BatchSource train;
+  private final BatchSource eval;
+  private final LossWeighting weighting;
+  private final TrainingListener listener;
+  private final AdamW optimizer;
+  private final LossScaler scaler;
+  private final Arena arena;
+  private final DeviceBuffer scalars;
+  private final long totalSteps;
+  private final LrSchedule schedule;
+  private TrainState state;
+
+  /**
+   * @param eval evaluation batches, or null for no evaluation
+   */
+  public Trainer(LanguageModel model, TrainingArguments args, BatchSource train, BatchSource eval,
+      LossWeighting weighting, TrainingListener listener) {
+    if (train.batchesPerEpoch() == 0) {
+      throw new IllegalArgumentException("the training set yields no batch (corpus too small for the batch size"
+          + " and context length?)");
+    }
+    if (model.parameters().computeType() != args.precision().computeType()) {
+      throw new IllegalArgumentException("model compute type " + model.parameters().computeType()
+          + " does not match precision " + args.precision());
+    }
+    this.model = model;
+    this.args = args;
+    this.train = train;
+    this.eval = eval;
+    this.weighting = weighting;
+    this.listener = listener;
+    this.optimizer = new AdamW(model.parameters(), (float) args.adamBeta1(), (float) args.adamBeta2(),
+        (float) args.adamEpsilon(), (float) args.weightDecay(), e -> e.decay());
+    this.scaler = LossScaler.forPrecision(args.precision());
+    Backend backend = model.parameters().backend();
+    this.arena = new Arena(backend, 64L << 20);
+    this.scalars = backend.allocate(256);
+    int stepsPerEpoch = stepsPerEpoch();
+    this.totalSteps = args.maxSteps() > 0 ? args.maxSteps() : (long) stepsPerEpoch * args.numTrainEpochs();
+    this.schedule = LrSchedule.create(args.lrSchedulerType(), args.learningRate(),
+        args.warmupFor((int) totalSteps), (int) totalSteps);
+    this.state = TrainState.start(scaler.scale());
+  }
+
+  /** Optimizer steps per epoch: one per gradient_accumulation_steps batches, the last one possibly short. */
+  public int stepsPerEpoch() {
+    return (train.batchesPerEpoch() + args.gradientAccumulationSteps() - 1) / args.gradientAccumulationSteps();
+  }
+
+  public long totalSteps() {
+    return totalSteps;
+  }
+
+  public TrainState state() {
+    return state;
+  }
+
+  public LanguageModel model() {
+    return model;
+  }
+
+  public AdamW optimizer() {
+    return optimizer;
+  }
+
+  public TrainingArguments arguments() {
+    return args;
+  }
+
+  /** Continues from a checkpoint's state (weights and moments must have been loaded already). */
+  public void restore(TrainState saved) {
+    this.state = saved;
+    optimizer.restoreSteps(saved.globalStep());
+    scaler.restore(saved.lossScale(), saved.cleanSteps());
+  }
+
+  /** Trains until the planned number of steps is reached. */
+  public void train() {
+    long tokensAtLog = state.tokensSeen();
+    long nanosAtLog = System.nanoTime();
+    double lossSinceLog = 0;
+    int stepsSinceLog = 0;
+    int skippedSinceLog = 0;
+    while (state.globalStep() < totalSteps) {
+      StepOutcome out = step();
+      if (!Double.isNaN(out.loss)) {
+        lossSinceLog += out.loss;
+        stepsSinceLog++;
+      }
+      skippedSinceLog += out.skipped ? 1 : 0;
+      listener.onStep(state, totalSteps);
+      long step = state.globalStep();
+      boolean endOfEpoch = state.nextBatch() == 0;
+      boolean last = step >= totalSteps;
+      if (step % args.loggingSteps() == 0 || last) {
+        long now = System.nanoTime();
+        double seconds = Math.max(1e-9, (now - nanosAtLog) / 1e9);
+        listener.onLog(new TrainingListener.TrainLog(step, fractionalEpoch(), stepsSinceLog == 0 ? Double.NaN
+            : lossSinceLog / stepsSinceLog, out.lr, out.gradNorm, state.tokensSeen(),
+            (state.tokensSeen() - tokensAtLog) / seconds, skippedSinceLog, scaler.scale()));
+        tokensAtLog = state.tokensSeen();
+        nanosAtLog = now;
+        lossSinceLog = 0;
+        stepsSinceLog = 0;
+        skippedSinceLog = 0;
+      }
+      boolean evalDue = eval != null && (("steps".equals(args.evalStrategy()) && step % args.evalSteps() == 0)
+          || ("epoch".equals(args.evalStrategy()) && endOfEpoch) || last);
+      if (evalDue) {
+        EvalResult r = evaluate();
+        boolean improved = Double.isNaN(state.bestEvalLoss()) || r.loss() < state.bestEvalLoss();
+        if (improved) {
+          state = new TrainState(state.globalStep(), state.epoch(), state.nextBatch(), state.microBatches(),
+              state.tokensSeen(), state.lossScale(), state.cleanSteps(), r.loss(), step);
+        }
+        listener.onEvaluate(r, step, improved);
+      }
+      boolean saveDue = last || ("steps".equals(args.saveStrategy()) && step % args.saveSteps() == 0)
+          || ("epoch".equals(args.saveStrategy()) && endOfEpoch);
+      if (saveDue) {
+        listener.onSave(this, last);
+      }
+    }
+  }
+
+  private record StepOutcome(double loss, double lr, double gradNorm, boolean skipped) {}
+
+  /** One optimizer step over gradient_accumulation_steps batches (fewer at the end of an epoch). */
+  private StepOutcome step() {
+    var params = model.parameters();
+    Backend backend = params.backend();
+    params.zeroGrads();
+    int batches = Math.min(args.gradientAccumulationSteps(), train.batchesPerEpoch() - state.nextBatch());
+    float lossScale = scaler.scale();
+    double lossTotal = 0;
+    boolean nonFinite = false;
+    long tokens = 0;
+    for (int i = 0; i < batches; i++) {
+      ModelInput input = train.batch(state.epoch(), state.nextBatch() + i);
+      arena.reset();
+      Pass pass = new Pass(params, arena, true, args.seed(), (state.microBatches() + i) << DROPOUT_STREAM_SHIFT);
+      LossStep.Result r = LossStep.run(model, pass, input, weighting, true, lossScale / batches);
+      if (r.scoredPositions() > 0) {
+        nonFinite |= !Double.isFinite(r.loss());
+        lossTotal += r.loss() / batches;
+      }
+      tokens += countTokens(input);
+    }
+    double lr = schedule.lr(state.globalStep());
+    Tensor sumSq = scalars.at(0, DType.F32, 1);
+    backend.sumSquares(sumSq, params.gradAll());
+    double norm = Math.sqrt(backend.downloadFloats(sumSq)[0]) / lossScale;
+    boolean overflow = nonFinite || !Double.isFinite(norm);
+    boolean skip = scaler.update(overflow);
+    if (overflow && !skip) {
+      throw new IllegalStateException("the training loss or gradient became " + (nonFinite ? "non-finite (loss "
+          + lossTotal + ")" : "non-finite (grad norm " + norm + ")") + " at step " + (state.globalStep() + 1)
+          + "; lower learning_rate, set max_grad_norm, or use fp32/bf16");
+    }
+    if (!skip) {
+      double clip = args.maxGradNorm() > 0 && norm > args.maxGradNorm() ? args.maxGradNorm() / (norm + 1e-6) : 1.0;
+      optimizer.step((float) lr, (float) (clip / lossScale));
+    }
+    int nextBatch = state.nextBatch() + batches;
+    int epoch = state.epoch();
+    if (nextBatch >= train.batchesPerEpoch()) {
+      nextBatch = 0;
+      epoch++;
+    }
+    state = new TrainState(state.globalStep() + 1, epoch, nextBatch, state.microBatches() + batches,
+        state.tokensSeen() + tokens, scaler.scale(), scaler.cleanSteps(), state.bestEvalLoss(), state.bestStep());
+    return new StepOutcome(skip ? Double.NaN : lossTotal, lr, norm, skip);
+  }
+
+  /** Loss, perplexity and accuracy over every evaluation batch, without dropout. */
+  public EvalResult evaluate() {
+    if (eval == null) {
+      throw new IllegalStateException("no evaluation set");
+    }
+    return Evaluation.run(model, eval, arena);
+  }
+
+  private double fractionalEpoch() {
+    return state.epoch() + state.nextBatch() / (double) train.batchesPerEpoch();
+  }
+
+  private static long countTokens(ModelInput input) {
+    if (input.attentionMask() == null) {
+      return input.positions();
+    }
+    long n = 0;
+    for (int m : input.attentionMask()) {
+      n += m;
+    }
+    return n;
+  }
+
+  @Override
+  public void close() {
+    scalars.close();
+    arena.close();
+    optimizer.close();
+  }
+}
