@@ -45,25 +45,27 @@ public final class TextSource {
 
   /** The non-blank lines of a bundled corpus: {@code "toy_corpus.txt"} or {@code "tinyshakespeare.txt"}. */
   public static List<String> bundledLines(String name) {
+    return bundled(name).stream().filter(line -> !line.isBlank()).toList();
+  }
+
+  /** A bundled corpus verbatim: every line (blank ones too) followed by {@code \n}. */
+  public static String bundledText(String name) {
+    StringBuilder sb = new StringBuilder();
+    bundled(name).forEach(line -> sb.append(line).append('\n'));
+    return sb.toString();
+  }
+
+  private static List<String> bundled(String name) {
     List<String> out = new ArrayList<>();
     try (InputStream in = TextSource.class.getResourceAsStream("/ai/lmtrain/data/" + name)) {
       if (in == null) {
         throw new TokenizerException("no bundled corpus named " + name + "; available: toy_corpus.txt, tinyshakespeare.txt");
       }
-      Utf8Lines.forEach(in, "bundled " + name, (line, n) -> {
-        if (!line.isBlank()) {
-          out.add(line);
-        }
-      });
+      Utf8Lines.forEach(in, "bundled " + name, (line, n) -> out.add(line));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     return out;
-  }
-
-  /** The whole bundled corpus as one text (lines joined with {@code \n}, final newline included). */
-  public static String bundledText(String name) {
-    return String.join("\n", bundledLines(name)) + "\n";
   }
 
   private static List<String> requireText(List<String> out, String what) {
