@@ -16,6 +16,9 @@ import picocli.CommandLine.Command;
     subcommands = {
       CommandLine.HelpCommand.class,
       DevicesCommand.class,
+      TokenizeCommand.class,
+      TrainTokenizerCommand.class,
+      BenchCommand.class,
     })
 public final class Main implements Runnable {
 

@@ -1,0 +1,25 @@
+package ai.lmtrain.data;
+
+/**
+ * One training batch packed for the native core: every array is row-major (B, T) int32.
+ *
+ * @param batchSize B
+ * @param seqLen T
+ * @param inputIds token ids (B, T)
+ * @param attentionMask 1 real token, 0 padding (B, T)
+ * @param tokenTypeIds segment ids (B, T)
+ * @param labels target ids, -100 where no loss is taken (B, T)
+ */
+public record Batch(int batchSize, int seqLen, int[] inputIds, int[] attentionMask, int[] tokenTypeIds, int[] labels) {
+
+  /** Label value that the loss ignores (PyTorch's {@code ignore_index}). */
+  public static final int IGNORE = -100;
+
+  /** Checks the array sizes. */
+  public Batch {
+    int n = batchSize * seqLen;
+    if (inputIds.length != n || attentionMask.length != n || tokenTypeIds.length != n || labels.length != n) {
+      throw new IllegalArgumentException("batch arrays must all hold " + batchSize + " x " + seqLen + " values");
+    }
+  }
+}

@@ -1,0 +1,269 @@
+package ai.lmtrain.tokenizers;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * GPT-2's byte-level BPE tokenizer: added tokens (e.g. {@code <|endoftext|>}) matched in the text,
+ * the GPT-2 pre-tokenizer, UTF-8 bytes mapped by {@link ByteLevel}, then the lowest-ranked
+ * adjacent pair merged repeatedly. Merge results per pre-token are cached. No BOS/EOS are added.
+ * Decoding is lossless except for byte sequences that are not valid UTF-8, which become U+FFFD.
+ */
+public final class ByteLevelBpeTokenizer implements Tokenizer {
+
+  private static final int CACHE_LIMIT = 1 << 18;
+
+  private final Vocabulary vocab;
+  private final int[] mergeLeft;
+  private final int[] mergeRight;
+  private final MergeTable merges;
+  private final int[] byteIds = new int[256];
+  private final SpecialTokens specialTokens;
+  private final Map<String, int[]> cache = new ConcurrentHashMap<>();
+
+  /**
+   * Builds a tokenizer from a vocabulary and ranked merges.
+   *
+   * @param vocab token -&gt; id (ids 0..n-1)
+   * @param merges merge pairs in rank order; merge k joins {@code merges.get(k)[0]} and {@code [1]}
+   * @param addedTokens tokens matched literally in text
+   * @param source the file named in error messages
+   * @throws TokenizerException if a byte is missing from the vocabulary or a merge names unknown
+   *     tokens
+   */
+  public static ByteLevelBpeTokenizer of(
+      Map<String, Integer> vocab, List<String[]> merges, List<AddedToken> addedTokens, String source) {
+    return new ByteLevelBpeTokenizer(Vocabulary.of(vocab, addedTokens, source), merges, source);
+  }
+
+  private ByteLevelBpeTokenizer(Vocabulary vocab, List<String[]> mergeList, String source) {
+    this.vocab = vocab;
+    for (int b = 0; b < 256; b++) {
+      byteIds[b] = vocab.idOf(String.valueOf(ByteLevel.charOf(b)));
+      if (byteIds[b] < 0) {
+        throw new TokenizerException(source + ": the byte-level vocabulary lacks the token for byte " + b
+            + " (" + ByteLevel.charOf(b) + ")");
+      }
+    }
+    int n = mergeList.size();
+    mergeLeft = new int[n];
+    mergeRight = new int[n];
+    int[] merged = new int[n];
+    for (int r = 0; r < n; r++) {
+      String[] m = mergeList.get(r);
+      mergeLeft[r] = requireId(m[0], r, source);
+      mergeRight[r] = requireId(m[1], r, source);
+      merged[r] = requireId(m[0] + m[1], r, source);
+    }
+    merges = new MergeTable(mergeLeft, mergeRight, merged);
+    String eos = null;
+    for (AddedToken t : vocab.added()) {
+      if (t.special() && (eos == null || t.content().equals("<|endoftext|>"))) {
+        eos = t.content();
+      }
+    }
+    specialTokens = SpecialTokens.gpt2(eos);
+  }
+
+  private int requireId(String token, int rank, String source) {
+    int id = vocab.idOf(token);
+    if (id < 0) {
+      throw new TokenizerException(source + ": merge " + (rank + 1) + " uses token " + token + " which is not in the vocabulary");
+    }
+    return id;
+  }
+
+  @Override
+  public String modelType() {
+    return "BPE";
+  }
+
+  @Override
+  public TokenSequence tokenize(String text, boolean withOffsets) {
+    TokenSequence.Builder out = new TokenSequence.Builder(withOffsets);
+    vocab.split(text, new Vocabulary.SegmentVisitor() {
+      @Override
+      public void text(int start, int end) {
+        for (int pos = start; pos < end; ) {
+          int stop = Gpt2PreTokenizer.next(text, pos, end);
+          encodeWord(text, pos, stop, out);
+          pos = stop;
+        }
+      }
+
+      @Override
+      public void added(AddedToken token, int start) {
+        out.add(token.id(), token.content(), token.special(), start, start + token.content().length());
+      }
+    });
+    return out.build();
+  }
+
+  /** Ids only (no strings, offsets or masks): the hot path used by datasets and the benchmark. */
+  public int[] encodeIds(String text) {
+    return tokenize(text, false).ids();
+  }
+
+  private void encodeWord(String text, int start, int end, TokenSequence.Builder out) {
+    char c = text.charAt(start);
+    if (end - start == 1 && c < 128) {
+      int id = byteIds[c];
+      out.add(id, vocab.token(id), false, start, end);
+      return;
+    }
+    String word = text.substring(start, end);
+    int[] ids = cache.get(word);
+    if (ids == null) {
+      ids = merge(word.getBytes(StandardCharsets.UTF_8));
+      if (cache.size() >= CACHE_LIMIT) {
+        cache.clear();
+      }
+      cache.put(word, ids);
+    }
+    if (!out.wantsOffsets()) {
+      for (int id : ids) {
+        out.add(id, vocab.token(id), false, 0, 0);
+      }
+      return;
+    }
+    int[] charOfByte = charIndexOfBytes(word);
+    int b = 0;
+    for (int id : ids) {
+      String token = vocab.token(id);
+      int first = charOfByte[b];
+      b += token.length();
+      int last = charOfByte[b - 1];
+      out.add(id, token, false, start + first, start + last + Character.charCount(word.codePointAt(last)));
+    }
+  }
+
+  /** For each UTF-8 byte of {@code word}, the char index of the code point it belongs to. */
+  private static int[] charIndexOfBytes(String word) {
+    int[] map = new int[word.length() * 3 + 1];
+    int n = 0;
+    for (int i = 0; i < word.length(); ) {
+      int cp = word.codePointAt(i);
+      int len = (cp >= 0xD800 && cp <= 0xDFFF) ? 1 : cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+      for (int k = 0; k < len; k++) {
+        map[n++] = i;
+      }
+      i += Character.charCount(cp);
+    }
+    return map;
+  }
+
+  /** BPE over one pre-token: merge the lowest-ranked pair (all its occurrences) until none merges. */
+  private int[] merge(byte[] bytes) {
+    int len = bytes.length;
+    int[] w = new int[len];
+    for (int i = 0; i < len; i++) {
+      w[i] = byteIds[bytes[i] & 0xFF];
+    }
+    while (len > 1) {
+      int bestRank = Integer.MAX_VALUE;
+      int bestSlot = -1;
+      int bestAt = -1;
+      for (int i = 0; i + 1 < len; i++) {
+        int slot = merges.find(w[i], w[i + 1]);
+        if (slot >= 0 && merges.rank(slot) < bestRank) {
+          bestRank = merges.rank(slot);
+          bestSlot = slot;
+          bestAt = i;
+        }
+      }
+      if (bestSlot < 0) {
+        break;
+      }
+      int a = w[bestAt];
+      int b = w[bestAt + 1];
+      int m = merges.result(bestSlot);
+      int out = bestAt;
+      for (int i = bestAt; i < len; ) {
+        if (i + 1 < len && w[i] == a && w[i + 1] == b) {
+          w[out++] = m;
+          i += 2;
+        } else {
+          w[out++] = w[i++];
+        }
+      }
+      len = out;
+    }
+    return Arrays.copyOf(w, len);
+  }
+
+  @Override
+  public PostProcessor postProcessor() {
+    return PostProcessor.NONE;
+  }
+
+  @Override
+  public String decode(int[] ids, boolean skipSpecialTokens) {
+    StringBuilder text = new StringBuilder();
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    for (int id : ids) {
+      String token = vocab.token(id);
+      if (vocab.isAdded(id)) {
+        if (skipSpecialTokens && vocab.isSpecial(id)) {
+          continue;
+        }
+        text.append(bytes.toString(StandardCharsets.UTF_8));
+        bytes.reset();
+        text.append(token);
+      } else {
+        ByteLevel.appendBytes(token, bytes);
+      }
+    }
+    return text.append(bytes.toString(StandardCharsets.UTF_8)).toString();
+  }
+
+  @Override
+  public int vocabSize() {
+    return vocab.size();
+  }
+
+  @Override
+  public OptionalInt tokenToId(String token) {
+    return vocab.id(token);
+  }
+
+  @Override
+  public String idToToken(int id) {
+    return vocab.token(id);
+  }
+
+  @Override
+  public SpecialTokens specialTokens() {
+    return specialTokens;
+  }
+
+  @Override
+  public List<AddedToken> addedTokens() {
+    return vocab.added();
+  }
+
+  /** The tokens in id order. */
+  public String[] tokens() {
+    return vocab.tokens();
+  }
+
+  /** The merges in rank order, each as {left, right}. */
+  public List<String[]> merges() {
+    List<String[]> out = new ArrayList<>(mergeLeft.length);
+    for (int r = 0; r < mergeLeft.length; r++) {
+      out.add(new String[] {vocab.token(mergeLeft[r]), vocab.token(mergeRight[r])});
+    }
+    return out;
+  }
+
+  @Override
+  public void save(Path dir) {
+    Tokenizers.save(this, dir);
+  }
+}
