@@ -1,5 +1,7 @@
 package ai.lmtrain.models;
 
+import ai.lmtrain.data.Batch;
+
 /**
  * One batch as the models take it: row-major (B, T) int arrays.
  *
@@ -25,6 +27,11 @@ public record ModelInput(int batch, int seqLen, int[] inputIds, int[] attentionM
     check("attention_mask", attentionMask, n, true);
     check("token_type_ids", tokenTypeIds, n, true);
     check("labels", labels, n, true);
+  }
+
+  /** The model input of a collated batch. */
+  public static ModelInput from(Batch b) {
+    return new ModelInput(b.batchSize(), b.seqLen(), b.inputIds(), b.attentionMask(), b.tokenTypeIds(), b.labels());
   }
 
   /** A single unpadded sequence without labels. */

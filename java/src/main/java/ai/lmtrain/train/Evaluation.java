@@ -1,5 +1,6 @@
 package ai.lmtrain.train;
 
+import ai.lmtrain.data.DataLoader;
 import ai.lmtrain.layers.Pass;
 import ai.lmtrain.models.LanguageModel;
 import ai.lmtrain.models.ModelInput;
@@ -11,15 +12,15 @@ import ai.lmtrain.tensor.Tensor;
 public final class Evaluation {
   private Evaluation() {}
 
-  /** Runs every batch of epoch 0 of {@code source} in inference mode. */
-  public static EvalResult run(LanguageModel model, BatchSource source, Arena arena) {
+  /** Runs every remaining batch of the loader's current epoch in inference mode. */
+  public static EvalResult run(LanguageModel model, DataLoader source, Arena arena) {
     Backend backend = model.parameters().backend();
     double lossSum = 0;
     long scored = 0;
     long correct = 0;
     int vocab = model.vocabSize();
-    for (int i = 0; i < source.batchesPerEpoch(); i++) {
-      ModelInput input = source.batch(0, i);
+    while (source.hasNext()) {
+      ModelInput input = ModelInput.from(source.next());
       arena.reset();
       LossStep.Result r = LossStep.run(model, Pass.inference(model.parameters(), arena), input, LossWeighting.MEAN,
           false, 1f);

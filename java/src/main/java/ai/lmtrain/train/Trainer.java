@@ -1,5 +1,7 @@
 package ai.lmtrain.train;
 
+import ai.lmtrain.data.DataLoader;
+import ai.lmtrain.data.LoaderState;
 import ai.lmtrain.layers.Pass;
 import ai.lmtrain.models.LanguageModel;
 import ai.lmtrain.models.ModelInput;
@@ -14,8 +16,8 @@ import ai.lmtrain.tensor.Tensor;
  * a learning-rate schedule, periodic logging, evaluation and checkpoint points — the behaviour of
  * Hugging Face's Trainer for language-model pre-training.
  *
- * <p>Reproducibility: batches are addressed by (epoch, index), dropout counters by the number of
- * batches consumed, and every CPU kernel is deterministic, so a run with the same seed repeats
+ * <p>Reproducibility: the data loader's order and masks follow from the seed and its saved state,
+ * dropout counters from the number of batches consumed, and every CPU kernel is deterministic, so a run with the same seed repeats
  * bit for bit on the CPU, and {@link #restore} continues exactly where a checkpoint left off.
  */
 public final class Trainer implements AutoCloseable {
@@ -24,8 +26,9 @@ public final class Trainer implements AutoCloseable {
 
   private final LanguageModel model;
   private final TrainingArguments args;
-  private final BatchSource train;
-  private final BatchSource eval;
+  private final DataLoader train;
+  private final DataLoader eval;
+  private final LoaderState evalStart;
   private final LossWeighting weighting;
   private final TrainingListener listener;
   private final AdamW optimizer;
@@ -39,7 +42,7 @@ public final class Trainer implements AutoCloseable {
   /**
    * @param eval evaluation batches, or null for no evaluation
    */
-  public Trainer(LanguageModel model, TrainingArguments args, BatchSource train, BatchSource eval,
+  public Trainer(LanguageModel model, TrainingArguments args, DataLoader train, DataLoader eval,
       LossWeighting weighting, TrainingListener listener) {
     if (train.batchesPerEpoch() == 0) {
       throw new IllegalArgumentException("the training set yields no batch (corpus too small for the batch size"
@@ -53,6 +56,7 @@ public final class Trainer implements AutoCloseable {
     this.args = args;
     this.train = train;
     this.eval = eval;
+    this.evalStart = eval == null ? null : eval.state();
     this.weighting = weighting;
     this.listener = listener;
     this.optimizer = new AdamW(model.parameters(), (float) args.adamBeta1(), (float) args.adamBeta2(),
@@ -65,7 +69,7 @@ public final class Trainer implements AutoCloseable {
     this.totalSteps = args.maxSteps() > 0 ? args.maxSteps() : (long) stepsPerEpoch * args.numTrainEpochs();
     this.schedule = LrSchedule.create(args.lrSchedulerType(), args.learningRate(),
         args.warmupFor((int) totalSteps), (int) totalSteps);
-    this.state = TrainState.start(scaler.scale());
+    this.state = new TrainState(0, train.state(), 0, 0, scaler.scale(), 0, Double.NaN, -1);
   }
 
   /** Optimizer steps per epoch: one per gradient_accumulation_steps batches, the last one possibly short. */
@@ -95,6 +99,7 @@ public final class Trainer implements AutoCloseable {
 
   /** Continues from a checkpoint's state (weights and moments must have been loaded already). */
   public void restore(TrainState saved) {
+    train.restore(saved.loader());
     this.state = saved;
     optimizer.restoreSteps(saved.globalStep());
     scaler.restore(saved.lossScale(), saved.cleanSteps());
@@ -116,7 +121,7 @@ public final class Trainer implements AutoCloseable {
       skippedSinceLog += out.skipped ? 1 : 0;
       listener.onStep(state, totalSteps);
       long step = state.globalStep();
-      boolean endOfEpoch = state.nextBatch() == 0;
+      boolean endOfEpoch = state.loader().position() == 0;
       boolean last = step >= totalSteps;
       if (step % args.loggingSteps() == 0 || last) {
         long now = System.nanoTime();
@@ -136,8 +141,7 @@ public final class Trainer implements AutoCloseable {
         EvalResult r = evaluate();
         boolean improved = Double.isNaN(state.bestEvalLoss()) || r.loss() < state.bestEvalLoss();
         if (improved) {
-          state = new TrainState(state.globalStep(), state.epoch(), state.nextBatch(), state.microBatches(),
-              state.tokensSeen(), state.lossScale(), state.cleanSteps(), r.loss(), step);
+          state = state.withBest(r.loss(), step);
         }
         listener.onEvaluate(r, step, improved);
       }
@@ -156,13 +160,13 @@ public final class Trainer implements AutoCloseable {
     var params = model.parameters();
     Backend backend = params.backend();
     params.zeroGrads();
-    int batches = Math.min(args.gradientAccumulationSteps(), train.batchesPerEpoch() - state.nextBatch());
+    int batches = Math.min(args.gradientAccumulationSteps(), train.batchesPerEpoch() - state.loader().position());
     float lossScale = scaler.scale();
     double lossTotal = 0;
     boolean nonFinite = false;
     long tokens = 0;
     for (int i = 0; i < batches; i++) {
-      ModelInput input = train.batch(state.epoch(), state.nextBatch() + i);
+      ModelInput input = ModelInput.from(train.next());
       arena.reset();
       Pass pass = new Pass(params, arena, true, args.seed(), (state.microBatches() + i) << DROPOUT_STREAM_SHIFT);
       LossStep.Result r = LossStep.run(model, pass, input, weighting, true, lossScale / batches);
@@ -187,13 +191,10 @@ public final class Trainer implements AutoCloseable {
       double clip = args.maxGradNorm() > 0 && norm > args.maxGradNorm() ? args.maxGradNorm() / (norm + 1e-6) : 1.0;
       optimizer.step((float) lr, (float) (clip / lossScale));
     }
-    int nextBatch = state.nextBatch() + batches;
-    int epoch = state.epoch();
-    if (nextBatch >= train.batchesPerEpoch()) {
-      nextBatch = 0;
-      epoch++;
+    if (!train.hasNext()) {
+      train.nextEpoch();
     }
-    state = new TrainState(state.globalStep() + 1, epoch, nextBatch, state.microBatches() + batches,
+    state = new TrainState(state.globalStep() + 1, train.state(), state.microBatches() + batches,
         state.tokensSeen() + tokens, scaler.scale(), scaler.cleanSteps(), state.bestEvalLoss(), state.bestStep());
     return new StepOutcome(skip ? Double.NaN : lossTotal, lr, norm, skip);
   }
@@ -203,11 +204,12 @@ public final class Trainer implements AutoCloseable {
     if (eval == null) {
       throw new IllegalStateException("no evaluation set");
     }
+    eval.restore(evalStart); // the same batches (and MLM masks) at every evaluation
     return Evaluation.run(model, eval, arena);
   }
 
   private double fractionalEpoch() {
-    return state.epoch() + state.nextBatch() / (double) train.batchesPerEpoch();
+    return state.loader().epoch() + state.loader().position() / (double) train.batchesPerEpoch();
   }
 
   private static long countTokens(ModelInput input) {

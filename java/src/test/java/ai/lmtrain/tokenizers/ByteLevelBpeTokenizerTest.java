@@ -31,7 +31,7 @@ class ByteLevelBpeTokenizerTest {
 
   @Test
   void everyTinyShakespeareLineMatchesJtokkit() {
-    List<String> lines = Utf8Lines.read(TestData.resource("corpora/tinyshakespeare.txt"));
+    List<String> lines = Utf8Lines.read(TestData.resource("ai/lmtrain/data/tinyshakespeare.txt"));
     for (String line : lines) {
       String text = line + "\n";
       assertArrayEquals(R50K.encodeOrdinary(text).toArray(), gpt2.encodeIds(text), text);

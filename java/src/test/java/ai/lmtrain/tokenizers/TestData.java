@@ -3,12 +3,12 @@ package ai.lmtrain.tokenizers;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 
-/** Paths of the test resources (copies of the shared data; the project never reads /work/shared). */
+/** Paths of resources on the test class path (bundled data and test-only copies; nothing reads ../shared). */
 public final class TestData {
 
   private TestData() {}
 
-  /** A test resource as a path, e.g. {@code "gpt2/vocab.json"}. */
+  /** A test resource as a path, e.g. {@code "ai/lmtrain/tokenizers/gpt2/vocab.json"}. */
   public static Path resource(String name) {
     try {
       return Path.of(TestData.class.getResource("/" + name).toURI());
@@ -23,7 +23,7 @@ public final class TestData {
   /** GPT-2 loaded from the test copies of vocab.json + merges.txt (shared, immutable). */
   public static synchronized ByteLevelBpeTokenizer gpt2() {
     if (gpt2 == null) {
-      gpt2 = Tokenizers.loadGpt2(resource("gpt2/vocab.json"), resource("gpt2/merges.txt"));
+      gpt2 = Tokenizers.loadGpt2(resource("ai/lmtrain/tokenizers/gpt2/vocab.json"), resource("ai/lmtrain/tokenizers/gpt2/merges.txt"));
     }
     return gpt2;
   }

@@ -41,7 +41,7 @@ class TokenizerCommandsTest {
     assertEquals("[101,7592,1010,2088,999,102]", node.get("ids").toString());
     assertEquals("[CLS]", node.get("tokens").get(0).asText());
     Path file = Files.writeString(dir.resolve("in.txt"), "Hello, world\nEvery effort moves you\n");
-    Path gpt2 = TestData.resource("gpt2/vocab.json").getParent();
+    Path gpt2 = TestData.resource("ai/lmtrain/tokenizers/gpt2/vocab.json").getParent();
     r = run(new TokenizeCommand(), "--tokenizer", gpt2.toString(), "--file", file.toString(), "--json", "--no-special-tokens");
     String[] lines = r.out().split("\n");
     assertEquals(2, lines.length);
@@ -50,7 +50,7 @@ class TokenizerCommandsTest {
 
   @Test
   void trainTokenizerWritesLoadableFiles(@TempDir Path dir) {
-    Path corpus = TestData.resource("corpora/toy_corpus.txt");
+    Path corpus = TestData.resource("ai/lmtrain/data/toy_corpus.txt");
     for (String type : new String[] {"bpe", "wordpiece"}) {
       Path out = dir.resolve(type);
       Run r = run(new TrainTokenizerCommand(), "--type", type, "--corpus", corpus.toString(), "--vocab-size", "400",

@@ -45,7 +45,7 @@ class TokenizerFilesTest {
     assertSameEncodings(gpt2, Tokenizers.load(dir.resolve("vocab.json")));
     Files.delete(dir.resolve("tokenizer.json"));
     assertSameEncodings(gpt2, Tokenizers.load(dir));
-    assertSameEncodings(gpt2, Tokenizers.load(TestData.resource("gpt2/vocab.json").getParent()));
+    assertSameEncodings(gpt2, Tokenizers.load(TestData.resource("ai/lmtrain/tokenizers/gpt2/vocab.json").getParent()));
   }
 
   @Test
@@ -101,7 +101,7 @@ class TokenizerFilesTest {
     assertEquals(bad + ": model.type is 'Unigram', expected WordPiece or BPE",
         assertThrows(TokenizerException.class, () -> Tokenizers.load(bad)).getMessage());
     Path merges = Files.writeString(dir.resolve("merges.txt"), "#version: 0.2\nĠ t\nbroken\n");
-    Files.copy(TestData.resource("gpt2/vocab.json"), dir.resolve("vocab.json"));
+    Files.copy(TestData.resource("ai/lmtrain/tokenizers/gpt2/vocab.json"), dir.resolve("vocab.json"));
     Files.delete(bad);
     assertEquals(merges + ":3: expected a merge 'left right' (two tokens separated by one space), got 'broken'",
         assertThrows(TokenizerException.class, () -> Tokenizers.load(dir)).getMessage());

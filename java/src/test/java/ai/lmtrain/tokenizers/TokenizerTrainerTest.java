@@ -13,8 +13,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 class TokenizerTrainerTest {
 
-  private static final Path TOY = TestData.resource("corpora/toy_corpus.txt");
-  private static final Path SHAKESPEARE = TestData.resource("corpora/tinyshakespeare.txt");
+  private static final Path TOY = TestData.resource("ai/lmtrain/data/toy_corpus.txt");
+  private static final Path SHAKESPEARE = TestData.resource("ai/lmtrain/data/tinyshakespeare.txt");
 
   @Test
   void bpeSpecialsFirstSizeReachedAndLinesRoundTrip() {
