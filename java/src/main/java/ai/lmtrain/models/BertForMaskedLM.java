@@ -178,6 +178,6 @@ public final class BertForMaskedLM extends TransformerModel {
     if (!k.startsWith("bert.") && !k.startsWith("cls.")) {
       k = "bert." + k; // BertModel checkpoints have no "bert." prefix
     }
-    return store.table().contains(k) ? k : null;
+    return k;
   }
 }

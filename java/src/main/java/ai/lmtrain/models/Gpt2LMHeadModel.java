@@ -223,6 +223,6 @@ public final class Gpt2LMHeadModel extends TransformerModel {
     if (!k.startsWith("transformer.")) {
       k = "transformer." + k; // GPT2Model checkpoints have no "transformer." prefix
     }
-    return store.table().contains(k) ? k : null;
+    return k;
   }
 }

@@ -41,8 +41,9 @@ public interface LanguageModel extends AutoCloseable {
   void initialize(long seed);
 
   /**
-   * Maps a checkpoint key of a Hugging Face file to this model's parameter name, or null for keys
-   * that carry no parameter (tied copies, buffers such as attn.bias or position_ids, the pooler).
+   * Maps a checkpoint key of a Hugging Face file to this model's parameter name (legacy gamma/beta
+   * names and missing "bert."/"transformer." prefixes normalised), or null for keys that carry no
+   * parameter of this model (tied copies, buffers such as attn.bias or position_ids, the pooler).
    */
   String parameterNameFor(String checkpointKey);
 
