@@ -176,16 +176,20 @@ void pack_a(float* dst, const T* A, bool trans_a, int64_t M, int64_t K, int64_t 
       float* out = dst + s * kMr * kc;
       const int64_t i0 = s * kMr;
       const int64_t rows = std::min(kMr, M - i0);
-      if (rows < kMr) std::fill(out, out + kMr * kc, 0.0f);
       if (trans_a) {  // A is (K, M): op(A)[i, k] = A[k, i], contiguous in i
         for (int64_t k = 0; k < kc; ++k) {
           const T* col = A + (k0 + k) * M + i0;
-          for (int64_t r = 0; r < rows; ++r) out[k * kMr + r] = load(col[r]);
+          if (rows == kMr) {
+            for (int64_t r = 0; r < kMr; ++r) out[k * kMr + r] = load(col[r]);
+          } else {
+            for (int64_t r = 0; r < kMr; ++r) out[k * kMr + r] = r < rows ? load(col[r]) : 0.0f;
+          }
         }
-      } else {  // A is (M, K): contiguous in k
-        for (int64_t r = 0; r < rows; ++r) {
-          const T* row = A + (i0 + r) * K + k0;
-          for (int64_t k = 0; k < kc; ++k) out[k * kMr + r] = load(row[k]);
+      } else {  // A is (M, K): contiguous in k; read the sliver's rows side by side, write in order
+        const T* row[kMr];
+        for (int64_t r = 0; r < kMr; ++r) row[r] = A + (i0 + std::min(r, rows - 1)) * K + k0;
+        for (int64_t k = 0; k < kc; ++k) {
+          for (int64_t r = 0; r < kMr; ++r) out[k * kMr + r] = r < rows ? load(row[r][k]) : 0.0f;
         }
       }
     }
@@ -206,10 +210,11 @@ void pack_b(float* dst, const T* B, bool trans_b, int64_t N, int64_t K, int64_t 
       const int64_t jb = j0 + s * kNr;
       const int64_t cols = std::min(kNr, N - jb);
       if (cols < kNr) std::fill(out, out + kNr * kc, 0.0f);
-      if (trans_b) {  // B is (N, K): op(B)[k, j] = B[j, k], contiguous in k
-        for (int64_t j = 0; j < cols; ++j) {
-          const T* col = B + (jb + j) * K + k0;
-          for (int64_t k = 0; k < kc; ++k) out[k * kNr + j] = load(col[k]);
+      if (trans_b) {  // B is (N, K): op(B)[k, j] = B[j, k], contiguous in k; read columns side by side
+        const T* col[kNr];
+        for (int64_t j = 0; j < kNr; ++j) col[j] = B + (jb + std::min(j, cols - 1)) * K + k0;
+        for (int64_t k = 0; k < kc; ++k) {
+          for (int64_t j = 0; j < kNr; ++j) out[k * kNr + j] = j < cols ? load(col[j][k]) : 0.0f;
         }
       } else if (cols == kNr) {  // B is (K, N): contiguous in j; full sliver
         for (int64_t k = 0; k < kc; ++k) {
