@@ -1,0 +1,189 @@
+package ai.lmtrain.models;
+
+import ai.lmtrain.io.AtomicFiles;
+import ai.lmtrain.io.FileFormatException;
+import ai.lmtrain.tensor.GeluKind;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/** Reads any supported config.json, dispatching on its {@code model_type}; JSON helpers of the configs. */
+public final class ModelConfigs {
+  /** The file name of a model config inside a checkpoint folder. */
+  public static final String CONFIG_FILE = "config.json";
+
+  /** The transformers release whose config.json layout this project writes. */
+  public static final String TRANSFORMERS_VERSION = "4.46.3";
+
+  private static final ObjectMapper MAPPER = new ObjectMapper()
+      .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
+
+  /** transformers' layout: json.dumps(indent=2, sort_keys=True), "key": value, one item per line. */
+  private static final ObjectWriter HF_STYLE = MAPPER.writer(
+      new DefaultPrettyPrinter(Separators.createDefaultInstance()
+              .withObjectFieldValueSpacing(Separators.Spacing.AFTER))
+          .withObjectIndenter(new DefaultIndenter("  ", "\n"))
+          .withArrayIndenter(new DefaultIndenter("  ", "\n")));
+
+  private ModelConfigs() {}
+
+  /**
+   * Reads the config.json of a checkpoint folder (or the file itself) and returns a {@link
+   * BertConfig} for model_type "bert" or a {@link Gpt2Config} for "gpt2".
+   *
+   * @throws FileFormatException naming the file, when model_type is missing or unsupported, the
+   *     JSON is malformed or a value is invalid
+   * @throws NoSuchFileException naming the missing config.json
+   */
+  public static ModelConfig read(Path dirOrFile) throws IOException {
+    Path file = Files.isDirectory(dirOrFile) ? dirOrFile.resolve(CONFIG_FILE) : dirOrFile;
+    JsonNode modelType = readObject(file).get("model_type");
+    if (modelType == null || !modelType.isTextual()) {
+      throw new FileFormatException(file, "missing string 'model_type' (expected \""
+          + BertConfig.MODEL_TYPE + "\" or \"" + Gpt2Config.MODEL_TYPE + "\")");
+    }
+    return switch (modelType.textValue()) {
+      case BertConfig.MODEL_TYPE -> BertConfig.fromJson(file);
+      case Gpt2Config.MODEL_TYPE -> Gpt2Config.fromJson(file);
+      default -> throw new FileFormatException(file, "unsupported model_type '" + modelType.textValue()
+          + "' (expected \"" + BertConfig.MODEL_TYPE + "\" or \"" + Gpt2Config.MODEL_TYPE + "\")");
+    };
+  }
+
+  /** The config.json text of {@code config}; see {@link ModelConfig#toJson()}. */
+  static String toJson(ModelConfig config) {
+    ObjectNode node = MAPPER.valueToTree(config);
+    node.put("model_type", config.modelType());
+    node.set("architectures", MAPPER.valueToTree(List.of(config.architecture())));
+    node.put("torch_dtype", "float32");
+    node.put("transformers_version", TRANSFORMERS_VERSION);
+    Map<String, JsonNode> sorted = new TreeMap<>();
+    node.fields().forEachRemaining(field -> sorted.put(field.getKey(), field.getValue()));
+    try {
+      return HF_STYLE.writeValueAsString(sorted) + "\n";
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException("serializing a config cannot fail", e);
+    }
+  }
+
+  /** Writes {@link #toJson} to {@code file} atomically. */
+  static void writeJson(ModelConfig config, Path file) throws IOException {
+    AtomicFiles.writeString(file, toJson(config));
+  }
+
+  /**
+   * Reads {@code file} as a {@code type} config: keys present in the file override those of
+   * {@code defaults}; a model_type, when present, must match.
+   */
+  static <C extends ModelConfig> C read(Path file, Class<C> type, C defaults) throws IOException {
+    ObjectNode fromFile = readObject(file);
+    JsonNode modelType = fromFile.get("model_type");
+    if (modelType != null && !defaults.modelType().equals(modelType.asText())) {
+      throw new FileFormatException(file, "model_type is '" + modelType.asText() + "' but a '"
+          + defaults.modelType() + "' config was expected");
+    }
+    ObjectNode merged = MAPPER.valueToTree(defaults);
+    merged.setAll(fromFile);
+    try {
+      return MAPPER.treeToValue(merged, type);
+    } catch (JsonProcessingException e) {
+      Throwable cause = e;
+      // A value the record constructor rejected arrives wrapped; its message names the key.
+      while (cause.getCause() != null && cause.getClass() != IllegalArgumentException.class) {
+        cause = cause.getCause();
+      }
+      String problem = cause.getClass() == IllegalArgumentException.class ? cause.getMessage()
+          : "invalid value for '" + jsonPath(e) + "': " + e.getOriginalMessage();
+      throw new FileFormatException(file, "invalid " + defaults.modelType() + " config: " + problem, e);
+    }
+  }
+
+  /** The key path of a mapping error, e.g. "hidden_size". */
+  private static String jsonPath(JsonProcessingException e) {
+    if (!(e instanceof JsonMappingException mapping)) {
+      return "?";
+    }
+    return mapping.getPath().stream()
+        .map(ref -> ref.getFieldName() != null ? ref.getFieldName() : "[" + ref.getIndex() + "]")
+        .collect(Collectors.joining("."));
+  }
+
+  private static ObjectNode readObject(Path file) throws IOException {
+    JsonNode root;
+    try {
+      root = MAPPER.readTree(file.toFile());
+    } catch (JsonProcessingException e) {
+      throw new FileFormatException(file, "not valid JSON: " + e.getOriginalMessage(), e);
+    }
+    if (!(root instanceof ObjectNode object)) {
+      throw new FileFormatException(file, "expected a JSON object");
+    }
+    return object;
+  }
+
+  static void requirePositive(String key, long value) {
+    if (value <= 0) {
+      throw new IllegalArgumentException(key + " must be positive, got " + value);
+    }
+  }
+
+  static void requirePositive(String key, double value) {
+    if (!(value > 0) || Double.isInfinite(value)) {
+      throw new IllegalArgumentException(key + " must be a positive finite number, got " + value);
+    }
+  }
+
+  static void requireProbability(String key, double value) {
+    if (!(value >= 0 && value < 1)) {
+      throw new IllegalArgumentException(key + " must be in [0, 1), got " + value);
+    }
+  }
+
+  static void requireDivisible(String key, int value, String divisorKey, int divisor) {
+    if (value % divisor != 0) {
+      throw new IllegalArgumentException(key + " " + value + " is not divisible by " + divisorKey
+          + " " + divisor);
+    }
+  }
+
+  static void requireTokenId(String key, Integer id, int vocabSize) {
+    if (id != null && (id < 0 || id >= vocabSize)) {
+      throw new IllegalArgumentException(key + " " + id + " is outside the vocabulary [0, "
+          + vocabSize + ")");
+    }
+  }
+
+  static void requireTied(boolean tieWordEmbeddings) {
+    if (!tieWordEmbeddings) {
+      throw new IllegalArgumentException("tie_word_embeddings false is not supported "
+          + "(the output layer always shares the word embeddings)");
+    }
+  }
+
+  static void requireActivation(String key, String name) {
+    if (name == null) {
+      throw new IllegalArgumentException(key + " is missing");
+    }
+    try {
+      GeluKind.fromHfName(name);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(key + ": " + e.getMessage(), e);
+    }
+  }
+}
