@@ -154,7 +154,7 @@ public final class BertForMaskedLM extends TransformerModel {
   @Override
   public void initialize(long seed) {
     double std = config.initializerRange();
-    int pad = config.padTokenId();
+    int pad = config.padTokenId() == null ? -1 : config.padTokenId();
     initializeWith(seed, (e, values, random) -> {
       String name = e.name();
       if (isNormWeight(name)) {

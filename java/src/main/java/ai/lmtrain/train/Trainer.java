@@ -67,8 +67,8 @@ public final class Trainer implements AutoCloseable {
     this.scalars = backend.allocate(256);
     int stepsPerEpoch = stepsPerEpoch();
     this.totalSteps = args.maxSteps() > 0 ? args.maxSteps() : (long) stepsPerEpoch * args.numTrainEpochs();
-    this.schedule = LrSchedule.create(args.lrSchedulerType(), args.learningRate(),
-        args.warmupFor((int) totalSteps), (int) totalSteps);
+    this.schedule = LrSchedule.of(args.lrSchedulerType(), args.learningRate(), args.warmupFor((int) totalSteps),
+        totalSteps);
     this.state = new TrainState(0, train.state(), 0, 0, scaler.scale(), 0, Double.NaN, -1);
   }
 

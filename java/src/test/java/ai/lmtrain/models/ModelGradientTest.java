@@ -1,0 +1,121 @@
+package ai.lmtrain.models;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.lmtrain.layers.Pass;
+import ai.lmtrain.tensor.Arena;
+import ai.lmtrain.tensor.CpuBackend;
+import ai.lmtrain.tensor.ParameterStore;
+import ai.lmtrain.tensor.ParameterTable;
+import ai.lmtrain.train.LossStep;
+import ai.lmtrain.train.LossWeighting;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Whole-model backward passes against central finite differences of the loss, for several
+ * elements of every parameter tensor: this checks the wiring of every layer's backward (residuals,
+ * tied embeddings, packed q|k|v, masks, GPT-2's label shift). Tolerance: |analytic - numeric| <=
+ * 2e-4 + 3e-2 |numeric| (fp32 loss differences with step 1e-2 relative to weights ~0.02).
+ */
+class ModelGradientTest {
+  private static CpuBackend backend;
+  private static Arena arena;
+
+  @BeforeAll
+  static void open() {
+    backend = new CpuBackend();
+    arena = new Arena(backend, 1 << 20);
+  }
+
+  @AfterAll
+  static void close() {
+    arena.close();
+    backend.close();
+  }
+
+  @Test
+  void bertGradientsMatchFiniteDifferences() {
+    try (BertForMaskedLM model = TinyModels.bert(backend, 7)) {
+      checkGradients(model, TinyModels.batch());
+    }
+  }
+
+  @Test
+  void gpt2GradientsMatchFiniteDifferences() {
+    try (Gpt2LMHeadModel model = TinyModels.gpt2(backend, 7)) {
+      checkGradients(model, TinyModels.clmBatch());
+    }
+  }
+
+  private static double loss(LanguageModel model, ModelInput input) {
+    arena.reset();
+    return LossStep.run(model, Pass.inference(model.parameters(), arena), input, LossWeighting.MEAN, false, 1f).loss();
+  }
+
+  private static void checkGradients(LanguageModel model, ModelInput input) {
+    ParameterStore store = model.parameters();
+    store.zeroGrads();
+    arena.reset();
+    double loss = LossStep.run(model, new Pass(store, arena, true, 1, 0), input, LossWeighting.MEAN, true, 1f).loss();
+    assertTrue(loss > 2 && loss < 6, "initial loss " + loss + " should be near ln(V) = " + Math.log(TinyModels.VOCAB));
+    SplittableRandom pick = new SplittableRandom(3);
+    int checked = 0;
+    for (ParameterTable.Entry e : store.table().entries()) {
+      float[] grad = backend.downloadFloats(store.grad(e.name()));
+      float[] weights = backend.downloadFloats(store.master(e.name()));
+      for (int k = 0; k < 3; k++) {
+        int i = largestOrRandom(grad, pick, k);
+        double h = 1e-2;
+        float saved = weights[i];
+        Function<Float, Double> at = v -> {
+          weights[i] = v;
+          store.setMaster(e.name(), weights);
+          return loss(model, input);
+        };
+        double numeric = (at.apply((float) (saved + h)) - at.apply((float) (saved - h))) / (2 * h);
+        at.apply(saved);
+        double analytic = grad[i];
+        assertTrue(Math.abs(analytic - numeric) <= 2e-4 + 3e-2 * Math.abs(numeric),
+            e.name() + "[" + i + "]: backward " + analytic + ", finite difference " + numeric);
+        checked++;
+      }
+    }
+    assertEquals(3 * store.table().entries().size(), checked);
+  }
+
+  /** k = 0: the element with the largest gradient (a strong signal); otherwise a random element. */
+  private static int largestOrRandom(float[] grad, SplittableRandom pick, int k) {
+    if (k > 0) {
+      return pick.nextInt(grad.length);
+    }
+    int best = 0;
+    for (int i = 1; i < grad.length; i++) {
+      if (Math.abs(grad[i]) > Math.abs(grad[best])) {
+        best = i;
+      }
+    }
+    return best;
+  }
+
+  @Test
+  void badInputsGiveClearErrors() {
+    try (Gpt2LMHeadModel model = TinyModels.gpt2(backend, 1)) {
+      arena.reset();
+      Pass pass = Pass.inference(model.parameters(), arena);
+      IllegalArgumentException tooLong = assertThrows(IllegalArgumentException.class,
+          () -> model.forward(pass, ModelInput.of(new int[13])));
+      assertEquals("sequence length 13 exceeds the model's maximum of 12 positions (max_position_embeddings /"
+          + " n_positions)", tooLong.getMessage());
+      IllegalArgumentException badId = assertThrows(IllegalArgumentException.class,
+          () -> model.forward(pass, ModelInput.of(new int[] {1, 2, 53})));
+      assertEquals("token id 53 at batch 0, position 2 is out of range for vocab_size 53", badId.getMessage());
+      assertThrows(IllegalArgumentException.class, () -> new ModelInput(1, 3, new int[2], null, null, null));
+    }
+  }
+}
