@@ -3,6 +3,7 @@ package ai.lmtrain.train;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonValue;
 
 /**
  * One line of metrics.jsonl: a training or evaluation measurement of one run at one optimizer
@@ -39,13 +40,12 @@ public record MetricsEvent(
   /** Which data a measurement comes from. */
   public enum Split {
     /** Training batches. */
-    @JsonProperty("train")
     TRAIN,
     /** The held-out validation set. */
-    @JsonProperty("eval")
     EVAL;
 
     /** The JSON value: "train" or "eval". */
+    @JsonValue
     public String jsonName() {
       return name().toLowerCase(java.util.Locale.ROOT);
     }
