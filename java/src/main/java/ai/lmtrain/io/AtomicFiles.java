@@ -95,7 +95,8 @@ public final class AtomicFiles {
       @Override
       public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
         if (attrs.isRegularFile()) {
-          try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+          // fsync needs no write access; READ also works for read-only files.
+          try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             channel.force(true);
           }
         }
