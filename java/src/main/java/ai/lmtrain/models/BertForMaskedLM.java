@@ -35,6 +35,7 @@ public final class BertForMaskedLM extends TransformerModel {
   private final LayerNorm transformNorm;
   private final Linear decoder;
   private Inputs inputs;
+  private Tensor encoded;
   private Tensor transformed;
   private Tensor activated;
   private Tensor normalized;
@@ -121,6 +122,7 @@ public final class BertForMaskedLM extends TransformerModel {
     for (BertLayer layer : layers) {
       x = layer.forward(pass, x, in.batch(), in.seqLen(), inputs.keyMask());
     }
+    encoded = x;
     transformed = transform.forward(pass, x);
     activated = pass.activation(transformed.shape());
     backend.gelu(activated, transformed, gelu);
@@ -133,7 +135,7 @@ public final class BertForMaskedLM extends TransformerModel {
     Backend backend = pass.backend();
     Tensor d = transformNorm.backward(pass, decoder.backward(pass, dlogits, normalized, true));
     backend.geluBackward(d, transformed, d, gelu);
-    Tensor dx = transform.backward(pass, d, activated, true);
+    Tensor dx = transform.backward(pass, d, encoded, true);
     for (int i = layers.size() - 1; i >= 0; i--) {
       dx = layers.get(i).backward(pass, dx);
     }
