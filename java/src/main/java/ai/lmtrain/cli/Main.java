@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       TokenizeCommand.class,
       TrainTokenizerCommand.class,
       BenchCommand.class,
+      SelftestCommand.class,
     })
 public final class Main implements Runnable {
 
