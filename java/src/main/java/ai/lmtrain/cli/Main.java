@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       TrainTokenizerCommand.class,
       BenchCommand.class,
       SelftestCommand.class,
+      LabCommand.class,
     })
 public final class Main implements Runnable {
 

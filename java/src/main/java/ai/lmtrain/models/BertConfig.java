@@ -103,7 +103,7 @@ public record BertConfig(
    *     other than "bert" or an invalid value
    */
   public static BertConfig fromJson(Path file) throws IOException {
-    return ModelConfigs.read(file, BertConfig.class, bertBase());
+    return ModelConfigs.read(file, bertBase());
   }
 
   /** This config with another vocabulary size (the tokenizer's). */

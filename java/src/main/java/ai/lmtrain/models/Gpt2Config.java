@@ -114,7 +114,7 @@ public record Gpt2Config(
    *     other than "gpt2" or an invalid value
    */
   public static Gpt2Config fromJson(Path file) throws IOException {
-    return ModelConfigs.read(file, Gpt2Config.class, gpt2Small());
+    return ModelConfigs.read(file, gpt2Small());
   }
 
   /** This config with another vocabulary size (the tokenizer's). */

@@ -91,17 +91,26 @@ public final class ModelConfigs {
    * Reads {@code file} as a {@code type} config: keys present in the file override those of
    * {@code defaults}; a model_type, when present, must match.
    */
-  static <C extends ModelConfig> C read(Path file, Class<C> type, C defaults) throws IOException {
-    ObjectNode fromFile = readObject(file);
-    JsonNode modelType = fromFile.get("model_type");
+  static <C extends ModelConfig> C read(Path file, C defaults) throws IOException {
+    return merge(defaults, readObject(file), file);
+  }
+
+  /**
+   * {@code defaults} with the config keys of {@code keys} applied (other keys must have been removed
+   * by the caller; unknown ones are ignored as transformers does); a model_type, when present,
+   * must match. Errors name {@code source}.
+   */
+  @SuppressWarnings("unchecked")
+  public static <C extends ModelConfig> C merge(C defaults, ObjectNode keys, Path source) throws FileFormatException {
+    JsonNode modelType = keys.get("model_type");
     if (modelType != null && !defaults.modelType().equals(modelType.asText())) {
-      throw new FileFormatException(file, "model_type is '" + modelType.asText() + "' but a '"
+      throw new FileFormatException(source, "model_type is '" + modelType.asText() + "' but a '"
           + defaults.modelType() + "' config was expected");
     }
     ObjectNode merged = MAPPER.valueToTree(defaults);
-    merged.setAll(fromFile);
+    merged.setAll(keys);
     try {
-      return MAPPER.treeToValue(merged, type);
+      return (C) MAPPER.treeToValue(merged, defaults.getClass());
     } catch (JsonProcessingException e) {
       Throwable cause = e;
       // A value the record constructor rejected arrives wrapped; its message names the key.
@@ -110,8 +119,17 @@ public final class ModelConfigs {
       }
       String problem = cause.getClass() == IllegalArgumentException.class ? cause.getMessage()
           : "invalid value for '" + jsonPath(e) + "': " + e.getOriginalMessage();
-      throw new FileFormatException(file, "invalid " + defaults.modelType() + " config: " + problem, e);
+      throw new FileFormatException(source, "invalid " + defaults.modelType() + " config: " + problem, e);
     }
+  }
+
+  /** The config.json keys of a config type (those {@link #merge} reads), model_type included. */
+  public static java.util.Set<String> keys(ModelConfig config) {
+    java.util.Set<String> keys = new java.util.TreeSet<>();
+    MAPPER.valueToTree(config).fieldNames().forEachRemaining(keys::add);
+    keys.add("model_type");
+    keys.add("architectures");
+    return keys;
   }
 
   /** The key path of a mapping error, e.g. "hidden_size". */

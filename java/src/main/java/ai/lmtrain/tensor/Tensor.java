@@ -91,6 +91,11 @@ public final class Tensor {
     return v;
   }
 
+  /** Row {@code i} of this tensor seen as a (rows, last dimension) matrix, as a 1-D view. */
+  public Tensor row(long i) {
+    return slice(i * dim(-1), dim(-1));
+  }
+
   /** "(2, 3, 4)". */
   public static String shapeString(long... shape) {
     return Arrays.toString(shape).replace('[', '(').replace(']', ')');

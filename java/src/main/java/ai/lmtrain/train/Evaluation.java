@@ -1,6 +1,7 @@
 package ai.lmtrain.train;
 
 import ai.lmtrain.data.DataLoader;
+import ai.lmtrain.infer.LogitsProcessor;
 import ai.lmtrain.layers.Pass;
 import ai.lmtrain.models.LanguageModel;
 import ai.lmtrain.models.ModelInput;
@@ -18,7 +19,6 @@ public final class Evaluation {
     double lossSum = 0;
     long scored = 0;
     long correct = 0;
-    int vocab = model.vocabSize();
     while (source.hasNext()) {
       ModelInput input = ModelInput.from(source.next());
       arena.reset();
@@ -32,8 +32,7 @@ public final class Evaluation {
       int[] labels = model.lossLabels(input);
       for (int row = 0; row < labels.length; row++) {
         if (labels[row] != ModelInput.IGNORE_INDEX) {
-          Tensor logits = r.logits().view((long) labels.length * vocab).slice((long) row * vocab, vocab);
-          correct += argmax(backend.downloadFloats(logits)) == labels[row] ? 1 : 0;
+          correct += LogitsProcessor.argmax(backend.downloadFloats(r.logits().row(row))) == labels[row] ? 1 : 0;
         }
       }
     }
@@ -42,16 +41,5 @@ public final class Evaluation {
     }
     double loss = lossSum / scored;
     return new EvalResult(loss, Math.exp(loss), correct / (double) scored, scored);
-  }
-
-  /** Index of the largest value (the lowest index on ties). */
-  public static int argmax(float[] values) {
-    int best = 0;
-    for (int i = 1; i < values.length; i++) {
-      if (values[i] > values[best]) {
-        best = i;
-      }
-    }
-    return best;
   }
 }

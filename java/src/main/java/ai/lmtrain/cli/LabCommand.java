@@ -1,0 +1,194 @@
+package ai.lmtrain.cli;
+
+import ai.lmtrain.data.TextSource;
+import ai.lmtrain.infer.FillMask;
+import ai.lmtrain.infer.Generator;
+import ai.lmtrain.infer.SamplingConfig;
+import ai.lmtrain.io.AtomicFiles;
+import ai.lmtrain.models.BertConfig;
+import ai.lmtrain.models.BertForMaskedLM;
+import ai.lmtrain.models.Gpt2Config;
+import ai.lmtrain.models.Gpt2LMHeadModel;
+import ai.lmtrain.models.ModelConfig;
+import ai.lmtrain.tensor.Backend;
+import ai.lmtrain.tensor.Backends;
+import ai.lmtrain.tensor.Device;
+import ai.lmtrain.tokenizers.EncodeOptions;
+import ai.lmtrain.tokenizers.Tokenizer;
+import ai.lmtrain.tokenizers.TokenizerTrainer;
+import ai.lmtrain.tokenizers.TrainerOptions;
+import ai.lmtrain.train.EvalResult;
+import ai.lmtrain.train.LmDatasets;
+import ai.lmtrain.train.LossPlot;
+import ai.lmtrain.train.LossWeighting;
+import ai.lmtrain.train.MetricsEvent;
+import ai.lmtrain.train.MetricsLog;
+import ai.lmtrain.train.Precision;
+import ai.lmtrain.train.PretrainingJob;
+import ai.lmtrain.train.TrainingArguments;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code lmtrain lab}: the encoder-vs-decoder lab of the Hugging Face course, end to end. On the
+ * bundled 30-sentence toy corpus repeated 20 times (first 90% train, last 10% validation), it
+ * trains a WordPiece tokenizer (vocab 1000), a BERT masked LM and a GPT-2 causal LM (2 layers,
+ * 128 hidden, 2 heads, context 64, 10 epochs, batch 8, lr 5e-4, warmup 50, weight decay 0.01),
+ * prints a comparison, fill-mask and generation demos, and writes both models, the metrics and
+ * the loss-comparison plot.
+ */
+@Command(name = "lab", mixinStandardHelpOptions = true,
+    description = "Train a tokenizer, a BERT (MLM) and a GPT-2 (CLM) on the toy corpus, compare and demonstrate them.")
+final class LabCommand implements Callable<Integer> {
+  static final List<String> FILL_MASK_DEMOS = List.of("The lion is the [MASK] of the savanna.",
+      "Elephants are the [MASK] land animals.", "The cheetah is the [MASK] land animal.");
+  static final List<String> GENERATION_DEMOS = List.of("The lion is", "Elephants are", "The cheetah is the");
+
+  @Option(names = "--output", defaultValue = "lab-output", paramLabel = "DIR", description = "output folder (default: ${DEFAULT-VALUE})")
+  Path output;
+
+  @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda[:N] (default: ${DEFAULT-VALUE})")
+  String device;
+
+  @Option(names = "--precision", defaultValue = "fp32", description = "fp32, bf16 or fp16 (default: ${DEFAULT-VALUE})")
+  String precision;
+
+  @Option(names = "--epochs", defaultValue = "10", description = "training epochs (default: ${DEFAULT-VALUE})")
+  int epochs;
+
+  @Option(names = "--seed", defaultValue = "42", description = "random seed (default: ${DEFAULT-VALUE})")
+  long seed;
+
+  @Override
+  public Integer call() throws Exception {
+    Files.createDirectories(output);
+    List<String> corpus = new ArrayList<>();
+    List<String> sentences = TextSource.bundledLines("toy_corpus.txt");
+    for (int i = 0; i < 20; i++) {
+      corpus.addAll(sentences);
+    }
+    int trainSize = (int) (0.9 * corpus.size());
+    List<String> train = corpus.subList(0, trainSize);
+    List<String> validation = corpus.subList(trainSize, corpus.size());
+    System.out.printf("Toy corpus: %d sentences (%d train, %d validation)%n", corpus.size(), train.size(),
+        validation.size());
+
+    Path corpusFile = output.resolve("toy_corpus.txt");
+    AtomicFiles.writeString(corpusFile, String.join("\n", corpus) + "\n");
+    long start = System.nanoTime();
+    Tokenizer tokenizer = TokenizerTrainer.trainWordPiece(List.of(corpusFile), TrainerOptions.wordPiece(1000));
+    System.out.printf("WordPiece tokenizer: %d tokens (trained in %.2f s)%n", tokenizer.vocabSize(),
+        (System.nanoTime() - start) / 1e9);
+    System.out.println("  \"The lion is the king of the savanna.\" -> " + String.join(" ",
+        tokenizer.encode("The lion is the king of the savanna.").tokens()));
+
+    int vocab = tokenizer.vocabSize();
+    int pad = tokenizer.tokenToId("[PAD]").orElse(0);
+    BertConfig bertConfig = new BertConfig(vocab, 128, 2, 2, 512, "gelu", 0.1, 0.1, 64, 2, 0.02, 1e-12, pad,
+        "absolute", true);
+    Gpt2Config gptConfig = new Gpt2Config(vocab, 64, 128, 2, 2, null, "gelu_new", 0.1, 0.1, 0.1, 1e-5, 0.02, true,
+        false, null, null, true);
+    TrainingArguments args = TrainingArguments.defaults().copy(Map.of("numTrainEpochs", epochs, "trainBatchSize", 8,
+        "evalBatchSize", 8, "learningRate", 5e-4, "weightDecay", 0.01, "warmupSteps", 50, "loggingSteps", 10,
+        "seed", seed, "precision", Precision.parse(precision)));
+
+    try (Backend backend = Backends.open(Device.parse(device))) {
+      Run bert = train("bert", bertConfig, tokenizer, train, validation, args, backend);
+      Run gpt2 = train("gpt2", gptConfig, tokenizer, train, validation, args, backend);
+      try {
+        printComparison(bert, gpt2);
+        demos((BertForMaskedLM) bert.result.model(), (Gpt2LMHeadModel) gpt2.result.model(), tokenizer);
+        List<MetricsEvent> all = new ArrayList<>(bert.result.events());
+        all.addAll(gpt2.result.events());
+        Path png = output.resolve("loss-comparison.png");
+        LossPlot.write(png, all, LossPlot.DEFAULT_WIDTH, LossPlot.DEFAULT_HEIGHT);
+        try (MetricsLog combined = MetricsLog.open(output.resolve(MetricsLog.FILE_NAME))) {
+          for (MetricsEvent e : all) {
+            combined.append(e);
+          }
+        }
+        System.out.printf("%nWrote %s/{bert,gpt2} (Hugging Face model folders), %s and %s%n", output,
+            output.resolve(MetricsLog.FILE_NAME), png);
+      } finally {
+        bert.result.model().close();
+        gpt2.result.model().close();
+      }
+    }
+    return 0;
+  }
+
+  private record Run(String name, PretrainingJob.Result result, double seconds, long parameters) {}
+
+  private Run train(String name, ModelConfig config, Tokenizer tokenizer, List<String> train, List<String> validation,
+      TrainingArguments args, Backend backend) throws Exception {
+    System.out.printf("%nPre-training %s (%s) ...%n", name, name.equals("bert") ? "masked LM" : "causal LM");
+    Path dir = output.resolve(name);
+    Files.deleteIfExists(dir.resolve(MetricsLog.FILE_NAME)); // a fresh run, not an append to an older one
+    long start = System.nanoTime();
+    try (ConsoleProgress progress = new ConsoleProgress(name)) {
+      PretrainingJob.Result result = PretrainingJob.run(new PretrainingJob.Spec(name, config, tokenizer, train,
+          validation, LmDatasets.Mode.LINES, 64, 64, args, dir, false, LossWeighting.MEAN), backend, progress);
+      return new Run(name, result, (System.nanoTime() - start) / 1e9,
+          result.model().parameters().table().parameterCount());
+    }
+  }
+
+  private static void printComparison(Run bert, Run gpt2) {
+    System.out.printf("%n%-26s %16s %16s%n", "", "BERT (encoder)", "GPT-2 (decoder)");
+    row("objective", "masked LM", "causal LM");
+    row("parameters", String.format("%,d", bert.parameters), String.format("%,d", gpt2.parameters));
+    row("final train loss", fmt(lastTrainLoss(bert)), fmt(lastTrainLoss(gpt2)));
+    EvalResult b = bert.result.finalEval();
+    EvalResult g = gpt2.result.finalEval();
+    row("validation loss", fmt(b.loss()), fmt(g.loss()));
+    row("validation perplexity", fmt(b.perplexity()), fmt(g.perplexity()));
+    row("validation accuracy", String.format("%.1f%% masked", 100 * b.accuracy()),
+        String.format("%.1f%% next", 100 * g.accuracy()));
+    row("training time", String.format("%.1f s", bert.seconds), String.format("%.1f s", gpt2.seconds));
+    row("context used", "both sides", "left only");
+  }
+
+  private static double lastTrainLoss(Run run) {
+    List<MetricsEvent> events = new ArrayList<>(run.result.events());
+    Collections.reverse(events);
+    return events.stream().filter(e -> e.split() == MetricsEvent.Split.TRAIN && e.loss() != null)
+        .mapToDouble(MetricsEvent::loss).findFirst().orElse(Double.NaN);
+  }
+
+  private static void row(String label, String bert, String gpt2) {
+    System.out.printf("%-26s %16s %16s%n", label, bert, gpt2);
+  }
+
+  private static String fmt(double v) {
+    return String.format("%.4f", v);
+  }
+
+  private void demos(BertForMaskedLM bert, Gpt2LMHeadModel gpt2, Tokenizer tokenizer) {
+    System.out.println("\nFill-mask (BERT):");
+    for (String sentence : FILL_MASK_DEMOS) {
+      System.out.println("  " + sentence);
+      int rank = 1;
+      for (FillMask.Prediction p : FillMask.predict(bert, tokenizer, sentence, 3).get(0)) {
+        System.out.printf("    %d. %-12s (score: %.4f)%n", rank++, p.tokenStr(), p.score());
+      }
+    }
+    Generator generator = new Generator(gpt2);
+    EncodeOptions plain = EncodeOptions.defaults().withAddSpecialTokens(false);
+    System.out.println("\nGeneration (GPT-2): greedy, then sampled with temperature 0.8:");
+    for (String prompt : GENERATION_DEMOS) {
+      int[] ids = tokenizer.encode(prompt, plain).ids();
+      int[] greedy = generator.generate(ids, 12, SamplingConfig.greedy(), -1, true);
+      int[] sampled = generator.generate(ids, 12, SamplingConfig.sampling(seed).withTemperature(0.8f), -1, true);
+      System.out.println("  " + prompt);
+      System.out.println("    greedy:  " + tokenizer.decode(greedy, true));
+      System.out.println("    sampled: " + tokenizer.decode(sampled, true));
+    }
+  }
+}

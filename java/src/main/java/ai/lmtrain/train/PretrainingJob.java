@@ -1,0 +1,193 @@
+package ai.lmtrain.train;
+
+import ai.lmtrain.data.Collator;
+import ai.lmtrain.data.DataLoader;
+import ai.lmtrain.data.TokenDataset;
+import ai.lmtrain.models.BertConfig;
+import ai.lmtrain.models.BertForMaskedLM;
+import ai.lmtrain.models.Gpt2Config;
+import ai.lmtrain.models.Gpt2LMHeadModel;
+import ai.lmtrain.models.LanguageModel;
+import ai.lmtrain.models.ModelConfig;
+import ai.lmtrain.tensor.Backend;
+import ai.lmtrain.tokenizers.Tokenizer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One pre-training run from texts to a saved model: datasets and collator (MLM for BERT, CLM for
+ * GPT-2), the model (new, or resumed from the run's checkpoint), the {@link Trainer}, and the
+ * output folder:
+ * <pre>
+ *   DIR/model.safetensors, config.json, tokenizer.json ...   the final model (Hugging Face layout)
+ *   DIR/best/                                                the model with the lowest eval loss
+ *   DIR/checkpoint/                                          the latest resumable training state
+ *   DIR/metrics.jsonl, DIR/loss.png                          metrics and the loss plot
+ * </pre>
+ */
+public final class PretrainingJob {
+  private static final Logger LOG = LoggerFactory.getLogger(PretrainingJob.class);
+
+  /**
+   * Everything a run needs.
+   *
+   * @param runName name in metrics and plots ("bert", "gpt2", ...)
+   * @param config the model architecture (vocab_size must cover the tokenizer)
+   * @param tokenizer the tokenizer (saved with the model)
+   * @param trainTexts training texts
+   * @param evalTexts validation texts (may be empty: no evaluation)
+   * @param mode dataset construction
+   * @param contextLength tokens per example (at most the model's positions)
+   * @param stride window step for {@link LmDatasets.Mode#SLIDING}
+   * @param args training hyper-parameters
+   * @param outputDir where everything is written
+   * @param resume continue from {@code outputDir/checkpoint}
+   * @param weighting the loss weighting hook
+   */
+  public record Spec(String runName, ModelConfig config, Tokenizer tokenizer, List<String> trainTexts,
+      List<String> evalTexts, LmDatasets.Mode mode, int contextLength, int stride, TrainingArguments args, Path outputDir,
+      boolean resume, LossWeighting weighting) {}
+
+  /**
+   * What the run produced.
+   *
+   * @param model the trained model (caller closes it)
+   * @param finalEval evaluation at the end, or null without an evaluation set
+   * @param events every metrics event of the run
+   */
+  public record Result(LanguageModel model, EvalResult finalEval, List<MetricsEvent> events) {}
+
+  private PretrainingJob() {}
+
+  /** A save that may fail with an I/O error. */
+  @FunctionalInterface
+  private interface IoAction {
+    void run() throws IOException;
+  }
+
+  /** Runs {@code spec} on {@code backend}; {@code display} also observes the trainer (progress output). */
+  public static Result run(Spec spec, Backend backend, TrainingListener display) throws IOException {
+    validate(spec);
+    Files.createDirectories(spec.outputDir());
+    TrainingArguments args = spec.args();
+    boolean mlm = spec.config() instanceof BertConfig;
+    Collator collator = LmDatasets.collator(spec.tokenizer(), mlm, args.mlmProbability());
+    TokenDataset trainSet = LmDatasets.dataset(spec.tokenizer(), spec.trainTexts(), spec.mode(), spec.contextLength(),
+        spec.stride(), mlm);
+    DataLoader train = new DataLoader(trainSet, collator, args.trainBatchSize(), true, args.seed(), false);
+    DataLoader eval = spec.evalTexts().isEmpty() ? null
+        : new DataLoader(LmDatasets.dataset(spec.tokenizer(), spec.evalTexts(), spec.mode(), spec.contextLength(),
+            spec.stride(), mlm), collator, args.evalBatchSize(), false, args.seed() + 1, false);
+    Path checkpoint = spec.outputDir().resolve("checkpoint");
+    if (spec.resume() && !Files.isDirectory(checkpoint)) {
+      throw new IllegalArgumentException("nothing to resume: " + checkpoint + " does not exist (train without --resume"
+          + " first)");
+    }
+    LanguageModel model = spec.resume()
+        ? Checkpoints.loadModel(checkpoint, backend, args.precision().computeType())
+        : newModel(spec.config(), backend, args);
+    List<MetricsEvent> events = new ArrayList<>();
+    try (MetricsLog metrics = MetricsLog.open(spec.outputDir().resolve(MetricsLog.FILE_NAME));
+        Trainer trainer = new Trainer(model, args, train, eval, spec.weighting(),
+            listeners(spec, model, metrics, events, display, mlm))) {
+      if (spec.resume()) {
+        Checkpoints.restoreTraining(checkpoint, trainer);
+        LOG.info("{}: resumed from {} at step {} of {}", spec.runName(), checkpoint, trainer.state().globalStep(),
+            trainer.totalSteps());
+      }
+      LOG.info("{}: {} parameters, {} training examples, {} steps ({} per epoch), {} on {}", spec.runName(),
+          model.parameters().table().parameterCount(), trainSet.size(),
+          trainer.totalSteps(), trainer.stepsPerEpoch(), args.precision(), backend.device());
+      trainer.train();
+      EvalResult finalEval = eval == null ? null : trainer.evaluate();
+      Checkpoints.saveModel(spec.outputDir(), model, spec.tokenizer());
+      LossPlot.write(spec.outputDir().resolve("loss.png"), events, LossPlot.DEFAULT_WIDTH, LossPlot.DEFAULT_HEIGHT);
+      return new Result(model, finalEval, events);
+    } catch (IOException | RuntimeException e) {
+      model.close();
+      throw e;
+    }
+  }
+
+  private static void validate(Spec spec) {
+    if (spec.tokenizer().vocabSize() > spec.config().vocabSize()) {
+      throw new IllegalArgumentException("the tokenizer has " + spec.tokenizer().vocabSize()
+          + " tokens but the model's vocab_size is " + spec.config().vocabSize() + " (vocab_size must be at least"
+          + " the tokenizer's size)");
+    }
+    if (spec.contextLength() <= 1 || spec.contextLength() > spec.config().maxPositions()) {
+      throw new IllegalArgumentException("context length " + spec.contextLength() + " must be in [2, "
+          + spec.config().maxPositions() + "] (the model's maximum positions)");
+    }
+    if (spec.trainTexts().isEmpty()) {
+      throw new IllegalArgumentException("no training text");
+    }
+  }
+
+  private static LanguageModel newModel(ModelConfig config, Backend backend, TrainingArguments args) {
+    LanguageModel model = config instanceof BertConfig bert
+        ? new BertForMaskedLM(bert, backend, args.precision().computeType())
+        : new Gpt2LMHeadModel((Gpt2Config) config, backend, args.precision().computeType());
+    model.initialize(args.seed());
+    return model;
+  }
+
+  private static TrainingListener listeners(Spec spec, LanguageModel model, MetricsLog metrics,
+      List<MetricsEvent> events, TrainingListener display, boolean mlm) {
+    return new TrainingListener() {
+      @Override
+      public void onLog(TrainLog log) {
+        record(MetricsEvent.train(spec.runName(), log.step()).epoch(log.epoch()).loss(log.loss()).lr(log.learningRate())
+            .gradNorm(log.gradNorm()).tokensSeen(log.tokensSeen()).tokensPerS(log.tokensPerSecond()).build());
+        display.onLog(log);
+      }
+
+      @Override
+      public void onEvaluate(EvalResult result, long step, boolean improved) {
+        MetricsEvent.Builder b = MetricsEvent.eval(spec.runName(), step).loss(result.loss());
+        if (mlm) {
+          b.mlmAccuracy(result.accuracy());
+        }
+        record(b.build());
+        if (improved) {
+          save(() -> Checkpoints.saveModel(spec.outputDir().resolve("best"), model, spec.tokenizer()));
+        }
+        display.onEvaluate(result, step, improved);
+      }
+
+      @Override
+      public void onStep(TrainState state, long totalSteps) {
+        display.onStep(state, totalSteps);
+      }
+
+      @Override
+      public void onSave(Trainer trainer, boolean last) {
+        save(() -> Checkpoints.saveTraining(spec.outputDir().resolve("checkpoint"), trainer, spec.tokenizer()));
+        display.onSave(trainer, last);
+      }
+
+      private void save(IoAction action) {
+        try {
+          action.run();
+        } catch (IOException e) {
+          throw new UncheckedIOException("saving a checkpoint in " + spec.outputDir() + " failed: " + e.getMessage(), e);
+        }
+      }
+
+      private void record(MetricsEvent event) {
+        events.add(event);
+        try {
+          metrics.append(event);
+        } catch (IOException e) {
+          throw new UncheckedIOException("writing " + metrics.file() + " failed", e);
+        }
+      }
+    };
+  }
+}
