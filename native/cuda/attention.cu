@@ -1,0 +1,502 @@
+// attention.cu — CUDA backend: fused multi-head scaled dot-product attention, forward and backward.
+//
+//   qkv (B, T, 3C) dt: row (b, t) = q | k | v, each C = NH heads of hd = C / NH
+//   out (B, T, C) dt, lse (B, NH, T) F32 = log-sum-exp of each query's (masked) scores
+//   forward:  S = q k^T / sqrt(hd) (+ float32-min where key_mask is 0; keys s > t excluded when causal)
+//             P = softmax(S), out = dropout(P) v
+//   backward: dqkv (B, T, 3C) dt (activation gradient: overwritten) from dout (B, T, C), qkv, out, lse:
+//             D = rowsum(dout * out), dP = dout v^T, dS = P * (dropout(dP) - D),
+//             dq = dS k / sqrt(hd), dk = dS^T q / sqrt(hd), dv = dropout(P)^T dout
+// Masks follow Hugging Face: a padded key gets the additive float32-min, so a row whose keys are all
+// padded has all scores equal to float32-min and attends uniformly over its (causally) allowed keys.
+// Such a row has lse = float32-min (log(count) is lost in rounding), so the backward recognises it
+// by lse < -FLT_MAX / 2 and uses P = 1 / count, the forward's exact probabilities. Dropout element
+// ((b * NH + h) * T + t) * T + s uses dropout_keep(seed, offset + element, p) like the CPU.
+//
+// Flash-attention structure in fp32 SIMT arithmetic (no tensor cores yet): the T x T matrix never
+// reaches global memory. Tiles are converted to fp32 in shared memory, rows padded to hd + 1 floats
+// so column-wise reads are conflict-free. Head dims 32, 64 and 128 (template on HD).
+//   forward:  block = 64 queries of one (b, h), 256 threads; loops over 64-key tiles with an online
+//             softmax (running max, sum, rescaled output accumulators in registers).
+//   backward: D in a pre-pass; then two kernels over the same 32-query x 64-key tile computation
+//             (recompute S and P from lse, dP, dS): one per 64-key block accumulating dk, dv over all
+//             query tiles, one per 32-query block accumulating dq over all key tiles. Each gradient
+//             element is owned by one thread and summed in a fixed order: deterministic, no atomics.
+#include <cfloat>
+#include <type_traits>
+
+#include "common.cuh"
+#include "reduce.cuh"
+#include "rng.h"
+
+namespace lmt::cuda {
+namespace {
+
+constexpr int kThreads = 256;
+constexpr int kFwdQ = 64;   // forward: queries per block
+constexpr int kFwdK = 64;   // forward: keys per tile
+constexpr int kBwdQ = 32;   // backward: queries per tile
+constexpr int kBwdK = 64;   // backward: keys per tile
+constexpr int kScoreStride = 64 + 1;
+
+/** Everything the kernels need to know about the problem besides the tensors. */
+struct AttentionParams {
+  const int32_t* key_mask;  // (B, T), nullable
+  int64_t T, C, NH;
+  float scale;              // 1 / sqrt(hd)
+  bool causal;
+  float dropout_p;          // 0 disables dropout
+  float keep_scale;         // 1 / (1 - dropout_p)
+  uint64_t seed, offset;
+};
+
+/**
+ * The score of query t and key s given their dot product: scaled, plus float32-min for a padded
+ * key; -inf when the key is excluded (causal, or t / s beyond the sequence: tile padding).
+ */
+__device__ __forceinline__ float masked_score(const AttentionParams& p, float dot, int64_t b, int64_t t, int64_t s) {
+  if (t >= p.T || s >= p.T || (p.causal && s > t)) return -INFINITY;
+  float v = dot * p.scale;
+  if (p.key_mask != nullptr && p.key_mask[b * p.T + s] == 0) v += -FLT_MAX;
+  return v;
+}
+
+/** Dropout keep decision of probability element (b, h, t, s). */
+__device__ __forceinline__ bool keep_element(const AttentionParams& p, int64_t bh, int64_t t, int64_t s) {
+  const uint64_t element = static_cast<uint64_t>((bh * p.T + t) * p.T + s);
+  return dropout_keep(p.seed, p.offset + element, p.dropout_p);
+}
+
+/**
+ * dst (rows, HD) fp32 with row stride HD + 1 = rows t0 .. t0 + rows - 1 of one head's slice of a
+ * (B, T, row_len) tensor starting at column col0; rows at or beyond T are zero.
+ */
+template <typename T, int HD>
+__device__ __forceinline__ void load_head_rows(float* dst, int rows, const T* src, int64_t b, int64_t t0,
+                                               int64_t T_len, int64_t row_len, int64_t col0) {
+  for (int e = threadIdx.x; e < rows * HD; e += blockDim.x) {
+    const int r = e / HD;
+    const int d = e % HD;
+    const int64_t t = t0 + r;
+    dst[r * (HD + 1) + d] = t < T_len ? load(src[(b * T_len + t) * row_len + col0 + d]) : 0.0f;
+  }
+}
+
+// ------------------------------------------------------------------ forward
+
+template <int HD>
+struct ForwardSmem {
+  float q[kFwdQ][HD + 1];
+  float k[kFwdK][HD + 1];
+  float v[kFwdK][HD + 1];
+  float p[kFwdQ][kScoreStride];  // scores, then dropped-out probabilities of the current key tile
+  float row_max[kFwdQ];
+  float row_sum[kFwdQ];
+  float row_rescale[kFwdQ];
+};
+
+template <typename T, int HD>
+__global__ void __launch_bounds__(kThreads) attention_forward_kernel(T* __restrict__ out, float* __restrict__ lse,
+                                                                     const T* __restrict__ qkv, AttentionParams p) {
+  extern __shared__ __align__(16) unsigned char smem_bytes[];
+  ForwardSmem<HD>& sm = *reinterpret_cast<ForwardSmem<HD>*>(smem_bytes);
+  const int64_t bh = blockIdx.y;
+  const int64_t b = bh / p.NH;
+  const int64_t h = bh % p.NH;
+  const int64_t q0 = static_cast<int64_t>(blockIdx.x) * kFwdQ;
+  const int64_t row_len = 3 * p.C;
+  const int tid = threadIdx.x;
+
+  load_head_rows<T, HD>(&sm.q[0][0], kFwdQ, qkv, b, q0, p.T, row_len, h * HD);
+  if (tid < kFwdQ) {
+    sm.row_max[tid] = -INFINITY;
+    sm.row_sum[tid] = 0.0f;
+  }
+
+  // Output accumulators: row o_row, dims o_d0 + 4 k.
+  constexpr int kOutDims = HD / 4;
+  const int o_row = tid / 4;
+  const int o_d0 = tid % 4;
+  float acc[kOutDims];
+#pragma unroll
+  for (int k = 0; k < kOutDims; ++k) acc[k] = 0.0f;
+
+  // Score ownership: column s_col, rows s_row0 + 4 r.
+  constexpr int kScoreRows = kFwdQ * kFwdK / kThreads;
+  const int s_col = tid % kFwdK;
+  const int s_row0 = tid / kFwdK;
+  const int warp = tid / kWarp;
+  const int lane = tid % kWarp;
+  constexpr int kRowsPerWarp = kFwdQ / (kThreads / kWarp);
+
+  const int64_t kv_end = p.causal ? min(p.T, q0 + kFwdQ) : p.T;
+  for (int64_t k0 = 0; k0 < kv_end; k0 += kFwdK) {
+    __syncthreads();  // the previous tile's k, v and p are no longer read
+    load_head_rows<T, HD>(&sm.k[0][0], kFwdK, qkv, b, k0, p.T, row_len, p.C + h * HD);
+    load_head_rows<T, HD>(&sm.v[0][0], kFwdK, qkv, b, k0, p.T, row_len, 2 * p.C + h * HD);
+    __syncthreads();
+
+    float dot[kScoreRows];
+#pragma unroll
+    for (int r = 0; r < kScoreRows; ++r) dot[r] = 0.0f;
+#pragma unroll 8
+    for (int d = 0; d < HD; ++d) {
+      const float kd = sm.k[s_col][d];
+#pragma unroll
+      for (int r = 0; r < kScoreRows; ++r) dot[r] = fmaf(sm.q[s_row0 + 4 * r][d], kd, dot[r]);
+    }
+#pragma unroll
+    for (int r = 0; r < kScoreRows; ++r) {
+      const int i = s_row0 + 4 * r;
+      sm.p[i][s_col] = masked_score(p, dot[r], b, q0 + i, k0 + s_col);
+    }
+    __syncthreads();
+
+    // Online softmax, one warp per row, two keys per lane.
+    for (int rr = 0; rr < kRowsPerWarp; ++rr) {
+      const int i = warp * kRowsPerWarp + rr;
+      const float s0 = sm.p[i][lane];
+      const float s1 = sm.p[i][lane + kWarp];
+      const float m_old = sm.row_max[i];
+      const float m_new = fmaxf(m_old, warp_max(fmaxf(s0, s1)));
+      float p0 = 0.0f, p1 = 0.0f, rescale = 1.0f;
+      if (m_new != -INFINITY) {  // else nothing allowed so far: keep the zero state
+        p0 = expf(s0 - m_new);
+        p1 = expf(s1 - m_new);
+        rescale = expf(m_old - m_new);
+      }
+      const float tile_sum = warp_sum(p0 + p1);
+      if (p.dropout_p > 0.0f) {
+        const int64_t t = q0 + i;
+        if (p0 != 0.0f) p0 = keep_element(p, bh, t, k0 + lane) ? p0 * p.keep_scale : 0.0f;
+        if (p1 != 0.0f) p1 = keep_element(p, bh, t, k0 + lane + kWarp) ? p1 * p.keep_scale : 0.0f;
+      }
+      sm.p[i][lane] = p0;
+      sm.p[i][lane + kWarp] = p1;
+      if (lane == 0) {
+        sm.row_max[i] = m_new;
+        sm.row_sum[i] = sm.row_sum[i] * rescale + tile_sum;
+        sm.row_rescale[i] = rescale;
+      }
+    }
+    __syncthreads();
+
+    const float rescale = sm.row_rescale[o_row];
+#pragma unroll
+    for (int k = 0; k < kOutDims; ++k) acc[k] *= rescale;
+    for (int j = 0; j < kFwdK; ++j) {
+      const float pj = sm.p[o_row][j];
+#pragma unroll
+      for (int k = 0; k < kOutDims; ++k) acc[k] = fmaf(pj, sm.v[j][o_d0 + 4 * k], acc[k]);
+    }
+  }
+  __syncthreads();
+
+  const int64_t t = q0 + o_row;
+  if (t < p.T) {
+    const float inv_sum = 1.0f / sm.row_sum[o_row];
+    T* o = out + (b * p.T + t) * p.C + h * HD;
+#pragma unroll
+    for (int k = 0; k < kOutDims; ++k) o[o_d0 + 4 * k] = store<T>(acc[k] * inv_sum);
+  }
+  if (tid < kFwdQ && q0 + tid < p.T) {
+    lse[bh * p.T + q0 + tid] = sm.row_max[tid] + logf(sm.row_sum[tid]);
+  }
+}
+
+// ------------------------------------------------------------------ backward
+
+/** D (B, NH, T) = rowsum(dout * out) per head, one warp per (b, h, t). */
+template <typename T>
+__global__ void attention_row_dot_kernel(float* __restrict__ D, const T* __restrict__ dout, const T* __restrict__ out,
+                                         int64_t B, int64_t T_len, int64_t C, int64_t NH) {
+  const int64_t row = static_cast<int64_t>(blockIdx.x) * (blockDim.x / kWarp) + threadIdx.x / kWarp;
+  if (row >= B * NH * T_len) return;
+  const int lane = threadIdx.x % kWarp;
+  const int64_t t = row % T_len;
+  const int64_t bh = row / T_len;
+  const int64_t b = bh / NH;
+  const int64_t h = bh % NH;
+  const int64_t hd = C / NH;
+  const int64_t base = (b * T_len + t) * C + h * hd;
+  float acc = 0.0f;
+  for (int64_t d = lane; d < hd; d += kWarp) acc += load(dout[base + d]) * load(out[base + d]);
+  acc = warp_sum(acc);
+  if (lane == 0) D[row] = acc;
+}
+
+template <int HD>
+struct BackwardSmem {
+  float q[kBwdQ][HD + 1];
+  float dout[kBwdQ][HD + 1];
+  float k[kBwdK][HD + 1];
+  float v[kBwdK][HD + 1];
+  float p[kBwdQ][kScoreStride];   // dropped-out probabilities of the tile
+  float ds[kBwdQ][kScoreStride];  // score gradients of the tile (before the 1 / sqrt(hd))
+  float lse[kBwdQ];
+  float D[kBwdQ];
+};
+
+/** Loads q, dout, lse, D of queries q0 .. q0 + kBwdQ - 1 (zero beyond T). */
+template <typename T, int HD>
+__device__ __forceinline__ void load_query_tile(BackwardSmem<HD>& sm, const T* qkv, const T* dout, const float* lse,
+                                                const float* D, const AttentionParams& p, int64_t bh, int64_t q0) {
+  const int64_t b = bh / p.NH;
+  const int64_t h = bh % p.NH;
+  load_head_rows<T, HD>(&sm.q[0][0], kBwdQ, qkv, b, q0, p.T, 3 * p.C, h * HD);
+  load_head_rows<T, HD>(&sm.dout[0][0], kBwdQ, dout, b, q0, p.T, p.C, h * HD);
+  if (threadIdx.x < kBwdQ) {
+    const int64_t t = q0 + threadIdx.x;
+    sm.lse[threadIdx.x] = t < p.T ? lse[bh * p.T + t] : 0.0f;
+    sm.D[threadIdx.x] = t < p.T ? D[bh * p.T + t] : 0.0f;
+  }
+}
+
+/** Loads k and v of keys k0 .. k0 + kBwdK - 1 (zero beyond T). */
+template <typename T, int HD>
+__device__ __forceinline__ void load_key_tile(BackwardSmem<HD>& sm, const T* qkv, const AttentionParams& p, int64_t bh,
+                                              int64_t k0) {
+  const int64_t b = bh / p.NH;
+  const int64_t h = bh % p.NH;
+  load_head_rows<T, HD>(&sm.k[0][0], kBwdK, qkv, b, k0, p.T, 3 * p.C, p.C + h * HD);
+  load_head_rows<T, HD>(&sm.v[0][0], kBwdK, qkv, b, k0, p.T, 3 * p.C, 2 * p.C + h * HD);
+}
+
+/**
+ * With the query tile (q0) and key tile (k0) in shared memory, fills sm.p with the dropped-out
+ * probabilities and sm.ds with dS = P * (dropout(dP) - D) for the kBwdQ x kBwdK tile. Ends with a
+ * barrier. Each thread computes whole dot products of its own entries (column tid % 64, rows
+ * tid / 64 + 4 r), so no barrier is needed between the products and the elementwise step.
+ */
+template <int HD>
+__device__ __forceinline__ void compute_tile_gradients(BackwardSmem<HD>& sm, const AttentionParams& p, int64_t bh,
+                                                       int64_t q0, int64_t k0) {
+  constexpr int kRows = kBwdQ * kBwdK / kThreads;
+  const int col = threadIdx.x % kBwdK;
+  const int row0 = threadIdx.x / kBwdK;
+  float s_dot[kRows], dp_dot[kRows];
+#pragma unroll
+  for (int r = 0; r < kRows; ++r) s_dot[r] = dp_dot[r] = 0.0f;
+#pragma unroll 8
+  for (int d = 0; d < HD; ++d) {
+    const float kd = sm.k[col][d];
+    const float vd = sm.v[col][d];
+#pragma unroll
+    for (int r = 0; r < kRows; ++r) {
+      s_dot[r] = fmaf(sm.q[row0 + 4 * r][d], kd, s_dot[r]);
+      dp_dot[r] = fmaf(sm.dout[row0 + 4 * r][d], vd, dp_dot[r]);
+    }
+  }
+  const int64_t b = bh / p.NH;
+  const int64_t s = k0 + col;
+#pragma unroll
+  for (int r = 0; r < kRows; ++r) {
+    const int i = row0 + 4 * r;
+    const int64_t t = q0 + i;
+    const float score = masked_score(p, s_dot[r], b, t, s);
+    float prob = 0.0f;
+    if (score != -INFINITY) {
+      const float row_lse = sm.lse[i];
+      if (row_lse < -0.5f * FLT_MAX) {  // every allowed key padded: the forward attended uniformly
+        const int64_t allowed = p.causal ? t + 1 : p.T;
+        prob = 1.0f / static_cast<float>(allowed);
+      } else {
+        prob = expf(score - row_lse);
+      }
+    }
+    float dropped_prob = prob;
+    float dp = dp_dot[r];
+    if (p.dropout_p > 0.0f) {
+      const bool keep = prob != 0.0f && keep_element(p, bh, t, s);
+      dropped_prob = keep ? prob * p.keep_scale : 0.0f;
+      dp = keep ? dp * p.keep_scale : 0.0f;
+    }
+    sm.p[i][col] = dropped_prob;
+    sm.ds[i][col] = prob * (dp - sm.D[i]);
+  }
+  __syncthreads();
+}
+
+/** dk, dv for keys k0 .. k0 + 63 of one (b, h): thread owns key tid / 4, dims tid % 4 + 4 k. */
+template <typename T, int HD>
+__global__ void __launch_bounds__(kThreads) attention_backward_kv_kernel(T* __restrict__ dqkv, const T* __restrict__ dout,
+                                                                         const T* __restrict__ qkv,
+                                                                         const float* __restrict__ lse,
+                                                                         const float* __restrict__ D, AttentionParams p) {
+  extern __shared__ __align__(16) unsigned char smem_bytes[];
+  BackwardSmem<HD>& sm = *reinterpret_cast<BackwardSmem<HD>*>(smem_bytes);
+  const int64_t bh = blockIdx.y;
+  const int64_t k0 = static_cast<int64_t>(blockIdx.x) * kBwdK;
+  load_key_tile<T, HD>(sm, qkv, p, bh, k0);
+
+  constexpr int kDims = HD / 4;
+  const int j = threadIdx.x / 4;
+  const int d0 = threadIdx.x % 4;
+  float dk[kDims], dv[kDims];
+#pragma unroll
+  for (int k = 0; k < kDims; ++k) dk[k] = dv[k] = 0.0f;
+
+  const int64_t q_begin = p.causal ? k0 : 0;  // earlier queries see none of these keys
+  for (int64_t q0 = q_begin; q0 < p.T; q0 += kBwdQ) {
+    __syncthreads();  // the previous query tile is no longer read
+    load_query_tile<T, HD>(sm, qkv, dout, lse, D, p, bh, q0);
+    __syncthreads();
+    compute_tile_gradients<HD>(sm, p, bh, q0, k0);
+    for (int i = 0; i < kBwdQ; ++i) {
+      const float pij = sm.p[i][j];
+      const float dsij = sm.ds[i][j];
+#pragma unroll
+      for (int k = 0; k < kDims; ++k) {
+        dv[k] = fmaf(pij, sm.dout[i][d0 + 4 * k], dv[k]);
+        dk[k] = fmaf(dsij, sm.q[i][d0 + 4 * k], dk[k]);
+      }
+    }
+  }
+
+  const int64_t s = k0 + j;
+  if (s < p.T) {
+    const int64_t b = bh / p.NH;
+    const int64_t h = bh % p.NH;
+    T* row = dqkv + (b * p.T + s) * 3 * p.C + h * HD;
+#pragma unroll
+    for (int k = 0; k < kDims; ++k) {
+      row[p.C + d0 + 4 * k] = store<T>(dk[k] * p.scale);
+      row[2 * p.C + d0 + 4 * k] = store<T>(dv[k]);
+    }
+  }
+}
+
+/** dq for queries q0 .. q0 + 31 of one (b, h): thread owns query tid / 8, dims tid % 8 + 8 k. */
+template <typename T, int HD>
+__global__ void __launch_bounds__(kThreads) attention_backward_q_kernel(T* __restrict__ dqkv, const T* __restrict__ dout,
+                                                                        const T* __restrict__ qkv,
+                                                                        const float* __restrict__ lse,
+                                                                        const float* __restrict__ D, AttentionParams p) {
+  extern __shared__ __align__(16) unsigned char smem_bytes[];
+  BackwardSmem<HD>& sm = *reinterpret_cast<BackwardSmem<HD>*>(smem_bytes);
+  const int64_t bh = blockIdx.y;
+  const int64_t q0 = static_cast<int64_t>(blockIdx.x) * kBwdQ;
+  load_query_tile<T, HD>(sm, qkv, dout, lse, D, p, bh, q0);
+
+  constexpr int kDims = HD / 8;
+  const int i = threadIdx.x / 8;
+  const int d0 = threadIdx.x % 8;
+  float dq[kDims];
+#pragma unroll
+  for (int k = 0; k < kDims; ++k) dq[k] = 0.0f;
+
+  const int64_t kv_end = p.causal ? min(p.T, q0 + kBwdQ) : p.T;
+  for (int64_t k0 = 0; k0 < kv_end; k0 += kBwdK) {
+    __syncthreads();  // the previous key tile is no longer read
+    load_key_tile<T, HD>(sm, qkv, p, bh, k0);
+    __syncthreads();
+    compute_tile_gradients<HD>(sm, p, bh, q0, k0);
+    for (int j = 0; j < kBwdK; ++j) {
+      const float dsij = sm.ds[i][j];
+#pragma unroll
+      for (int k = 0; k < kDims; ++k) dq[k] = fmaf(dsij, sm.k[j][d0 + 8 * k], dq[k]);
+    }
+  }
+
+  const int64_t t = q0 + i;
+  if (t < p.T) {
+    const int64_t b = bh / p.NH;
+    const int64_t h = bh % p.NH;
+    T* row = dqkv + (b * p.T + t) * 3 * p.C + h * HD;
+#pragma unroll
+    for (int k = 0; k < kDims; ++k) row[d0 + 8 * k] = store<T>(dq[k] * p.scale);
+  }
+}
+
+// ------------------------------------------------------------------ launchers
+
+AttentionParams make_params(const int32_t* key_mask, int64_t T, int64_t C, int64_t NH, int causal, float dropout_p,
+                            uint64_t seed, uint64_t offset) {
+  AttentionParams p{};
+  p.key_mask = key_mask;
+  p.T = T;
+  p.C = C;
+  p.NH = NH;
+  p.scale = 1.0f / sqrtf(static_cast<float>(C / NH));
+  p.causal = causal != 0;
+  p.dropout_p = dropout_p;
+  p.keep_scale = 1.0f / (1.0f - dropout_p);
+  p.seed = seed;
+  p.offset = offset;
+  return p;
+}
+
+/** Calls fn(std::integral_constant<int, HD>) for a supported head dim, else an UNSUPPORTED error. */
+template <typename Fn>
+void dispatch_head_dim(int64_t hd, const char* op, Fn&& fn) {
+  switch (hd) {
+    case 32: fn(std::integral_constant<int, 32>{}); break;
+    case 64: fn(std::integral_constant<int, 64>{}); break;
+    case 128: fn(std::integral_constant<int, 128>{}); break;
+    default:
+      throw Error(LMT_ERR_UNSUPPORTED,
+                  concat(op, ": head dim C / NH = ", hd, " is not supported by the CUDA backend (32, 64 or 128)"));
+  }
+}
+
+template <typename Kernel>
+void allow_shared_memory(Kernel kernel, size_t bytes) {
+  check_cuda(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)),
+             "cudaFuncSetAttribute (attention shared memory)");
+}
+
+}  // namespace
+
+void attention_forward(lmt_ctx& ctx, void* out, float* lse, const void* qkv, const int32_t* key_mask, int64_t B,
+                       int64_t T, int64_t C, int64_t NH, int causal, float dropout_p, uint64_t seed, uint64_t offset,
+                       lmt_dtype dt) {
+  if (B == 0 || T == 0) return;
+  require(B * NH <= 65535, "attention_forward: B * NH = ", B * NH, " exceeds the CUDA grid limit 65535");
+  const AttentionParams p = make_params(key_mask, T, C, NH, causal, dropout_p, seed, offset);
+  cudaStream_t stream = stream_of(ctx);
+  dispatch_head_dim(C / NH, "attention_forward", [&](auto head_dim) {
+    constexpr int HD = decltype(head_dim)::value;
+    const size_t smem = sizeof(ForwardSmem<HD>);
+    const dim3 grid(blocks_for(T, kFwdQ), static_cast<unsigned>(B * NH));
+    LMT_DISPATCH_FLOAT(dt, E, {
+      allow_shared_memory(attention_forward_kernel<E, HD>, smem);
+      attention_forward_kernel<E, HD><<<grid, kThreads, smem, stream>>>(static_cast<E*>(out), lse,
+                                                                        static_cast<const E*>(qkv), p);
+    });
+    check_launch("attention_forward_kernel");
+  });
+}
+
+void attention_backward(lmt_ctx& ctx, void* dqkv, const void* dout, const void* qkv, const void* out,
+                        const float* lse, const int32_t* key_mask, int64_t B, int64_t T, int64_t C, int64_t NH,
+                        int causal, float dropout_p, uint64_t seed, uint64_t offset, lmt_dtype dt) {
+  if (B == 0 || T == 0) return;
+  require(B * NH <= 65535, "attention_backward: B * NH = ", B * NH, " exceeds the CUDA grid limit 65535");
+  const AttentionParams p = make_params(key_mask, T, C, NH, causal, dropout_p, seed, offset);
+  cudaStream_t stream = stream_of(ctx);
+  dispatch_head_dim(C / NH, "attention_backward", [&](auto head_dim) {
+    constexpr int HD = decltype(head_dim)::value;
+    StreamScratch row_dot(stream, static_cast<size_t>(B * NH * T) * sizeof(float));
+    float* D = row_dot.as<float>();
+    const size_t smem = sizeof(BackwardSmem<HD>);
+    LMT_DISPATCH_FLOAT(dt, E, {
+      const E* g = static_cast<const E*>(dout);
+      const E* x = static_cast<const E*>(qkv);
+      E* dx = static_cast<E*>(dqkv);
+      constexpr int kRowsPerBlock = kThreads / kWarp;
+      attention_row_dot_kernel<E><<<blocks_for(B * NH * T, kRowsPerBlock), kThreads, 0, stream>>>(
+          D, g, static_cast<const E*>(out), B, T, C, NH);
+      check_launch("attention_row_dot_kernel");
+      allow_shared_memory(attention_backward_kv_kernel<E, HD>, smem);
+      attention_backward_kv_kernel<E, HD><<<dim3(blocks_for(T, kBwdK), static_cast<unsigned>(B * NH)), kThreads,
+                                            smem, stream>>>(dx, g, x, lse, D, p);
+      check_launch("attention_backward_kv_kernel");
+      allow_shared_memory(attention_backward_q_kernel<E, HD>, smem);
+      attention_backward_q_kernel<E, HD><<<dim3(blocks_for(T, kBwdQ), static_cast<unsigned>(B * NH)), kThreads,
+                                           smem, stream>>>(dx, g, x, lse, D, p);
+      check_launch("attention_backward_q_kernel");
+    });
+  });
+}
+
+}  // namespace lmt::cuda
