@@ -11,7 +11,7 @@
 #include <cmath>
 
 #include "common.cuh"
-#include "reduce.cuh"
+#include "helpers.cuh"
 
 namespace lmt::cuda {
 namespace {
@@ -48,6 +48,7 @@ __global__ void adamw_kernel(float* __restrict__ params, W* __restrict__ params_
 void adamw_step(lmt_ctx& ctx, float* params, void* params_work, float* m, float* v, const float* grads,
                 const uint8_t* decay_mask, int64_t n, float lr, float beta1, float beta2, float eps,
                 float weight_decay, int64_t step, float grad_scale, lmt_dtype work_dt) {
+  use_device(ctx);
   if (n == 0) return;
   AdamwScalars s{};
   s.lr = lr;

@@ -26,7 +26,7 @@
 #include <type_traits>
 
 #include "common.cuh"
-#include "reduce.cuh"
+#include "helpers.cuh"
 #include "rng.h"
 
 namespace lmt::cuda {
@@ -450,6 +450,7 @@ void allow_shared_memory(Kernel kernel, size_t bytes) {
 void attention_forward(lmt_ctx& ctx, void* out, float* lse, const void* qkv, const int32_t* key_mask, int64_t B,
                        int64_t T, int64_t C, int64_t NH, int causal, float dropout_p, uint64_t seed, uint64_t offset,
                        lmt_dtype dt) {
+  use_device(ctx);
   if (B == 0 || T == 0) return;
   require(B * NH <= 65535, "attention_forward: B * NH = ", B * NH, " exceeds the CUDA grid limit 65535");
   const AttentionParams p = make_params(key_mask, T, C, NH, causal, dropout_p, seed, offset);
@@ -470,6 +471,7 @@ void attention_forward(lmt_ctx& ctx, void* out, float* lse, const void* qkv, con
 void attention_backward(lmt_ctx& ctx, void* dqkv, const void* dout, const void* qkv, const void* out,
                         const float* lse, const int32_t* key_mask, int64_t B, int64_t T, int64_t C, int64_t NH,
                         int causal, float dropout_p, uint64_t seed, uint64_t offset, lmt_dtype dt) {
+  use_device(ctx);
   if (B == 0 || T == 0) return;
   require(B * NH <= 65535, "attention_backward: B * NH = ", B * NH, " exceeds the CUDA grid limit 65535");
   const AttentionParams p = make_params(key_mask, T, C, NH, causal, dropout_p, seed, offset);

@@ -5,7 +5,7 @@
 // The mask is never stored: both passes recompute it from (seed, offset + i) with the same
 // dropout_keep() as the CPU backend, so the CUDA and CPU masks are bit-identical.
 #include "common.cuh"
-#include "reduce.cuh"
+#include "helpers.cuh"
 #include "rng.h"
 
 namespace lmt::cuda {
@@ -39,11 +39,13 @@ void apply_mask(lmt_ctx& ctx, void* out, const void* in, int64_t n, float p, uin
 
 void dropout_forward(lmt_ctx& ctx, void* out, const void* x, int64_t n, float p, uint64_t seed, uint64_t offset,
                      lmt_dtype dt) {
+  use_device(ctx);
   apply_mask(ctx, out, x, n, p, seed, offset, dt);
 }
 
 void dropout_backward(lmt_ctx& ctx, void* dx, const void* dout, int64_t n, float p, uint64_t seed,
                       uint64_t offset, lmt_dtype dt) {
+  use_device(ctx);
   apply_mask(ctx, dx, dout, n, p, seed, offset, dt);
 }
 

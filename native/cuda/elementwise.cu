@@ -10,7 +10,7 @@
 // No backward: add's gradient is the identity on both inputs, scale's is scale, a cast's is the
 // reverse cast. Outputs of the reductions stay on the device (no host synchronisation).
 #include "common.cuh"
-#include "reduce.cuh"
+#include "helpers.cuh"
 
 namespace lmt::cuda {
 namespace {
@@ -86,6 +86,7 @@ __global__ void count_nonfinite_kernel(unsigned long long* __restrict__ out, con
 }  // namespace
 
 void add(lmt_ctx& ctx, void* out, const void* a, const void* b, int64_t n, lmt_dtype dt) {
+  use_device(ctx);
   if (n == 0) return;
   LMT_DISPATCH_FLOAT(dt, T, {
     add_kernel<T><<<grid_stride_blocks(n, kThreads), kThreads, 0, stream_of(ctx)>>>(
@@ -95,6 +96,7 @@ void add(lmt_ctx& ctx, void* out, const void* a, const void* b, int64_t n, lmt_d
 }
 
 void scale(lmt_ctx& ctx, void* x, float alpha, int64_t n, lmt_dtype dt) {
+  use_device(ctx);
   if (n == 0) return;
   LMT_DISPATCH_FLOAT(dt, T, {
     scale_kernel<T><<<grid_stride_blocks(n, kThreads), kThreads, 0, stream_of(ctx)>>>(static_cast<T*>(x), alpha, n);
@@ -103,6 +105,7 @@ void scale(lmt_ctx& ctx, void* x, float alpha, int64_t n, lmt_dtype dt) {
 }
 
 void cast(lmt_ctx& ctx, void* dst, lmt_dtype dst_dt, const void* src, lmt_dtype src_dt, int64_t n) {
+  use_device(ctx);
   if (n == 0) return;
   LMT_DISPATCH_FLOAT(dst_dt, D, {
     LMT_DISPATCH_FLOAT(src_dt, S, {
@@ -114,6 +117,7 @@ void cast(lmt_ctx& ctx, void* dst, lmt_dtype dst_dt, const void* src, lmt_dtype 
 }
 
 void sum_squares(lmt_ctx& ctx, float* out, const void* x, int64_t n, lmt_dtype dt) {
+  use_device(ctx);
   cudaStream_t stream = stream_of(ctx);
   if (n == 0) {
     check_cuda(cudaMemsetAsync(out, 0, sizeof(float), stream), "cudaMemsetAsync");
@@ -131,6 +135,7 @@ void sum_squares(lmt_ctx& ctx, float* out, const void* x, int64_t n, lmt_dtype d
 }
 
 void count_nonfinite(lmt_ctx& ctx, int64_t* out, const void* x, int64_t n, lmt_dtype dt) {
+  use_device(ctx);
   cudaStream_t stream = stream_of(ctx);
   check_cuda(cudaMemsetAsync(out, 0, sizeof(int64_t), stream), "cudaMemsetAsync");
   if (n == 0) return;

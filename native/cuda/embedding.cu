@@ -15,7 +15,7 @@
 #include <cub/device/device_radix_sort.cuh>
 
 #include "common.cuh"
-#include "reduce.cuh"
+#include "helpers.cuh"
 
 namespace lmt::cuda {
 namespace {
@@ -107,6 +107,7 @@ size_t align256(size_t bytes) { return (bytes + 255) / 256 * 256; }
 void embedding_forward(lmt_ctx& ctx, void* out, const int32_t* ids, const int32_t* type_ids, const void* wte,
                        const void* wpe, const void* wtt, int64_t B, int64_t T, int64_t C, int64_t, int64_t,
                        int64_t, int64_t pos_offset, lmt_dtype dt) {
+  use_device(ctx);
   const int64_t total = B * T * C;
   if (total == 0) return;
   LMT_DISPATCH_FLOAT(dt, E, {
@@ -120,6 +121,7 @@ void embedding_forward(lmt_ctx& ctx, void* out, const int32_t* ids, const int32_
 void embedding_backward(lmt_ctx& ctx, float* dwte, float* dwpe, float* dwtt, const void* dout, const int32_t* ids,
                         const int32_t* type_ids, int64_t B, int64_t T, int64_t C, int64_t V, int64_t, int64_t TT,
                         int64_t pos_offset, lmt_dtype dt) {
+  use_device(ctx);
   const int64_t n_tokens = B * T;
   if (n_tokens == 0 || C == 0) return;
   require(n_tokens < (int64_t{1} << 31), "embedding_backward: B * T = ", n_tokens, " tokens exceed the CUDA limit 2^31");

@@ -4,7 +4,7 @@
 //   backward: dx (n) = dout (n) * gelu'(x (n))      (activation gradient: overwritten; may alias dout)
 // Same formulas as native/cpu/gelu.cpp, evaluated in fp32 with the CUDA math library.
 #include "common.cuh"
-#include "reduce.cuh"
+#include "helpers.cuh"
 
 namespace lmt::cuda {
 namespace {
@@ -56,6 +56,7 @@ __global__ void gelu_backward_kernel(T* dx, const T* x, const T* dout, int64_t n
 }  // namespace
 
 void gelu_forward(lmt_ctx& ctx, void* out, const void* x, int64_t n, lmt_gelu_kind kind, lmt_dtype dt) {
+  use_device(ctx);
   if (n == 0) return;
   const unsigned grid = grid_stride_blocks(n, kThreads);
   LMT_DISPATCH_FLOAT(dt, T, {
@@ -72,6 +73,7 @@ void gelu_forward(lmt_ctx& ctx, void* out, const void* x, int64_t n, lmt_gelu_ki
 
 void gelu_backward(lmt_ctx& ctx, void* dx, const void* x, const void* dout, int64_t n, lmt_gelu_kind kind,
                    lmt_dtype dt) {
+  use_device(ctx);
   if (n == 0) return;
   const unsigned grid = grid_stride_blocks(n, kThreads);
   LMT_DISPATCH_FLOAT(dt, T, {

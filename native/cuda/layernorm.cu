@@ -10,7 +10,7 @@
 // parameter gradients are deterministic and follow the CPU's grouping: partial sums over fixed
 // chunks of kRowsPerChunk rows (rows added in order), then the chunk partials added in chunk order.
 #include "common.cuh"
-#include "reduce.cuh"
+#include "helpers.cuh"
 
 namespace lmt::cuda {
 namespace {
@@ -105,6 +105,7 @@ __global__ void layernorm_param_partial_kernel(float* __restrict__ dweight_parti
 
 void layernorm_forward(lmt_ctx& ctx, void* out, float* mean, float* rstd, const void* x, const void* weight,
                        const void* bias, int64_t N, int64_t C, float eps, lmt_dtype dt) {
+  use_device(ctx);
   if (N == 0) return;
   LMT_DISPATCH_FLOAT(dt, T, {
     layernorm_forward_kernel<T><<<blocks_for(N, kRowsPerBlock), kRowThreads, 0, stream_of(ctx)>>>(
@@ -117,6 +118,7 @@ void layernorm_forward(lmt_ctx& ctx, void* out, float* mean, float* rstd, const 
 void layernorm_backward(lmt_ctx& ctx, void* dx, float* dweight, float* dbias, const void* dout, const void* x,
                         const void* weight, const float* mean, const float* rstd, int64_t N, int64_t C,
                         lmt_dtype dt) {
+  use_device(ctx);
   if (N == 0) return;
   cudaStream_t stream = stream_of(ctx);
   const int64_t chunks = (N + kRowsPerChunk - 1) / kRowsPerChunk;

@@ -24,7 +24,7 @@
 #include <type_traits>
 
 #include "common.cuh"
-#include "reduce.cuh"
+#include "helpers.cuh"
 
 namespace lmt::cuda {
 namespace {
@@ -406,6 +406,7 @@ __global__ void bias_grad_partial_kernel(float* __restrict__ partial, const T* _
 
 void matmul(lmt_ctx& ctx, void* C, const void* A, const void* B, const void* bias, int trans_a, int trans_b,
             int64_t M, int64_t N, int64_t K, float alpha, float beta, lmt_dtype ab_dt, lmt_dtype c_dt) {
+  use_device(ctx);
   if (M == 0 || N == 0) return;
   require(blocks_for(M, kSimtTile) <= 65535u, "matmul: M = ", M, " exceeds the CUDA grid limit");
   cudaStream_t stream = stream_of(ctx);
@@ -427,6 +428,7 @@ void matmul(lmt_ctx& ctx, void* C, const void* A, const void* B, const void* bia
 }
 
 void bias_grad(lmt_ctx& ctx, float* dbias, const void* dY, int64_t M, int64_t N, lmt_dtype dt) {
+  use_device(ctx);
   if (M == 0 || N == 0) return;
   const int64_t chunks = (M + kBiasRowsPerChunk - 1) / kBiasRowsPerChunk;
   require(chunks <= 65535, "bias_grad: M = ", M, " rows exceed the CUDA limit of ", 65535 * kBiasRowsPerChunk);

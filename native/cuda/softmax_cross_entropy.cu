@@ -16,7 +16,7 @@
 #include <cfloat>
 
 #include "common.cuh"
-#include "reduce.cuh"
+#include "helpers.cuh"
 
 namespace lmt::cuda {
 namespace {
@@ -117,6 +117,7 @@ __global__ void loss_sum_kernel(float* __restrict__ loss_sum, const float* __res
 void softmax_cross_entropy(lmt_ctx& ctx, float* loss_sum, float* row_loss, void* dlogits, const void* logits,
                            const int32_t* labels, const float* row_weight, int64_t N, int64_t V,
                            int32_t ignore_index, float grad_scale, lmt_dtype dt) {
+  use_device(ctx);
   cudaStream_t stream = stream_of(ctx);
   if (N == 0) {
     if (loss_sum != nullptr) check_cuda(cudaMemsetAsync(loss_sum, 0, sizeof(float), stream), "cudaMemsetAsync");

@@ -1,6 +1,6 @@
-// reduce.cuh — device helpers shared by the CUDA kernels: warp/block reductions, the ordered
-// column-partials reduction used for deterministic parameter gradients, and stream-ordered
-// scratch memory.
+// helpers.cuh — pieces shared by the CUDA kernel files: selecting the context's device, warp/block
+// reductions, the ordered column-partials reduction used for deterministic parameter gradients,
+// stream-ordered scratch memory and grid sizing.
 //
 // Determinism: every reduction here combines values in an order fixed by the problem size and the
 // (compile-time) launch shape, never by scheduling, so repeated runs give the same bits.
@@ -15,6 +15,12 @@
 namespace lmt::cuda {
 
 constexpr int kWarp = 32;
+
+/**
+ * Makes the context's device current on the calling thread (launches go to the current device, and
+ * the Java side may call from any thread). Cheap when it already is.
+ */
+inline void use_device(const lmt_ctx& ctx) { check_cuda(cudaSetDevice(ctx.device), "cudaSetDevice"); }
 
 template <typename V>
 __device__ __forceinline__ V warp_sum(V v) {
