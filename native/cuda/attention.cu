@@ -13,20 +13,25 @@
 // by lse < -FLT_MAX / 2 and uses P = 1 / count, the forward's exact probabilities. Dropout element
 // ((b * NH + h) * T + t) * T + s uses dropout_keep(seed, offset + element, p) like the CPU.
 //
-// Flash-attention structure in fp32 SIMT arithmetic (no tensor cores yet): the T x T matrix never
-// reaches global memory. Tiles are converted to fp32 in shared memory, rows padded to hd + 1 floats
-// so column-wise reads are conflict-free. Head dims 32, 64 and 128 (template on HD).
-//   forward:  block = 64 queries of one (b, h), 256 threads; loops over 64-key tiles with an online
-//             softmax (running max, sum, rescaled output accumulators in registers).
-//   backward: D in a pre-pass; then two kernels over the same 32-query x 64-key tile computation
-//             (recompute S and P from lse, dP, dS): one per 64-key block accumulating dk, dv over all
-//             query tiles, one per 32-query block accumulating dq over all key tiles. Each gradient
-//             element is owned by one thread and summed in a fixed order: deterministic, no atomics.
+// Flash-attention structure: the T x T matrix never reaches global memory, the forward keeps an
+// online softmax (running max, sum, rescaled output accumulators in registers). Head dims 32, 64
+// and 128 (template on HD); others are an UNSUPPORTED error.
+//   forward, bf16/f16: tensor cores (mma.sync m16n8k16, fp32 accumulation), 64 queries per block of
+//             4 warps, 64-key tiles in shared memory; P is rounded to 16 bits for the P V product
+//             (as FlashAttention does), the softmax statistics stay fp32.
+//   forward, fp32: SIMT, 64 queries per block of 256 threads, 64-key tiles converted to fp32 in
+//             shared memory (rows padded to hd + 1 floats so column reads are conflict-free).
+//   backward (all dtypes, SIMT fp32): D in a pre-pass; then two kernels over the same 32-query x
+//             64-key tile computation (recompute S and P from lse, dP, dS): one per 64-key block
+//             accumulating dk, dv over all query tiles, one per 32-query block accumulating dq over
+//             all key tiles. Each gradient element is owned by one thread and summed in a fixed
+//             order: deterministic, no atomics.
 #include <cfloat>
 #include <type_traits>
 
 #include "common.cuh"
 #include "helpers.cuh"
+#include "mma.cuh"
 #include "rng.h"
 
 namespace lmt::cuda {
@@ -82,7 +87,7 @@ __device__ __forceinline__ void load_head_rows(float* dst, int rows, const T* sr
   }
 }
 
-// ------------------------------------------------------------------ forward
+// ------------------------------------------------------------------ forward in fp32 (SIMT)
 
 template <int HD>
 struct ForwardSmem {
@@ -201,6 +206,195 @@ __global__ void __launch_bounds__(kThreads) attention_forward_kernel(T* __restri
   }
   if (tid < kFwdQ && q0 + tid < p.T) {
     lse[bh * p.T + q0 + tid] = sm.row_max[tid] + logf(sm.row_sum[tid]);
+  }
+}
+
+// ------------------------------------------------------------------ forward on tensor cores (bf16/f16)
+
+constexpr int kMmaThreads = 128;  // 4 warps, 16 queries each
+constexpr int kMmaQ = 64;         // queries per block
+constexpr int kMmaK = 64;         // keys per tile
+
+/** 16-bit tiles, rows padded by 8 elements (16 bytes) so ldmatrix rows fall in distinct banks. */
+template <int HD>
+struct MmaForwardSmem {
+  uint16_t q[kMmaQ][HD + 8];
+  uint16_t k[kMmaK][HD + 8];
+  uint16_t v[kMmaK][HD + 8];
+};
+
+/**
+ * dst (rows, HD) 16-bit, row stride HD + 8 = rows t0 .. t0 + rows - 1 of one head's slice (column
+ * col0) of a (B, T, row_len) tensor, copied bit for bit; rows at or beyond T are zero. `vector`:
+ * 16-byte copies (row_len and col0 multiples of 8, base 16-byte aligned), else element by element.
+ */
+template <int HD>
+__device__ __forceinline__ void load_head_rows_16bit(uint16_t* dst, int rows, const uint16_t* src, int64_t b,
+                                                     int64_t t0, int64_t T_len, int64_t row_len, int64_t col0,
+                                                     bool vector) {
+  if (vector) {
+    constexpr int kChunks = HD / 8;
+    for (int e = threadIdx.x; e < rows * kChunks; e += blockDim.x) {
+      const int r = e / kChunks;
+      const int c = (e % kChunks) * 8;
+      const int64_t t = t0 + r;
+      uint4 chunk = make_uint4(0u, 0u, 0u, 0u);
+      if (t < T_len) chunk = *reinterpret_cast<const uint4*>(src + (b * T_len + t) * row_len + col0 + c);
+      *reinterpret_cast<uint4*>(dst + r * (HD + 8) + c) = chunk;
+    }
+  } else {
+    for (int e = threadIdx.x; e < rows * HD; e += blockDim.x) {
+      const int r = e / HD;
+      const int d = e % HD;
+      const int64_t t = t0 + r;
+      dst[r * (HD + 8) + d] = t < T_len ? src[(b * T_len + t) * row_len + col0 + d] : uint16_t{0};
+    }
+  }
+}
+
+/**
+ * The forward for bf16/f16 with mma.sync (FlashAttention-2 layout): warp w owns queries
+ * q0 + 16 w .. + 15. Per 64-key tile: S (16 x 64) = Q K^T from ldmatrix fragments (K read
+ * non-transposed as the column-major B operand), masks and the online softmax on the accumulator
+ * fragments (each thread holds rows g and g + 8, quad shuffles reduce a row), then the
+ * probabilities are rounded to 16 bits straight from the S accumulators into A fragments and
+ * multiplied by V (ldmatrix.trans). Row sums use the fp32 probabilities before dropout.
+ */
+template <typename T, int HD>
+__global__ void __launch_bounds__(kMmaThreads) attention_forward_mma_kernel(T* __restrict__ out,
+                                                                           float* __restrict__ lse,
+                                                                           const T* __restrict__ qkv,
+                                                                           AttentionParams p, bool vector) {
+  extern __shared__ __align__(16) unsigned char smem_bytes[];
+  MmaForwardSmem<HD>& sm = *reinterpret_cast<MmaForwardSmem<HD>*>(smem_bytes);
+  const uint16_t* src = reinterpret_cast<const uint16_t*>(qkv);
+  const int64_t bh = blockIdx.y;
+  const int64_t b = bh / p.NH;
+  const int64_t h = bh % p.NH;
+  const int64_t q0 = static_cast<int64_t>(blockIdx.x) * kMmaQ;
+  const int64_t row_len = 3 * p.C;
+  const int warp = threadIdx.x / kWarp;
+  const int lane = threadIdx.x % kWarp;
+  const int g = lane / 4;          // fragment row (and row + 8)
+  const int c = lane % 4;          // fragment column pair
+  const int lq = lane / 8, li = lane % 8;  // ldmatrix: which 8x8 matrix this lane addresses, and its row
+  const int warp_row0 = warp * 16;
+
+  load_head_rows_16bit<HD>(&sm.q[0][0], kMmaQ, src, b, q0, p.T, row_len, h * HD, vector);
+  __syncthreads();
+  uint32_t q_frag[HD / 16][4];
+#pragma unroll
+  for (int kk = 0; kk < HD / 16; ++kk) ldmatrix_x4(q_frag[kk], &sm.q[warp_row0 + lane % 16][kk * 16 + (lane / 16) * 8]);
+
+  float o_acc[HD / 8][4];
+#pragma unroll
+  for (int j = 0; j < HD / 8; ++j)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) o_acc[j][e] = 0.0f;
+  float row_max[2] = {-INFINITY, -INFINITY};
+  float row_sum[2] = {0.0f, 0.0f};  // this thread's part of the row sums (its 2 columns per n8 tile)
+  const int64_t t_row[2] = {q0 + warp_row0 + g, q0 + warp_row0 + g + 8};
+
+  const int64_t kv_end = p.causal ? min(p.T, q0 + kMmaQ) : p.T;
+  for (int64_t k0 = 0; k0 < kv_end; k0 += kMmaK) {
+    __syncthreads();  // the previous tile's k and v are no longer read
+    load_head_rows_16bit<HD>(&sm.k[0][0], kMmaK, src, b, k0, p.T, row_len, p.C + h * HD, vector);
+    load_head_rows_16bit<HD>(&sm.v[0][0], kMmaK, src, b, k0, p.T, row_len, 2 * p.C + h * HD, vector);
+    __syncthreads();
+
+    // S (16 x 64) = Q K^T: n8 tile j covers keys k0 + 8 j ..
+    float s_acc[kMmaK / 8][4];
+#pragma unroll
+    for (int j = 0; j < kMmaK / 8; ++j)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) s_acc[j][e] = 0.0f;
+#pragma unroll
+    for (int kk = 0; kk < HD / 16; ++kk) {
+#pragma unroll
+      for (int jj = 0; jj < kMmaK / 16; ++jj) {
+        uint32_t k_frag[4];
+        ldmatrix_x4(k_frag, &sm.k[jj * 16 + li + (lq / 2) * 8][kk * 16 + (lq % 2) * 8]);
+        mma_16816<T>(s_acc[2 * jj], q_frag[kk], k_frag[0], k_frag[1]);
+        mma_16816<T>(s_acc[2 * jj + 1], q_frag[kk], k_frag[2], k_frag[3]);
+      }
+    }
+
+    // Masks and the online softmax. Element e of tile j: row g + 8 (e / 2), key k0 + 8 j + 2 c + e % 2.
+    float tile_max[2] = {-INFINITY, -INFINITY};
+#pragma unroll
+    for (int j = 0; j < kMmaK / 8; ++j) {
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int r = e / 2;
+        s_acc[j][e] = masked_score(p, s_acc[j][e], b, t_row[r], k0 + j * 8 + 2 * c + e % 2);
+        tile_max[r] = fmaxf(tile_max[r], s_acc[j][e]);
+      }
+    }
+    float rescale[2];
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      tile_max[r] = fmaxf(tile_max[r], __shfl_xor_sync(0xffffffffu, tile_max[r], 1));
+      tile_max[r] = fmaxf(tile_max[r], __shfl_xor_sync(0xffffffffu, tile_max[r], 2));
+      const float m_new = fmaxf(row_max[r], tile_max[r]);
+      rescale[r] = m_new == -INFINITY ? 1.0f : expf(row_max[r] - m_new);  // -inf: nothing allowed yet
+      row_max[r] = m_new;
+      row_sum[r] *= rescale[r];
+    }
+#pragma unroll
+    for (int j = 0; j < kMmaK / 8; ++j) {
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int r = e / 2;
+        float prob = row_max[r] == -INFINITY ? 0.0f : expf(s_acc[j][e] - row_max[r]);
+        row_sum[r] += prob;
+        if (p.dropout_p > 0.0f && prob != 0.0f) {
+          prob = keep_element(p, bh, t_row[r], k0 + j * 8 + 2 * c + e % 2) ? prob * p.keep_scale : 0.0f;
+        }
+        s_acc[j][e] = prob;
+      }
+    }
+#pragma unroll
+    for (int j = 0; j < HD / 8; ++j) {
+      o_acc[j][0] *= rescale[0];
+      o_acc[j][1] *= rescale[0];
+      o_acc[j][2] *= rescale[1];
+      o_acc[j][3] *= rescale[1];
+    }
+
+    // O (16 x HD) += P (16 x 64) V (64 x HD): key chunk kk is S tiles 2 kk and 2 kk + 1.
+#pragma unroll
+    for (int kk = 0; kk < kMmaK / 16; ++kk) {
+      const uint32_t p_frag[4] = {pack_pair<T>(s_acc[2 * kk][0], s_acc[2 * kk][1]),
+                                  pack_pair<T>(s_acc[2 * kk][2], s_acc[2 * kk][3]),
+                                  pack_pair<T>(s_acc[2 * kk + 1][0], s_acc[2 * kk + 1][1]),
+                                  pack_pair<T>(s_acc[2 * kk + 1][2], s_acc[2 * kk + 1][3])};
+#pragma unroll
+      for (int jd = 0; jd < HD / 16; ++jd) {
+        uint32_t v_frag[4];
+        ldmatrix_x4_trans(v_frag, &sm.v[kk * 16 + li + (lq % 2) * 8][jd * 16 + (lq / 2) * 8]);
+        mma_16816<T>(o_acc[2 * jd], p_frag, v_frag[0], v_frag[1]);
+        mma_16816<T>(o_acc[2 * jd + 1], p_frag, v_frag[2], v_frag[3]);
+      }
+    }
+  }
+
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    row_sum[r] += __shfl_xor_sync(0xffffffffu, row_sum[r], 1);
+    row_sum[r] += __shfl_xor_sync(0xffffffffu, row_sum[r], 2);
+  }
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const int64_t t = t_row[r];
+    if (t >= p.T) continue;
+    const float inv_sum = 1.0f / row_sum[r];
+    T* o = out + (b * p.T + t) * p.C + h * HD;
+#pragma unroll
+    for (int j = 0; j < HD / 8; ++j) {
+      o[j * 8 + 2 * c] = store<T>(o_acc[j][2 * r] * inv_sum);
+      o[j * 8 + 2 * c + 1] = store<T>(o_acc[j][2 * r + 1] * inv_sum);
+    }
+    if (c == 0) lse[bh * p.T + t] = row_max[r] + logf(row_sum[r]);
   }
 }
 
@@ -457,14 +651,30 @@ void attention_forward(lmt_ctx& ctx, void* out, float* lse, const void* qkv, con
   cudaStream_t stream = stream_of(ctx);
   dispatch_head_dim(C / NH, "attention_forward", [&](auto head_dim) {
     constexpr int HD = decltype(head_dim)::value;
-    const size_t smem = sizeof(ForwardSmem<HD>);
-    const dim3 grid(blocks_for(T, kFwdQ), static_cast<unsigned>(B * NH));
-    LMT_DISPATCH_FLOAT(dt, E, {
-      allow_shared_memory(attention_forward_kernel<E, HD>, smem);
-      attention_forward_kernel<E, HD><<<grid, kThreads, smem, stream>>>(static_cast<E*>(out), lse,
-                                                                        static_cast<const E*>(qkv), p);
-    });
-    check_launch("attention_forward_kernel");
+    if (dt == LMT_F32) {
+      const size_t smem = sizeof(ForwardSmem<HD>);
+      allow_shared_memory(attention_forward_kernel<float, HD>, smem);
+      attention_forward_kernel<float, HD><<<dim3(blocks_for(T, kFwdQ), static_cast<unsigned>(B * NH)), kThreads,
+                                            smem, stream>>>(static_cast<float*>(out), lse,
+                                                            static_cast<const float*>(qkv), p);
+      check_launch("attention_forward_kernel");
+      return;
+    }
+    const size_t smem = sizeof(MmaForwardSmem<HD>);
+    const bool vector = C % 8 == 0 && reinterpret_cast<uintptr_t>(qkv) % 16 == 0;
+    const dim3 grid(blocks_for(T, kMmaQ), static_cast<unsigned>(B * NH));
+    if (dt == LMT_BF16) {
+      allow_shared_memory(attention_forward_mma_kernel<bf16, HD>, smem);
+      attention_forward_mma_kernel<bf16, HD><<<grid, kMmaThreads, smem, stream>>>(
+          static_cast<bf16*>(out), lse, static_cast<const bf16*>(qkv), p, vector);
+    } else if (dt == LMT_F16) {
+      allow_shared_memory(attention_forward_mma_kernel<f16, HD>, smem);
+      attention_forward_mma_kernel<f16, HD><<<grid, kMmaThreads, smem, stream>>>(
+          static_cast<f16*>(out), lse, static_cast<const f16*>(qkv), p, vector);
+    } else {
+      throw Error(LMT_ERR_UNSUPPORTED, concat("attention_forward: unsupported dtype ", dtype_name(dt)));
+    }
+    check_launch("attention_forward_mma_kernel");
   });
 }
 
