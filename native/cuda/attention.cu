@@ -13,19 +13,20 @@
 // by lse < -FLT_MAX / 2 and uses P = 1 / count, the forward's exact probabilities. Dropout element
 // ((b * NH + h) * T + t) * T + s uses dropout_keep(seed, offset + element, p) like the CPU.
 //
-// Flash-attention structure: the T x T matrix never reaches global memory, the forward keeps an
-// online softmax (running max, sum, rescaled output accumulators in registers). Head dims 32, 64
-// and 128 (template on HD); others are an UNSUPPORTED error.
-//   forward, bf16/f16: tensor cores (mma.sync m16n8k16, fp32 accumulation), 64 queries per block of
-//             4 warps, 64-key tiles in shared memory; P is rounded to 16 bits for the P V product
-//             (as FlashAttention does), the softmax statistics stay fp32.
-//   forward, fp32: SIMT, 64 queries per block of 256 threads, 64-key tiles converted to fp32 in
-//             shared memory (rows padded to hd + 1 floats so column reads are conflict-free).
-//   backward (all dtypes, SIMT fp32): D in a pre-pass; then two kernels over the same 32-query x
-//             64-key tile computation (recompute S and P from lse, dP, dS): one per 64-key block
-//             accumulating dk, dv over all query tiles, one per 32-query block accumulating dq over
-//             all key tiles. Each gradient element is owned by one thread and summed in a fixed
-//             order: deterministic, no atomics.
+// Flash-attention structure: the T x T matrix never reaches global memory. Head dims 32, 64 and
+// 128 (template on HD); others are an UNSUPPORTED error.
+//   forward:  online softmax (running max and sum, rescaled output accumulators in registers) over
+//             64-key tiles; lse saved.
+//   backward: D in a pre-pass; then two kernels that recompute S and P from lse per tile, dP and dS:
+//             one per block of 64 keys accumulating dk, dv over all query tiles, one per block of
+//             queries accumulating dq over all key tiles. Every gradient element is owned by one
+//             thread and summed in a fixed order: deterministic, no atomics.
+//   bf16/f16: tensor cores (mma.sync m16n8k16, fp32 accumulation), 4 warps x 16 rows per block,
+//             16-bit tiles in shared memory read with ldmatrix; the softmax and dS math runs on the
+//             accumulator fragments in fp32, and P / dS are rounded to 16 bits only as operands of
+//             the second product (P V, P^T dout, dS^T q, dS k), as FlashAttention-2 does.
+//   fp32:     SIMT fp32 (tensor cores would lose precision): 256 threads, tiles converted to fp32 in
+//             shared memory with rows padded to hd + 1 floats so column reads are conflict-free.
 #include <cfloat>
 #include <type_traits>
 
@@ -70,6 +71,36 @@ __device__ __forceinline__ float masked_score(const AttentionParams& p, float do
 __device__ __forceinline__ bool keep_element(const AttentionParams& p, int64_t bh, int64_t t, int64_t s) {
   const uint64_t element = static_cast<uint64_t>((bh * p.T + t) * p.T + s);
   return dropout_keep(p.seed, p.offset + element, p.dropout_p);
+}
+
+/**
+ * One entry (query t, key s) of the backward from its dot products q.k and dout.v and the query's
+ * lse and D: the probability after dropout (for dv) and the score gradient dS (for dq, dk; before
+ * the 1 / sqrt(hd)). P is recomputed as exp(score - lse), except in a row whose allowed keys are
+ * all padded (lse = float32-min): the forward attended uniformly there, so P = 1 / count.
+ */
+__device__ __forceinline__ void score_gradient(const AttentionParams& p, float qk, float dov, int64_t b, int64_t bh,
+                                               int64_t t, int64_t s, float row_lse, float row_D, float& dropped_prob,
+                                               float& ds) {
+  const float score = masked_score(p, qk, b, t, s);
+  float prob = 0.0f;
+  if (score != -INFINITY) {
+    if (row_lse < -0.5f * FLT_MAX) {
+      const int64_t allowed = p.causal ? t + 1 : p.T;
+      prob = 1.0f / static_cast<float>(allowed);
+    } else {
+      prob = expf(score - row_lse);
+    }
+  }
+  float dp = dov;
+  if (p.dropout_p > 0.0f) {
+    const bool keep = prob != 0.0f && keep_element(p, bh, t, s);
+    dropped_prob = keep ? prob * p.keep_scale : 0.0f;
+    dp = keep ? dp * p.keep_scale : 0.0f;
+  } else {
+    dropped_prob = prob;
+  }
+  ds = prob * (dp - row_D);
 }
 
 /**
@@ -209,19 +240,20 @@ __global__ void __launch_bounds__(kThreads) attention_forward_kernel(T* __restri
   }
 }
 
-// ------------------------------------------------------------------ forward on tensor cores (bf16/f16)
+// ------------------------------------------------------------------ tensor cores (bf16/f16)
+//
+// Tiles stay 16-bit in shared memory, rows padded by 8 elements (16 bytes) so the eight rows of an
+// ldmatrix fall in distinct banks. Each warp owns 16 rows of its product; the fragment layouts are
+// described in mma.cuh (element e of n8 tile j sits at row g + 8 (e / 2), column 8 j + 2 c + e % 2
+// with g = lane / 4, c = lane % 4).
 
-constexpr int kMmaThreads = 128;  // 4 warps, 16 queries each
-constexpr int kMmaQ = 64;         // queries per block
-constexpr int kMmaK = 64;         // keys per tile
+constexpr int kMmaThreads = 128;  // 4 warps, 16 rows each
+constexpr int kMmaRows = 64;      // rows (queries or keys) owned by a block
+constexpr int kMmaTile = 64;      // forward: keys per tile
+constexpr int kMmaBwdTile = 32;   // backward: queries (dk/dv kernel) or keys (dq kernel) per tile
 
-/** 16-bit tiles, rows padded by 8 elements (16 bytes) so ldmatrix rows fall in distinct banks. */
 template <int HD>
-struct MmaForwardSmem {
-  uint16_t q[kMmaQ][HD + 8];
-  uint16_t k[kMmaK][HD + 8];
-  uint16_t v[kMmaK][HD + 8];
-};
+constexpr int kMmaStride = HD + 8;
 
 /**
  * dst (rows, HD) 16-bit, row stride HD + 8 = rows t0 .. t0 + rows - 1 of one head's slice (column
@@ -229,9 +261,10 @@ struct MmaForwardSmem {
  * 16-byte copies (row_len and col0 multiples of 8, base 16-byte aligned), else element by element.
  */
 template <int HD>
-__device__ __forceinline__ void load_head_rows_16bit(uint16_t* dst, int rows, const uint16_t* src, int64_t b,
+__device__ __forceinline__ void load_head_rows_16bit(uint16_t* dst, int rows, const void* src_tensor, int64_t b,
                                                      int64_t t0, int64_t T_len, int64_t row_len, int64_t col0,
                                                      bool vector) {
+  const uint16_t* src = static_cast<const uint16_t*>(src_tensor);
   if (vector) {
     constexpr int kChunks = HD / 8;
     for (int e = threadIdx.x; e < rows * kChunks; e += blockDim.x) {
@@ -240,25 +273,110 @@ __device__ __forceinline__ void load_head_rows_16bit(uint16_t* dst, int rows, co
       const int64_t t = t0 + r;
       uint4 chunk = make_uint4(0u, 0u, 0u, 0u);
       if (t < T_len) chunk = *reinterpret_cast<const uint4*>(src + (b * T_len + t) * row_len + col0 + c);
-      *reinterpret_cast<uint4*>(dst + r * (HD + 8) + c) = chunk;
+      *reinterpret_cast<uint4*>(dst + r * kMmaStride<HD> + c) = chunk;
     }
   } else {
     for (int e = threadIdx.x; e < rows * HD; e += blockDim.x) {
       const int r = e / HD;
       const int d = e % HD;
       const int64_t t = t0 + r;
-      dst[r * (HD + 8) + d] = t < T_len ? src[(b * T_len + t) * row_len + col0 + d] : uint16_t{0};
+      dst[r * kMmaStride<HD> + d] = t < T_len ? src[(b * T_len + t) * row_len + col0 + d] : uint16_t{0};
     }
   }
 }
 
 /**
- * The forward for bf16/f16 with mma.sync (FlashAttention-2 layout): warp w owns queries
- * q0 + 16 w .. + 15. Per 64-key tile: S (16 x 64) = Q K^T from ldmatrix fragments (K read
- * non-transposed as the column-major B operand), masks and the online softmax on the accumulator
- * fragments (each thread holds rows g and g + 8, quad shuffles reduce a row), then the
- * probabilities are rounded to 16 bits straight from the S accumulators into A fragments and
- * multiplied by V (ldmatrix.trans). Row sums use the fp32 probabilities before dropout.
+ * acc (16 x 8 NT) += X (16 x HD) . Y (8 NT x HD)^T with X = rows x_row0.. of tile x and Y = rows
+ * y_row0.. of tile y (both (rows, HD), stride HD + 8): X is the row-major A operand, Y read
+ * without transposition is the column-major B operand.
+ */
+template <typename T, int HD, int NT>
+__device__ __forceinline__ void mma_rows_by_rows(float (&acc)[NT][4], const uint16_t* x, int x_row0, const uint16_t* y,
+                                                 int y_row0) {
+  static_assert(NT % 2 == 0, "B fragments come in pairs of n8 tiles");
+  const int lane = threadIdx.x % kWarp;
+  const int lq = lane / 8, li = lane % 8;  // the 8x8 matrix this lane addresses, and its row in it
+#pragma unroll
+  for (int kk = 0; kk < HD / 16; ++kk) {
+    uint32_t a[4];
+    ldmatrix_x4(a, x + (x_row0 + lane % 16) * kMmaStride<HD> + kk * 16 + (lane / 16) * 8);
+#pragma unroll
+    for (int jj = 0; jj < NT / 2; ++jj) {
+      uint32_t bf[4];
+      ldmatrix_x4(bf, y + (y_row0 + jj * 16 + li + (lq / 2) * 8) * kMmaStride<HD> + kk * 16 + (lq % 2) * 8);
+      mma_16816<T>(acc[2 * jj], a, bf[0], bf[1]);
+      mma_16816<T>(acc[2 * jj + 1], a, bf[2], bf[3]);
+    }
+  }
+}
+
+/**
+ * acc (16 x HD) += F (16 x 16 KC) . Z (16 KC x HD): F is a product held in accumulator fragments
+ * (2 KC n8 tiles), rounded to 16 bits into A fragments (tiles 2 kk and 2 kk + 1 form k chunk kk);
+ * Z = rows z_row0.. of tile z ((rows, HD), stride HD + 8), the B operand through ldmatrix.trans.
+ */
+template <typename T, int HD, int KC>
+__device__ __forceinline__ void mma_fragments_by_rows(float (&acc)[HD / 8][4], const float (&f)[2 * KC][4],
+                                                      const uint16_t* z, int z_row0) {
+  const int lane = threadIdx.x % kWarp;
+  const int lq = lane / 8, li = lane % 8;
+#pragma unroll
+  for (int kk = 0; kk < KC; ++kk) {
+    const uint32_t a[4] = {pack_pair<T>(f[2 * kk][0], f[2 * kk][1]), pack_pair<T>(f[2 * kk][2], f[2 * kk][3]),
+                           pack_pair<T>(f[2 * kk + 1][0], f[2 * kk + 1][1]),
+                           pack_pair<T>(f[2 * kk + 1][2], f[2 * kk + 1][3])};
+#pragma unroll
+    for (int jd = 0; jd < HD / 16; ++jd) {
+      uint32_t bf[4];
+      ldmatrix_x4_trans(bf, z + (z_row0 + kk * 16 + li + (lq % 2) * 8) * kMmaStride<HD> + jd * 16 + (lq / 2) * 8);
+      mma_16816<T>(acc[2 * jd], a, bf[0], bf[1]);
+      mma_16816<T>(acc[2 * jd + 1], a, bf[2], bf[3]);
+    }
+  }
+}
+
+template <int N>
+__device__ __forceinline__ void zero_fragments(float (&acc)[N][4]) {
+#pragma unroll
+  for (int j = 0; j < N; ++j)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) acc[j][e] = 0.0f;
+}
+
+/**
+ * Writes a warp's 16 x HD fragment product, times `scale`, to rows row0 + (g, g + 8) of a
+ * (B, T, row_len) tensor at column col0; rows at or beyond T are skipped.
+ */
+template <typename T, int HD>
+__device__ __forceinline__ void store_fragment_rows(T* dst, const float (&acc)[HD / 8][4], float scale, int64_t b,
+                                                    int64_t row0, int64_t T_len, int64_t row_len, int64_t col0) {
+  const int lane = threadIdx.x % kWarp;
+  const int g = lane / 4, c = lane % 4;
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const int64_t t = row0 + g + 8 * r;
+    if (t >= T_len) continue;
+    T* row = dst + (b * T_len + t) * row_len + col0;
+#pragma unroll
+    for (int j = 0; j < HD / 8; ++j) {
+      row[j * 8 + 2 * c] = store<T>(acc[j][2 * r] * scale);
+      row[j * 8 + 2 * c + 1] = store<T>(acc[j][2 * r + 1] * scale);
+    }
+  }
+}
+
+template <int HD>
+struct MmaForwardSmem {
+  uint16_t q[kMmaRows][kMmaStride<HD>];
+  uint16_t k[kMmaTile][kMmaStride<HD>];
+  uint16_t v[kMmaTile][kMmaStride<HD>];
+};
+
+/**
+ * The forward (FlashAttention-2 layout): warp w owns queries q0 + 16 w .. + 15. Per 64-key tile:
+ * S = Q K^T on tensor cores, masks and the online softmax on the accumulator fragments (a thread
+ * holds rows g and g + 8; quad shuffles reduce a row), then O += P V with P rounded to 16 bits
+ * straight from the S fragments. Row sums use the fp32 probabilities before dropout.
  */
 template <typename T, int HD>
 __global__ void __launch_bounds__(kMmaThreads) attention_forward_mma_kernel(T* __restrict__ out,
@@ -267,62 +385,36 @@ __global__ void __launch_bounds__(kMmaThreads) attention_forward_mma_kernel(T* _
                                                                            AttentionParams p, bool vector) {
   extern __shared__ __align__(16) unsigned char smem_bytes[];
   MmaForwardSmem<HD>& sm = *reinterpret_cast<MmaForwardSmem<HD>*>(smem_bytes);
-  const uint16_t* src = reinterpret_cast<const uint16_t*>(qkv);
   const int64_t bh = blockIdx.y;
   const int64_t b = bh / p.NH;
   const int64_t h = bh % p.NH;
-  const int64_t q0 = static_cast<int64_t>(blockIdx.x) * kMmaQ;
+  const int64_t q0 = static_cast<int64_t>(blockIdx.x) * kMmaRows;
   const int64_t row_len = 3 * p.C;
-  const int warp = threadIdx.x / kWarp;
   const int lane = threadIdx.x % kWarp;
-  const int g = lane / 4;          // fragment row (and row + 8)
-  const int c = lane % 4;          // fragment column pair
-  const int lq = lane / 8, li = lane % 8;  // ldmatrix: which 8x8 matrix this lane addresses, and its row
-  const int warp_row0 = warp * 16;
+  const int c = lane % 4;
+  const int warp_row0 = (threadIdx.x / kWarp) * 16;
 
-  load_head_rows_16bit<HD>(&sm.q[0][0], kMmaQ, src, b, q0, p.T, row_len, h * HD, vector);
-  __syncthreads();
-  uint32_t q_frag[HD / 16][4];
-#pragma unroll
-  for (int kk = 0; kk < HD / 16; ++kk) ldmatrix_x4(q_frag[kk], &sm.q[warp_row0 + lane % 16][kk * 16 + (lane / 16) * 8]);
-
+  load_head_rows_16bit<HD>(&sm.q[0][0], kMmaRows, qkv, b, q0, p.T, row_len, h * HD, vector);
   float o_acc[HD / 8][4];
-#pragma unroll
-  for (int j = 0; j < HD / 8; ++j)
-#pragma unroll
-    for (int e = 0; e < 4; ++e) o_acc[j][e] = 0.0f;
+  zero_fragments(o_acc);
   float row_max[2] = {-INFINITY, -INFINITY};
   float row_sum[2] = {0.0f, 0.0f};  // this thread's part of the row sums (its 2 columns per n8 tile)
-  const int64_t t_row[2] = {q0 + warp_row0 + g, q0 + warp_row0 + g + 8};
+  const int64_t t_row[2] = {q0 + warp_row0 + lane / 4, q0 + warp_row0 + lane / 4 + 8};
 
-  const int64_t kv_end = p.causal ? min(p.T, q0 + kMmaQ) : p.T;
-  for (int64_t k0 = 0; k0 < kv_end; k0 += kMmaK) {
-    __syncthreads();  // the previous tile's k and v are no longer read
-    load_head_rows_16bit<HD>(&sm.k[0][0], kMmaK, src, b, k0, p.T, row_len, p.C + h * HD, vector);
-    load_head_rows_16bit<HD>(&sm.v[0][0], kMmaK, src, b, k0, p.T, row_len, 2 * p.C + h * HD, vector);
+  const int64_t kv_end = p.causal ? min(p.T, q0 + kMmaRows) : p.T;
+  for (int64_t k0 = 0; k0 < kv_end; k0 += kMmaTile) {
+    __syncthreads();  // q is loaded; the previous tile's k and v are no longer read
+    load_head_rows_16bit<HD>(&sm.k[0][0], kMmaTile, qkv, b, k0, p.T, row_len, p.C + h * HD, vector);
+    load_head_rows_16bit<HD>(&sm.v[0][0], kMmaTile, qkv, b, k0, p.T, row_len, 2 * p.C + h * HD, vector);
     __syncthreads();
 
-    // S (16 x 64) = Q K^T: n8 tile j covers keys k0 + 8 j ..
-    float s_acc[kMmaK / 8][4];
-#pragma unroll
-    for (int j = 0; j < kMmaK / 8; ++j)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) s_acc[j][e] = 0.0f;
-#pragma unroll
-    for (int kk = 0; kk < HD / 16; ++kk) {
-#pragma unroll
-      for (int jj = 0; jj < kMmaK / 16; ++jj) {
-        uint32_t k_frag[4];
-        ldmatrix_x4(k_frag, &sm.k[jj * 16 + li + (lq / 2) * 8][kk * 16 + (lq % 2) * 8]);
-        mma_16816<T>(s_acc[2 * jj], q_frag[kk], k_frag[0], k_frag[1]);
-        mma_16816<T>(s_acc[2 * jj + 1], q_frag[kk], k_frag[2], k_frag[3]);
-      }
-    }
+    float s_acc[kMmaTile / 8][4];
+    zero_fragments(s_acc);
+    mma_rows_by_rows<T, HD, kMmaTile / 8>(s_acc, &sm.q[0][0], warp_row0, &sm.k[0][0], 0);
 
-    // Masks and the online softmax. Element e of tile j: row g + 8 (e / 2), key k0 + 8 j + 2 c + e % 2.
     float tile_max[2] = {-INFINITY, -INFINITY};
 #pragma unroll
-    for (int j = 0; j < kMmaK / 8; ++j) {
+    for (int j = 0; j < kMmaTile / 8; ++j) {
 #pragma unroll
       for (int e = 0; e < 4; ++e) {
         const int r = e / 2;
@@ -341,7 +433,7 @@ __global__ void __launch_bounds__(kMmaThreads) attention_forward_mma_kernel(T* _
       row_sum[r] *= rescale[r];
     }
 #pragma unroll
-    for (int j = 0; j < kMmaK / 8; ++j) {
+    for (int j = 0; j < kMmaTile / 8; ++j) {
 #pragma unroll
       for (int e = 0; e < 4; ++e) {
         const int r = e / 2;
@@ -360,45 +452,164 @@ __global__ void __launch_bounds__(kMmaThreads) attention_forward_mma_kernel(T* _
       o_acc[j][2] *= rescale[1];
       o_acc[j][3] *= rescale[1];
     }
-
-    // O (16 x HD) += P (16 x 64) V (64 x HD): key chunk kk is S tiles 2 kk and 2 kk + 1.
-#pragma unroll
-    for (int kk = 0; kk < kMmaK / 16; ++kk) {
-      const uint32_t p_frag[4] = {pack_pair<T>(s_acc[2 * kk][0], s_acc[2 * kk][1]),
-                                  pack_pair<T>(s_acc[2 * kk][2], s_acc[2 * kk][3]),
-                                  pack_pair<T>(s_acc[2 * kk + 1][0], s_acc[2 * kk + 1][1]),
-                                  pack_pair<T>(s_acc[2 * kk + 1][2], s_acc[2 * kk + 1][3])};
-#pragma unroll
-      for (int jd = 0; jd < HD / 16; ++jd) {
-        uint32_t v_frag[4];
-        ldmatrix_x4_trans(v_frag, &sm.v[kk * 16 + li + (lq % 2) * 8][jd * 16 + (lq / 2) * 8]);
-        mma_16816<T>(o_acc[2 * jd], p_frag, v_frag[0], v_frag[1]);
-        mma_16816<T>(o_acc[2 * jd + 1], p_frag, v_frag[2], v_frag[3]);
-      }
-    }
+    mma_fragments_by_rows<T, HD, kMmaTile / 16>(o_acc, s_acc, &sm.v[0][0], 0);
   }
 
+  float inv_sum[2];
 #pragma unroll
   for (int r = 0; r < 2; ++r) {
     row_sum[r] += __shfl_xor_sync(0xffffffffu, row_sum[r], 1);
     row_sum[r] += __shfl_xor_sync(0xffffffffu, row_sum[r], 2);
+    inv_sum[r] = 1.0f / row_sum[r];
   }
+  // Rows of one fragment share a scale only per half: apply 1 / sum before the store.
 #pragma unroll
-  for (int r = 0; r < 2; ++r) {
-    const int64_t t = t_row[r];
-    if (t >= p.T) continue;
-    const float inv_sum = 1.0f / row_sum[r];
-    T* o = out + (b * p.T + t) * p.C + h * HD;
+  for (int j = 0; j < HD / 8; ++j) {
+    o_acc[j][0] *= inv_sum[0];
+    o_acc[j][1] *= inv_sum[0];
+    o_acc[j][2] *= inv_sum[1];
+    o_acc[j][3] *= inv_sum[1];
+  }
+  store_fragment_rows<T, HD>(out, o_acc, 1.0f, b, q0 + warp_row0, p.T, p.C, h * HD);
+  if (c == 0) {
 #pragma unroll
-    for (int j = 0; j < HD / 8; ++j) {
-      o[j * 8 + 2 * c] = store<T>(o_acc[j][2 * r] * inv_sum);
-      o[j * 8 + 2 * c + 1] = store<T>(o_acc[j][2 * r + 1] * inv_sum);
+    for (int r = 0; r < 2; ++r) {
+      if (t_row[r] < p.T) lse[bh * p.T + t_row[r]] = row_max[r] + logf(row_sum[r]);
     }
-    if (c == 0) lse[bh * p.T + t] = row_max[r] + logf(row_sum[r]);
   }
 }
 
-// ------------------------------------------------------------------ backward
+template <int HD>
+struct MmaBackwardSmem {
+  uint16_t own_a[kMmaRows][kMmaStride<HD>];     // the block's rows: k (dk/dv kernel) or q (dq kernel)
+  uint16_t own_b[kMmaRows][kMmaStride<HD>];     // v or dout
+  uint16_t tile_a[kMmaBwdTile][kMmaStride<HD>]; // the streamed tile: q or k
+  uint16_t tile_b[kMmaBwdTile][kMmaStride<HD>]; // dout or v
+  float lse[kMmaRows];                          // per query: of the streamed tile (dk/dv) or own rows (dq)
+  float D[kMmaRows];
+};
+
+/** lse and D of queries q0 .. q0 + n - 1 into shared memory (0 beyond T). */
+__device__ __forceinline__ void load_query_stats(float* lse_dst, float* D_dst, const float* lse, const float* D,
+                                                 int64_t bh, int64_t q0, int n, int64_t T_len) {
+  for (int i = threadIdx.x; i < n; i += blockDim.x) {
+    const int64_t t = q0 + i;
+    lse_dst[i] = t < T_len ? lse[bh * T_len + t] : 0.0f;
+    D_dst[i] = t < T_len ? D[bh * T_len + t] : 0.0f;
+  }
+}
+
+/**
+ * dk, dv for keys k0 .. k0 + 63 of one (b, h); warp w owns keys k0 + 16 w .. + 15 and works on the
+ * transposed products: S^T = K Q^T and dP^T = V dout^T (16 keys x 32 queries per tile), then
+ * dv += dropout(P)^T dout and dk += dS^T q straight from those fragments.
+ */
+template <typename T, int HD>
+__global__ void __launch_bounds__(kMmaThreads) attention_backward_kv_mma_kernel(
+    T* __restrict__ dqkv, const T* __restrict__ dout, const T* __restrict__ qkv, const float* __restrict__ lse,
+    const float* __restrict__ D, AttentionParams p, bool vector) {
+  extern __shared__ __align__(16) unsigned char smem_bytes[];
+  MmaBackwardSmem<HD>& sm = *reinterpret_cast<MmaBackwardSmem<HD>*>(smem_bytes);
+  const int64_t bh = blockIdx.y;
+  const int64_t b = bh / p.NH;
+  const int64_t h = bh % p.NH;
+  const int64_t k0 = static_cast<int64_t>(blockIdx.x) * kMmaRows;
+  const int64_t row_len = 3 * p.C;
+  const int lane = threadIdx.x % kWarp;
+  const int c = lane % 4;
+  const int warp_row0 = (threadIdx.x / kWarp) * 16;
+  const int64_t s_row[2] = {k0 + warp_row0 + lane / 4, k0 + warp_row0 + lane / 4 + 8};
+
+  load_head_rows_16bit<HD>(&sm.own_a[0][0], kMmaRows, qkv, b, k0, p.T, row_len, p.C + h * HD, vector);
+  load_head_rows_16bit<HD>(&sm.own_b[0][0], kMmaRows, qkv, b, k0, p.T, row_len, 2 * p.C + h * HD, vector);
+  float dk[HD / 8][4], dv[HD / 8][4];
+  zero_fragments(dk);
+  zero_fragments(dv);
+
+  const int64_t q_begin = p.causal ? k0 : 0;  // earlier queries see none of these keys
+  for (int64_t q0 = q_begin; q0 < p.T; q0 += kMmaBwdTile) {
+    __syncthreads();  // own rows are loaded; the previous query tile is no longer read
+    load_head_rows_16bit<HD>(&sm.tile_a[0][0], kMmaBwdTile, qkv, b, q0, p.T, row_len, h * HD, vector);
+    load_head_rows_16bit<HD>(&sm.tile_b[0][0], kMmaBwdTile, dout, b, q0, p.T, p.C, h * HD, vector);
+    load_query_stats(sm.lse, sm.D, lse, D, bh, q0, kMmaBwdTile, p.T);
+    __syncthreads();
+
+    float st[kMmaBwdTile / 8][4], dpt[kMmaBwdTile / 8][4];
+    zero_fragments(st);
+    zero_fragments(dpt);
+    mma_rows_by_rows<T, HD, kMmaBwdTile / 8>(st, &sm.own_a[0][0], warp_row0, &sm.tile_a[0][0], 0);
+    mma_rows_by_rows<T, HD, kMmaBwdTile / 8>(dpt, &sm.own_b[0][0], warp_row0, &sm.tile_b[0][0], 0);
+    // Element e of tile j: key s_row[e / 2], query q0 + 8 j + 2 c + e % 2.
+#pragma unroll
+    for (int j = 0; j < kMmaBwdTile / 8; ++j) {
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int i = j * 8 + 2 * c + e % 2;
+        score_gradient(p, st[j][e], dpt[j][e], b, bh, q0 + i, s_row[e / 2], sm.lse[i], sm.D[i], st[j][e], dpt[j][e]);
+      }
+    }
+    mma_fragments_by_rows<T, HD, kMmaBwdTile / 16>(dv, st, &sm.tile_b[0][0], 0);
+    mma_fragments_by_rows<T, HD, kMmaBwdTile / 16>(dk, dpt, &sm.tile_a[0][0], 0);
+  }
+  store_fragment_rows<T, HD>(dqkv, dk, p.scale, b, k0 + warp_row0, p.T, row_len, p.C + h * HD);
+  store_fragment_rows<T, HD>(dqkv, dv, 1.0f, b, k0 + warp_row0, p.T, row_len, 2 * p.C + h * HD);
+}
+
+/**
+ * dq for queries q0 .. q0 + 63 of one (b, h); warp w owns queries q0 + 16 w .. + 15: per 32-key
+ * tile S = Q K^T and dP = dout V^T, then dq += dS k straight from the fragments.
+ */
+template <typename T, int HD>
+__global__ void __launch_bounds__(kMmaThreads) attention_backward_q_mma_kernel(
+    T* __restrict__ dqkv, const T* __restrict__ dout, const T* __restrict__ qkv, const float* __restrict__ lse,
+    const float* __restrict__ D, AttentionParams p, bool vector) {
+  extern __shared__ __align__(16) unsigned char smem_bytes[];
+  MmaBackwardSmem<HD>& sm = *reinterpret_cast<MmaBackwardSmem<HD>*>(smem_bytes);
+  const int64_t bh = blockIdx.y;
+  const int64_t b = bh / p.NH;
+  const int64_t h = bh % p.NH;
+  const int64_t q0 = static_cast<int64_t>(blockIdx.x) * kMmaRows;
+  const int64_t row_len = 3 * p.C;
+  const int lane = threadIdx.x % kWarp;
+  const int c = lane % 4;
+  const int warp_row0 = (threadIdx.x / kWarp) * 16;
+  const int i_row[2] = {warp_row0 + lane / 4, warp_row0 + lane / 4 + 8};
+
+  load_head_rows_16bit<HD>(&sm.own_a[0][0], kMmaRows, qkv, b, q0, p.T, row_len, h * HD, vector);
+  load_head_rows_16bit<HD>(&sm.own_b[0][0], kMmaRows, dout, b, q0, p.T, p.C, h * HD, vector);
+  load_query_stats(sm.lse, sm.D, lse, D, bh, q0, kMmaRows, p.T);
+  float dq[HD / 8][4];
+  zero_fragments(dq);
+
+  const int64_t kv_end = p.causal ? min(p.T, q0 + kMmaRows) : p.T;
+  for (int64_t k0 = 0; k0 < kv_end; k0 += kMmaBwdTile) {
+    __syncthreads();  // own rows are loaded; the previous key tile is no longer read
+    load_head_rows_16bit<HD>(&sm.tile_a[0][0], kMmaBwdTile, qkv, b, k0, p.T, row_len, p.C + h * HD, vector);
+    load_head_rows_16bit<HD>(&sm.tile_b[0][0], kMmaBwdTile, qkv, b, k0, p.T, row_len, 2 * p.C + h * HD, vector);
+    __syncthreads();
+
+    float s_acc[kMmaBwdTile / 8][4], dp[kMmaBwdTile / 8][4];
+    zero_fragments(s_acc);
+    zero_fragments(dp);
+    mma_rows_by_rows<T, HD, kMmaBwdTile / 8>(s_acc, &sm.own_a[0][0], warp_row0, &sm.tile_a[0][0], 0);
+    mma_rows_by_rows<T, HD, kMmaBwdTile / 8>(dp, &sm.own_b[0][0], warp_row0, &sm.tile_b[0][0], 0);
+    // Element e of tile j: query q0 + i_row[e / 2], key k0 + 8 j + 2 c + e % 2.
+#pragma unroll
+    for (int j = 0; j < kMmaBwdTile / 8; ++j) {
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int i = i_row[e / 2];
+        float unused_prob;
+        score_gradient(p, s_acc[j][e], dp[j][e], b, bh, q0 + i, k0 + j * 8 + 2 * c + e % 2, sm.lse[i], sm.D[i],
+                       unused_prob, dp[j][e]);
+      }
+    }
+    mma_fragments_by_rows<T, HD, kMmaBwdTile / 16>(dq, dp, &sm.tile_a[0][0], 0);
+  }
+  store_fragment_rows<T, HD>(dqkv, dq, p.scale, b, q0 + warp_row0, p.T, row_len, h * HD);
+}
+
+// ------------------------------------------------------------------ backward in fp32 (SIMT), and the D pre-pass
 
 /** D (B, NH, T) = rowsum(dout * out) per head, one warp per (b, h, t). */
 template <typename T>
@@ -482,31 +693,10 @@ __device__ __forceinline__ void compute_tile_gradients(BackwardSmem<HD>& sm, con
     }
   }
   const int64_t b = bh / p.NH;
-  const int64_t s = k0 + col;
 #pragma unroll
   for (int r = 0; r < kRows; ++r) {
     const int i = row0 + 4 * r;
-    const int64_t t = q0 + i;
-    const float score = masked_score(p, s_dot[r], b, t, s);
-    float prob = 0.0f;
-    if (score != -INFINITY) {
-      const float row_lse = sm.lse[i];
-      if (row_lse < -0.5f * FLT_MAX) {  // every allowed key padded: the forward attended uniformly
-        const int64_t allowed = p.causal ? t + 1 : p.T;
-        prob = 1.0f / static_cast<float>(allowed);
-      } else {
-        prob = expf(score - row_lse);
-      }
-    }
-    float dropped_prob = prob;
-    float dp = dp_dot[r];
-    if (p.dropout_p > 0.0f) {
-      const bool keep = prob != 0.0f && keep_element(p, bh, t, s);
-      dropped_prob = keep ? prob * p.keep_scale : 0.0f;
-      dp = keep ? dp * p.keep_scale : 0.0f;
-    }
-    sm.p[i][col] = dropped_prob;
-    sm.ds[i][col] = prob * (dp - sm.D[i]);
+    score_gradient(p, s_dot[r], dp_dot[r], b, bh, q0 + i, k0 + col, sm.lse[i], sm.D[i], sm.p[i][col], sm.ds[i][col]);
   }
   __syncthreads();
 }
@@ -639,6 +829,19 @@ void allow_shared_memory(Kernel kernel, size_t bytes) {
              "cudaFuncSetAttribute (attention shared memory)");
 }
 
+/** 16-byte tile copies are possible: every head slice starts at a multiple of 8 elements of aligned tensors. */
+bool vector_loads_ok(int64_t C, const void* a, const void* b) {
+  return C % 8 == 0 && reinterpret_cast<uintptr_t>(a) % 16 == 0 && reinterpret_cast<uintptr_t>(b) % 16 == 0;
+}
+
+/** Calls fn(type tag) with the 16-bit storage type of dt (bf16 or f16). */
+template <typename Fn>
+void dispatch_16bit(lmt_dtype dt, const char* op, Fn&& fn) {
+  if (dt == LMT_BF16) fn(bf16{});
+  else if (dt == LMT_F16) fn(f16{});
+  else throw Error(LMT_ERR_UNSUPPORTED, concat(op, ": unsupported dtype ", dtype_name(dt)));
+}
+
 }  // namespace
 
 void attention_forward(lmt_ctx& ctx, void* out, float* lse, const void* qkv, const int32_t* key_mask, int64_t B,
@@ -661,20 +864,15 @@ void attention_forward(lmt_ctx& ctx, void* out, float* lse, const void* qkv, con
       return;
     }
     const size_t smem = sizeof(MmaForwardSmem<HD>);
-    const bool vector = C % 8 == 0 && reinterpret_cast<uintptr_t>(qkv) % 16 == 0;
-    const dim3 grid(blocks_for(T, kMmaQ), static_cast<unsigned>(B * NH));
-    if (dt == LMT_BF16) {
-      allow_shared_memory(attention_forward_mma_kernel<bf16, HD>, smem);
-      attention_forward_mma_kernel<bf16, HD><<<grid, kMmaThreads, smem, stream>>>(
-          static_cast<bf16*>(out), lse, static_cast<const bf16*>(qkv), p, vector);
-    } else if (dt == LMT_F16) {
-      allow_shared_memory(attention_forward_mma_kernel<f16, HD>, smem);
-      attention_forward_mma_kernel<f16, HD><<<grid, kMmaThreads, smem, stream>>>(
-          static_cast<f16*>(out), lse, static_cast<const f16*>(qkv), p, vector);
-    } else {
-      throw Error(LMT_ERR_UNSUPPORTED, concat("attention_forward: unsupported dtype ", dtype_name(dt)));
-    }
-    check_launch("attention_forward_mma_kernel");
+    const bool vector = vector_loads_ok(C, qkv, qkv);
+    const dim3 grid(blocks_for(T, kMmaRows), static_cast<unsigned>(B * NH));
+    dispatch_16bit(dt, "attention_forward", [&](auto type_tag) {
+      using E = decltype(type_tag);
+      allow_shared_memory(attention_forward_mma_kernel<E, HD>, smem);
+      attention_forward_mma_kernel<E, HD><<<grid, kMmaThreads, smem, stream>>>(
+          static_cast<E*>(out), lse, static_cast<const E*>(qkv), p, vector);
+      check_launch("attention_forward_mma_kernel");
+    });
   });
 }
 
@@ -690,23 +888,42 @@ void attention_backward(lmt_ctx& ctx, void* dqkv, const void* dout, const void* 
     constexpr int HD = decltype(head_dim)::value;
     StreamScratch row_dot(stream, static_cast<size_t>(B * NH * T) * sizeof(float));
     float* D = row_dot.as<float>();
-    const size_t smem = sizeof(BackwardSmem<HD>);
+    constexpr int kRowsPerBlock = kThreads / kWarp;
+    const unsigned heads = static_cast<unsigned>(B * NH);
     LMT_DISPATCH_FLOAT(dt, E, {
+      attention_row_dot_kernel<E><<<blocks_for(B * NH * T, kRowsPerBlock), kThreads, 0, stream>>>(
+          D, static_cast<const E*>(dout), static_cast<const E*>(out), B, T, C, NH);
+    });
+    check_launch("attention_row_dot_kernel");
+    if (dt == LMT_F32) {
+      const size_t smem = sizeof(BackwardSmem<HD>);
+      float* dx = static_cast<float*>(dqkv);
+      const float* g = static_cast<const float*>(dout);
+      const float* x = static_cast<const float*>(qkv);
+      allow_shared_memory(attention_backward_kv_kernel<float, HD>, smem);
+      attention_backward_kv_kernel<float, HD><<<dim3(blocks_for(T, kBwdK), heads), kThreads, smem, stream>>>(
+          dx, g, x, lse, D, p);
+      check_launch("attention_backward_kv_kernel");
+      allow_shared_memory(attention_backward_q_kernel<float, HD>, smem);
+      attention_backward_q_kernel<float, HD><<<dim3(blocks_for(T, kBwdQ), heads), kThreads, smem, stream>>>(
+          dx, g, x, lse, D, p);
+      check_launch("attention_backward_q_kernel");
+      return;
+    }
+    const size_t smem = sizeof(MmaBackwardSmem<HD>);
+    const bool vector = vector_loads_ok(C, qkv, dout);
+    const dim3 grid(blocks_for(T, kMmaRows), heads);
+    dispatch_16bit(dt, "attention_backward", [&](auto type_tag) {
+      using E = decltype(type_tag);
+      E* dx = static_cast<E*>(dqkv);
       const E* g = static_cast<const E*>(dout);
       const E* x = static_cast<const E*>(qkv);
-      E* dx = static_cast<E*>(dqkv);
-      constexpr int kRowsPerBlock = kThreads / kWarp;
-      attention_row_dot_kernel<E><<<blocks_for(B * NH * T, kRowsPerBlock), kThreads, 0, stream>>>(
-          D, g, static_cast<const E*>(out), B, T, C, NH);
-      check_launch("attention_row_dot_kernel");
-      allow_shared_memory(attention_backward_kv_kernel<E, HD>, smem);
-      attention_backward_kv_kernel<E, HD><<<dim3(blocks_for(T, kBwdK), static_cast<unsigned>(B * NH)), kThreads,
-                                            smem, stream>>>(dx, g, x, lse, D, p);
-      check_launch("attention_backward_kv_kernel");
-      allow_shared_memory(attention_backward_q_kernel<E, HD>, smem);
-      attention_backward_q_kernel<E, HD><<<dim3(blocks_for(T, kBwdQ), static_cast<unsigned>(B * NH)), kThreads,
-                                           smem, stream>>>(dx, g, x, lse, D, p);
-      check_launch("attention_backward_q_kernel");
+      allow_shared_memory(attention_backward_kv_mma_kernel<E, HD>, smem);
+      attention_backward_kv_mma_kernel<E, HD><<<grid, kMmaThreads, smem, stream>>>(dx, g, x, lse, D, p, vector);
+      check_launch("attention_backward_kv_mma_kernel");
+      allow_shared_memory(attention_backward_q_mma_kernel<E, HD>, smem);
+      attention_backward_q_mma_kernel<E, HD><<<grid, kMmaThreads, smem, stream>>>(dx, g, x, lse, D, p, vector);
+      check_launch("attention_backward_q_mma_kernel");
     });
   });
 }
