@@ -153,7 +153,7 @@ def run(folder):
     logits, loss = forward(params, cfg, inputs)
     loss.backward()
     out = {"logits": logits, "loss": loss.reshape(1)}
-    out.update({"grad." + k: v.grad for k, v in params.items()})
+    out.update({"grad." + k: v.grad.detach().clone() for k, v in params.items()})
 
     opt_spec = spec["adamw"]
     groups = [

@@ -8,7 +8,10 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 mvn -B -q -Dcuda=OFF -DskipTests test-compile
-cp="java/target/test-classes:java/target/classes:$(cd java && mvn -B -q dependency:build-classpath -Dmdep.outputFile=/dev/stdout)"
+deps="$(mktemp)"
+trap 'rm -f "$deps"' EXIT
+(cd java && mvn -B -q dependency:build-classpath -Dmdep.outputFile="$deps")
+cp="java/target/test-classes:java/target/classes:$(cat "$deps")"
 java -cp "$cp" ai.lmtrain.parity.ParityFixtures java/src/test/resources/parity
 python3="${PYTHON:-python3}"
 "$python3" scripts/parity/make_fixtures.py java/src/test/resources/parity/bert java/src/test/resources/parity/gpt2

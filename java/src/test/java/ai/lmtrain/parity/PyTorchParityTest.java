@@ -1,0 +1,109 @@
+package ai.lmtrain.parity;
+
+import static ai.lmtrain.tensor.KernelTestSupport.assertClose;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import ai.lmtrain.io.SafeTensors;
+import ai.lmtrain.io.SafeTensorsFile;
+import ai.lmtrain.layers.Pass;
+import ai.lmtrain.models.LanguageModel;
+import ai.lmtrain.models.ModelInput;
+import ai.lmtrain.tensor.Arena;
+import ai.lmtrain.tensor.CpuBackend;
+import ai.lmtrain.tensor.DType;
+import ai.lmtrain.tensor.ParameterTable;
+import ai.lmtrain.train.AdamW;
+import ai.lmtrain.train.Checkpoints;
+import ai.lmtrain.train.LossStep;
+import ai.lmtrain.train.LossWeighting;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Our BERT and GPT-2 against PyTorch with the Hugging Face math (fixtures from
+ * {@code scripts/parity/make_fixtures.sh}): the model folder written by this project loads, and
+ * logits, loss, every parameter gradient and the losses of 5 AdamW steps match.
+ * Tolerances (fp32): logits and loss 1e-4 absolute + 1e-4 relative; gradients 1e-4 relative to
+ * each tensor's largest gradient; AdamW losses 1e-4 relative.
+ */
+class PyTorchParityTest {
+  private static CpuBackend backend;
+  private static Arena arena;
+
+  @BeforeAll
+  static void open() {
+    backend = new CpuBackend();
+    arena = new Arena(backend, 1 << 20);
+  }
+
+  @AfterAll
+  static void close() {
+    arena.close();
+    backend.close();
+  }
+
+  private static Path fixture(String type) throws Exception {
+    return Path.of(PyTorchParityTest.class.getResource("/parity/" + type).toURI());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"bert", "gpt2"})
+  void fixturesAreInSyncWithTheGenerator(String type) throws Exception {
+    try (LanguageModel generated = ParityFixtures.model(type, backend);
+        LanguageModel loaded = Checkpoints.loadModel(fixture(type), backend, DType.F32)) {
+      assertArrayEquals(backend.downloadFloats(generated.parameters().masterAll()),
+          backend.downloadFloats(loaded.parameters().masterAll()),
+          "the fixture weights no longer match ParityFixtures; rerun scripts/parity/make_fixtures.sh");
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"bert", "gpt2"})
+  void logitsLossGradientsAndAdamWStepsMatchPyTorch(String type) throws Exception {
+    SafeTensorsFile reference = SafeTensors.read(fixture(type).resolve("reference.safetensors"));
+    ModelInput input = ParityFixtures.input(type);
+    try (LanguageModel model = Checkpoints.loadModel(fixture(type), backend, DType.F32)) {
+      model.parameters().zeroGrads();
+      arena.reset();
+      Pass pass = new Pass(model.parameters(), arena, true, 0, 0);
+      float[] logits = backend.downloadFloats(model.forward(pass, input));
+      assertClose(type + " logits", reference.tensor("logits").toFloats(), logits, 1e-4, 1e-4);
+
+      arena.reset();
+      LossStep.Result r = LossStep.run(model, new Pass(model.parameters(), arena, true, 0, 0), input,
+          LossWeighting.MEAN, true, 1f);
+      assertClose(type + " loss", reference.tensor("loss").toFloats(), new float[] {(float) r.loss()}, 1e-4, 1e-4);
+      for (ParameterTable.Entry e : model.parameters().table().entries()) {
+        float[] expected = reference.tensor("grad." + e.name()).toFloats();
+        double scale = 0;
+        for (float g : expected) {
+          scale = Math.max(scale, Math.abs(g));
+        }
+        assertClose(type + " gradient of " + e.name(), expected,
+            backend.downloadFloats(model.parameters().grad(e.name())), 1e-4 * scale + 1e-7, 0);
+      }
+
+      float[] expectedLosses = reference.tensor("adamw_losses").toFloats();
+      float[] losses = new float[expectedLosses.length];
+      try (AdamW adamw = new AdamW(model.parameters(), 0.9f, 0.999f, 1e-8f, (float) ParityFixtures.ADAMW_WEIGHT_DECAY,
+          ParameterTable.Entry::decay)) {
+        for (int step = 0; step <= ParityFixtures.ADAMW_STEPS; step++) {
+          model.parameters().zeroGrads();
+          arena.reset();
+          boolean update = step < ParityFixtures.ADAMW_STEPS;
+          losses[step] = (float) LossStep.run(model, new Pass(model.parameters(), arena, true, 0, 0), input,
+              LossWeighting.MEAN, update, 1f).loss();
+          if (update) {
+            adamw.step((float) ParityFixtures.ADAMW_LR, 1f);
+          }
+        }
+      }
+      assertClose(type + " losses over 5 AdamW steps", expectedLosses, losses, 0, 1e-4);
+      assertEquals(ParityFixtures.ADAMW_STEPS + 1, losses.length);
+    }
+  }
+}
