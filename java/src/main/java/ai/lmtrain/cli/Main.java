@@ -21,6 +21,11 @@ import picocli.CommandLine.Command;
       BenchCommand.class,
       SelftestCommand.class,
       LabCommand.class,
+      TrainCommand.class,
+      EvalCommand.class,
+      FillMaskCommand.class,
+      NextTokenCommand.class,
+      GenerateCommand.class,
     })
 public final class Main implements Runnable {
 

@@ -48,9 +48,21 @@ public final class Checkpoints {
 
   private Checkpoints() {}
 
-  /** Writes the model (F32 master weights, tied copies omitted), its config and the tokenizer to {@code dir}. */
+  /**
+   * Replaces the folder {@code dir} atomically with the model (F32 master weights, tied copies
+   * omitted), its config and the tokenizer.
+   */
   public static void saveModel(Path dir, LanguageModel model, Tokenizer tokenizer) throws IOException {
     CheckpointWriter.write(dir, folder -> writeModelFiles(folder, model, tokenizer));
+  }
+
+  /**
+   * Writes the model files into {@code dir} next to whatever else it holds (a run's output folder
+   * keeps its checkpoint/, best/ and metrics); each file is replaced atomically.
+   */
+  public static void saveModelFiles(Path dir, LanguageModel model, Tokenizer tokenizer) throws IOException {
+    Files.createDirectories(dir);
+    writeModelFiles(dir, model, tokenizer);
   }
 
   /** Writes a resumable checkpoint: the model files, optimizer moments and trainer state. */

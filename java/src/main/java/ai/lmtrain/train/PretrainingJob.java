@@ -106,7 +106,7 @@ public final class PretrainingJob {
           trainer.totalSteps(), trainer.stepsPerEpoch(), args.precision(), backend.device());
       trainer.train();
       EvalResult finalEval = eval == null ? null : trainer.evaluate();
-      Checkpoints.saveModel(spec.outputDir(), model, spec.tokenizer());
+      Checkpoints.saveModelFiles(spec.outputDir(), model, spec.tokenizer());
       LossPlot.write(spec.outputDir().resolve("loss.png"), events, LossPlot.DEFAULT_WIDTH, LossPlot.DEFAULT_HEIGHT);
       return new Result(model, finalEval, events);
     } catch (IOException | RuntimeException e) {

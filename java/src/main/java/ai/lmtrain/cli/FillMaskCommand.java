@@ -1,0 +1,49 @@
+package ai.lmtrain.cli;
+
+import ai.lmtrain.infer.FillMask;
+import ai.lmtrain.models.BertForMaskedLM;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code lmtrain fill-mask}: top-k predictions for each [MASK] of a text (BERT models). */
+@Command(name = "fill-mask", mixinStandardHelpOptions = true, description = "Predict the [MASK] tokens of a text with a BERT model.")
+final class FillMaskCommand implements Callable<Integer> {
+  @Mixin LoadedModel model;
+
+  @Option(names = "--text", required = true, description = "text with one or more [MASK] tokens")
+  String text;
+
+  @Option(names = "--top-k", defaultValue = "5", description = "predictions per mask (default: ${DEFAULT-VALUE})")
+  int topK;
+
+  @Option(names = "--json", description = "print one JSON object {\"text\":..., \"masks\":[[{score, token, token_str, sequence}...]...]}")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    try (LoadedModel.Open open = model.open()) {
+      if (!(open.model() instanceof BertForMaskedLM bert)) {
+        throw new IllegalArgumentException(model.dir + " holds a " + open.model().modelType()
+            + " model; fill-mask needs a BERT (masked LM) model");
+      }
+      List<List<FillMask.Prediction>> masks = FillMask.predict(bert, open.tokenizer(), text, topK);
+      if (json) {
+        JsonOut.print(Map.of("text", text, "masks", masks.stream().map(m -> m.stream().map(p -> Map.of(
+            "score", p.score(), "token", p.token(), "token_str", p.tokenStr(), "sequence", p.sequence())).toList())
+            .toList()));
+        return 0;
+      }
+      for (int i = 0; i < masks.size(); i++) {
+        System.out.printf("mask %d of %d:%n", i + 1, masks.size());
+        for (FillMask.Prediction p : masks.get(i)) {
+          System.out.printf("  %-15s %.4f  %s%n", p.tokenStr(), p.score(), p.sequence());
+        }
+      }
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,47 @@
+package ai.lmtrain.cli;
+
+import ai.lmtrain.infer.Generator;
+import ai.lmtrain.infer.TopK;
+import ai.lmtrain.models.Gpt2LMHeadModel;
+import ai.lmtrain.tokenizers.EncodeOptions;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code lmtrain next-token}: the most likely next tokens after a prompt, with probabilities (GPT-2). */
+@Command(name = "next-token", mixinStandardHelpOptions = true,
+    description = "Show the most likely next tokens after a prompt and their probabilities (GPT-2 models).")
+final class NextTokenCommand implements Callable<Integer> {
+  @Mixin LoadedModel model;
+
+  @Option(names = "--text", required = true, description = "the prompt")
+  String text;
+
+  @Option(names = "--top-k", defaultValue = "10", description = "tokens to show (default: ${DEFAULT-VALUE})")
+  int topK;
+
+  @Option(names = "--json", description = "print one JSON object {\"text\", \"tokens\", \"next\":[{token, token_str, probability}]}")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    try (LoadedModel.Open open = model.open()) {
+      Gpt2LMHeadModel gpt2 = GenerateCommand.causal(open, model);
+      int[] ids = open.tokenizer().encode(text, EncodeOptions.defaults().withAddSpecialTokens(false)).ids();
+      List<TopK.Candidate> next = new Generator(gpt2).nextTokens(ids, topK);
+      if (json) {
+        JsonOut.print(Map.of("text", text, "tokens", ids, "next", next.stream().map(c -> Map.of("token", c.id(),
+            "token_str", open.tokenizer().decode(new int[] {c.id()}), "probability", c.probability())).toList()));
+        return 0;
+      }
+      System.out.println("prompt tokens: " + ids.length);
+      for (TopK.Candidate c : next) {
+        System.out.printf("  %-20s %.4f%n", "'" + open.tokenizer().decode(new int[] {c.id()}) + "'", c.probability());
+      }
+      return 0;
+    }
+  }
+}
