@@ -20,6 +20,7 @@ import ai.lmtrain.tokenizers.TrainerOptions;
 import ai.lmtrain.train.EvalResult;
 import ai.lmtrain.train.LmDatasets;
 import ai.lmtrain.train.LossPlot;
+import ai.lmtrain.train.PlotSupport;
 import ai.lmtrain.train.LossWeighting;
 import ai.lmtrain.train.MetricsEvent;
 import ai.lmtrain.train.MetricsLog;
@@ -116,7 +117,11 @@ final class LabCommand implements Callable<Integer> {
         List<MetricsEvent> all = new ArrayList<>(bert.result.events());
         all.addAll(gpt2.result.events());
         Path png = output.resolve("loss-comparison.png");
-        LossPlot.write(png, all, LossPlot.DEFAULT_WIDTH, LossPlot.DEFAULT_HEIGHT);
+        if (PlotSupport.available()) {
+          LossPlot.write(png, all, LossPlot.DEFAULT_WIDTH, LossPlot.DEFAULT_HEIGHT);
+        } else {
+          png = output.resolve("(no loss-comparison.png: this runtime has no java.desktop; use 'lmtrain plot')");
+        }
         try (MetricsLog combined = MetricsLog.open(output.resolve(MetricsLog.FILE_NAME))) {
           for (MetricsEvent e : all) {
             combined.append(e);

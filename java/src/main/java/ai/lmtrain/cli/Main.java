@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
       FillMaskCommand.class,
       NextTokenCommand.class,
       GenerateCommand.class,
+      PlotCommand.class,
     })
 public final class Main implements Runnable {
 

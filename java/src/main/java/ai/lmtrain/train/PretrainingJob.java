@@ -107,7 +107,12 @@ public final class PretrainingJob {
       trainer.train();
       EvalResult finalEval = eval == null ? null : trainer.evaluate();
       Checkpoints.saveModelFiles(spec.outputDir(), model, spec.tokenizer());
-      LossPlot.write(spec.outputDir().resolve("loss.png"), events, LossPlot.DEFAULT_WIDTH, LossPlot.DEFAULT_HEIGHT);
+      if (PlotSupport.available()) {
+        LossPlot.write(spec.outputDir().resolve("loss.png"), events, LossPlot.DEFAULT_WIDTH, LossPlot.DEFAULT_HEIGHT);
+      } else {
+        LOG.warn("{}: loss.png skipped (this Java runtime has no java.desktop module); draw it from {} with"
+            + " 'lmtrain plot' on a full JDK", spec.runName(), MetricsLog.FILE_NAME);
+      }
       return new Result(model, finalEval, events);
     } catch (IOException | RuntimeException e) {
       model.close();
