@@ -75,6 +75,12 @@ final class LabCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    try (Backend backend = Backends.open(Device.parse(device))) {
+      return run(backend);
+    }
+  }
+
+  private int run(Backend backend) throws Exception {
     Files.createDirectories(output);
     List<String> corpus = new ArrayList<>();
     List<String> sentences = TextSource.bundledLines("toy_corpus.txt");
@@ -108,31 +114,29 @@ final class LabCommand implements Callable<Integer> {
         "constant_with_warmup"), Map.entry("mlmProbability", 0.2), Map.entry("loggingSteps", 10),
         Map.entry("seed", seed), Map.entry("precision", Precision.parse(precision))));
 
-    try (Backend backend = Backends.open(Device.parse(device))) {
-      Run bert = train("bert", bertConfig, tokenizer, train, validation, args, backend);
+    Run bert = train("bert", bertConfig, tokenizer, train, validation, args, backend);
+    try (var bertModel = bert.result.model()) {
       Run gpt2 = train("gpt2", gptConfig, tokenizer, train, validation, args, backend);
-      try {
+      try (var gptModel = gpt2.result.model()) {
         printComparison(bert, gpt2);
-        demos((BertForMaskedLM) bert.result.model(), (Gpt2LMHeadModel) gpt2.result.model(), tokenizer);
-        List<MetricsEvent> all = new ArrayList<>(bert.result.events());
-        all.addAll(gpt2.result.events());
-        Path png = output.resolve("loss-comparison.png");
-        if (PlotSupport.available()) {
-          LossPlot.write(png, all, LossPlot.DEFAULT_WIDTH, LossPlot.DEFAULT_HEIGHT);
-        } else {
-          png = output.resolve("(no loss-comparison.png: this runtime has no java.desktop; use 'lmtrain plot')");
-        }
-        try (MetricsLog combined = MetricsLog.open(output.resolve(MetricsLog.FILE_NAME))) {
-          for (MetricsEvent e : all) {
-            combined.append(e);
-          }
-        }
-        System.out.printf("%nWrote %s/{bert,gpt2} (Hugging Face model folders), %s and %s%n", output,
-            output.resolve(MetricsLog.FILE_NAME), png);
-      } finally {
-        bert.result.model().close();
-        gpt2.result.model().close();
+        demos((BertForMaskedLM) bertModel, (Gpt2LMHeadModel) gptModel, tokenizer);
       }
+      List<MetricsEvent> all = new ArrayList<>(bert.result.events());
+      all.addAll(gpt2.result.events());
+      Files.deleteIfExists(output.resolve(MetricsLog.FILE_NAME)); // this run's metrics, not appended to an older run's
+      try (MetricsLog combined = MetricsLog.open(output.resolve(MetricsLog.FILE_NAME))) {
+        for (MetricsEvent e : all) {
+          combined.append(e);
+        }
+      }
+      String plot = "no loss plot: this Java runtime has no java.desktop module (use 'lmtrain plot' on a full JDK)";
+      if (PlotSupport.available()) {
+        Path png = output.resolve("loss-comparison.png");
+        LossPlot.write(png, all, LossPlot.DEFAULT_WIDTH, LossPlot.DEFAULT_HEIGHT);
+        plot = png.toString();
+      }
+      System.out.printf("%nWrote %s/{bert,gpt2} (Hugging Face model folders), %s and %s%n", output,
+          output.resolve(MetricsLog.FILE_NAME), plot);
     }
     return 0;
   }

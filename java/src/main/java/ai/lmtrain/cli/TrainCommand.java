@@ -168,7 +168,7 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   private static Gpt2Config gpt2Defaults(Tokenizer tokenizer) {
-    Gpt2Config c = Gpt2Config.gpt2Small().withVocabSize(tokenizer.vocabSize());
+    Gpt2Config c = Gpt2Config.gpt2Small().withSpecialTokens(null, null).withVocabSize(tokenizer.vocabSize());
     String eos = tokenizer.specialTokens().eos();
     OptionalInt id = eos == null ? OptionalInt.empty() : tokenizer.tokenToId(eos);
     return id.isPresent() ? c.withSpecialTokens(id.getAsInt(), id.getAsInt()) : c.withSpecialTokens(null, null);
