@@ -117,6 +117,8 @@ public final class CpuSuite implements BenchSuite {
             "gemm MxKxN: op(A) (M,K) . op(B) (K,N); NT = A.B^T (Linear forward), TN = A^T.B (weight gradient)",
             "train: one optimizer step = forward, cross-entropy, backward, grad-norm clip 1.0, AdamW (wd 0.01);"
                 + " fp32, dropout 0 on both sides, random tokens; ours through Trainer, the peer in plain PyTorch"
-                + " (HF math of scripts/parity/make_fixtures.py, torch.optim.AdamW)"), rows);
+                + " (HF math of scripts/parity/make_fixtures.py, torch.optim.AdamW)",
+            "peer environment: OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = threads, OMP_WAIT_POLICY=PASSIVE (its"
+                + " fastest setting here)"), rows);
   }
 }
