@@ -23,11 +23,12 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = {"Run a benchmark suite against its peer, measured in the same run:",
-        "  cpu        fp32 GEMM and BERT/GPT-2 training steps vs PyTorch CPU (same thread count)",
-        "  kernels    our CUDA kernels vs PyTorch (bf16 GEMMs, flash attention, cross-entropy, AdamW, LayerNorm)",
-        "  train      GPT-2 124M and BERT-base training throughput and MFU vs Hugging Face transformers (CUDA)",
+        "  cpu        fp32 GEMM, BERT/GPT-2 training steps vs PyTorch CPU",
+        "  kernels    bf16 CUDA kernels at GPT-2 124M shapes vs PyTorch",
+        "  train      GPT-2 124M / BERT-base training vs transformers (CUDA)",
         "  tokenizer  GPT-2 BPE encoding vs jtokkit r50k_base",
-        "Peer scripts (scripts/bench) run with $LMTRAIN_PYTHON (default python3); a peer that cannot run shows n/a."})
+        "Peers (scripts/bench/*.py) run with $LMTRAIN_PYTHON (default python3);",
+        "a peer that cannot run shows n/a."})
 public final class BenchCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
