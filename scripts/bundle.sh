@@ -11,6 +11,7 @@
 #   bundle/lib/junit-platform-console-standalone.jar
 #   bundle/bin/lmtrain         the CLI on the bundled runtime
 #   bundle/bin/run-tests       the JUnit console launcher over the bundled tests
+#   bundle/scripts/bench/      the PyTorch peer scripts of `lmtrain bench` (need torch, transformers for train)
 #
 # Usage: scripts/bundle.sh [--out DIR] [--cuda ON|OFF|AUTO] [--no-build]
 #   --out DIR     where to write the bundle (default: bundle/ in the repository root; replaced)
@@ -98,6 +99,8 @@ fi
 
 # --- entry scripts --------------------------------------------------------------------------------
 cp "$root/scripts/lmtrain" "$out/bin/lmtrain" # detects runtime/bin/java and lib/lmtrain.jar beside bin/
+mkdir -p "$out/scripts" && cp -r "$root/scripts/bench" "$out/scripts/bench" # peers of lmtrain bench (found above lib/)
+rm -rf "$out/scripts/bench/__pycache__"
 cat > "$out/bin/run-tests" <<'EOF'
 #!/usr/bin/env bash
 # run-tests — the JUnit console launcher over the bundled tests, on the bundled runtime.

@@ -23,16 +23,21 @@ inline float gelu_exact_grad(float x) {
   return cdf + x * pdf;
 }
 
+// 0.5 (1 + tanh(u)) = sigmoid(2u): one expf instead of glibc's tanhf (which goes through expm1f and took
+// about 17% of a GPT-2 CPU training step), and no cancellation where tanh(u) is near -1.
+inline float half_one_plus_tanh(float u) { return 1.0f / (1.0f + std::exp(-2.0f * u)); }
+
 inline float gelu_tanh(float x) {
   float u = kSqrt2OverPi * (x + 0.044715f * x * x * x);
-  return 0.5f * x * (1.0f + std::tanh(u));
+  return x * half_one_plus_tanh(u);
 }
 
+// 0.5 (1 + t) + 0.5 x (1 - t^2) du with t = tanh(u) = 2s - 1, s = sigmoid(2u): 1 - t^2 = 4 s (1 - s).
 inline float gelu_tanh_grad(float x) {
   float u = kSqrt2OverPi * (x + 0.044715f * x * x * x);
-  float t = std::tanh(u);
+  float s = half_one_plus_tanh(u);
   float du = kSqrt2OverPi * (1.0f + 3.0f * 0.044715f * x * x);
-  return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du;
+  return s + 2.0f * x * s * (1.0f - s) * du;
 }
 
 }  // namespace

@@ -1,13 +1,14 @@
 package ai.lmtrain.cli;
 
-import ai.lmtrain.data.TextSource;
-import ai.lmtrain.tokenizers.TokenizerBenchmark;
-import ai.lmtrain.tokenizers.Tokenizers;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import ai.lmtrain.bench.BenchContext;
+import ai.lmtrain.bench.BenchOutput;
+import ai.lmtrain.bench.BenchReport;
+import ai.lmtrain.bench.BenchSuite;
+import ai.lmtrain.bench.BenchSuites;
+import ai.lmtrain.bench.PeerScripts;
+import ai.lmtrain.tensor.Device;
 import java.io.PrintWriter;
-import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -15,48 +16,73 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code lmtrain bench SUITE}: speed benchmarks against a peer measured in the same run. */
+/**
+ * {@code lmtrain bench SUITE}: speed benchmarks, every figure next to a peer measured in the same
+ * run on the same machine (see {@link BenchSuites}). The table (or with {@code --json} one JSON
+ * object) goes to stdout, progress to stderr.
+ */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = "Run a benchmark suite. Suites: tokenizer (GPT-2 BPE vs jtokkit r50k_base on tinyshakespeare).")
+    description = {"Run a benchmark suite against its peer, measured in the same run:",
+        "  cpu        fp32 GEMM, BERT/GPT-2 training steps vs PyTorch CPU",
+        "  kernels    bf16 CUDA kernels at GPT-2 124M shapes vs PyTorch",
+        "  train      GPT-2 124M / BERT-base training vs transformers (CUDA)",
+        "  tokenizer  GPT-2 BPE encoding vs jtokkit r50k_base",
+        "Peers (scripts/bench/*.py) run with $LMTRAIN_PYTHON (default python3);",
+        "a peer that cannot run shows n/a."})
 public final class BenchCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "SUITE", description = "the suite to run: tokenizer")
+  @Parameters(index = "0", paramLabel = "SUITE", description = "cpu, kernels, train or tokenizer")
   String suite;
+
+  @Option(names = "--device", description = "cpu or cuda[:N] (default: cpu for cpu/tokenizer, cuda for kernels/train)")
+  String device;
 
   @Option(names = "--json", description = "print one JSON object instead of a table")
   boolean json;
 
-  @Option(names = "--repetitions", defaultValue = "5", description = "timed runs per encoder (default ${DEFAULT-VALUE})")
+  @Option(names = "--repetitions", defaultValue = "5",
+      description = "timed runs (training steps) per case and side; the median is reported (default ${DEFAULT-VALUE})")
   int repetitions;
+
+  @Option(names = "--warmup", defaultValue = "2", description = "untimed runs per case and side (default ${DEFAULT-VALUE})")
+  int warmup;
+
+  @Option(names = "--threads", defaultValue = "0",
+      description = "CPU threads for ours and the peer (default: all cores)")
+  int threads;
 
   @Override
   public Integer call() throws Exception {
-    if (!suite.equals("tokenizer")) {
-      spec.commandLine().getErr().println("error: unknown suite " + suite + "; available: tokenizer");
+    PrintWriter err = spec.commandLine().getErr();
+    Optional<BenchSuite> found = BenchSuites.named(suite);
+    if (found.isEmpty()) {
+      err.println("error: unknown suite " + suite + "; available: " + BenchSuites.names());
+      err.flush();
       return 2;
     }
-    String text = TextSource.bundledText("tinyshakespeare.txt");
-    List<TokenizerBenchmark.Result> results = TokenizerBenchmark.run(Tokenizers.gpt2(), text, 3, repetitions);
+    BenchSuite s = found.get();
+    Device target = device == null ? defaultDevice(s) : Device.parse(device);
+    if (!s.deviceKinds().contains(target.kind())) {
+      err.println("error: the " + s.name() + " suite runs on " + s.deviceKinds().get(0).name().toLowerCase(
+          java.util.Locale.ROOT) + " only (got --device " + target + ")");
+      err.flush();
+      return 2;
+    }
+    BenchReport report = s.run(new BenchContext(target, warmup, repetitions, threads, PeerScripts.fromEnvironment(),
+        err));
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
-      ObjectNode root = new ObjectMapper().createObjectNode().put("suite", "tokenizer")
-          .put("ours", "lmtrain ByteLevelBpeTokenizer (gpt2)").put("peer", "jtokkit 1.1.0 r50k_base")
-          .put("unit", "MB/s").put("bytes", text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
-      ArrayNode cases = root.putArray("cases");
-      for (TokenizerBenchmark.Result r : results) {
-        cases.addObject().put("case", r.name()).put("ours", r.oursMbPerS()).put("peer", r.peerMbPerS()).put("ratio", r.ratio());
-      }
-      out.println(root);
+      out.println(BenchOutput.toJson(report));
+      out.flush();
     } else {
-      out.println("tokenizer: GPT-2 encode of tinyshakespeare, MB/s (median of " + repetitions + "; peer = jtokkit r50k_base)");
-      out.printf("%-14s %10s %10s %8s%n", "case", "ours", "peer", "ratio");
-      for (TokenizerBenchmark.Result r : results) {
-        out.printf("%-14s %10.2f %10.2f %8.2f%n", r.name(), r.oursMbPerS(), r.peerMbPerS(), r.ratio());
-      }
+      BenchOutput.printTable(out, report);
     }
-    out.flush();
     return 0;
+  }
+
+  private static Device defaultDevice(BenchSuite s) {
+    return s.deviceKinds().get(0) == Device.Kind.CPU ? Device.CPU : Device.cuda(0);
   }
 }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.lmtrain.cli.BenchCommand;
 import ai.lmtrain.cli.TokenizeCommand;
 import ai.lmtrain.cli.TrainTokenizerCommand;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -63,12 +62,5 @@ class TokenizerCommandsTest {
       String line = "The lion is the king of the savanna.";
       assertArrayEquals(loaded.encode(line).ids(), legacy.encode(line).ids());
     }
-  }
-
-  @Test
-  void benchRejectsUnknownSuites() {
-    Run r = run(new BenchCommand(), "model");
-    assertEquals(2, r.exit());
-    assertEquals("error: unknown suite model; available: tokenizer", r.err().trim());
   }
 }

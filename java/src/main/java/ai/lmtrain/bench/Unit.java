@@ -1,0 +1,41 @@
+package ai.lmtrain.bench;
+
+/** The unit of a benchmark figure, and whether a larger value is better (throughput) or worse (time). */
+public enum Unit {
+  MB_PER_S("MB/s", true, 1e6),
+  GB_PER_S("GB/s", true, 1e9),
+  GFLOP_PER_S("GFLOP/s", true, 1e9),
+  TFLOP_PER_S("TFLOP/s", true, 1e12),
+  PERCENT_OF_PEAK("% peak", true, 1e-2),
+  TOKENS_PER_S("tokens/s", true, 1),
+  SEQUENCES_PER_S("seq/s", true, 1),
+  MS_PER_STEP("ms/step", false, 1e-3);
+
+  private final String symbol;
+  private final boolean higherIsBetter;
+  private final double scale;
+
+  Unit(String symbol, boolean higherIsBetter, double scale) {
+    this.symbol = symbol;
+    this.higherIsBetter = higherIsBetter;
+    this.scale = scale;
+  }
+
+  /**
+   * The figure of a run that did {@code work} (flops, bytes, tokens ...; ignored for times) in
+   * {@code seconds}: work per second in this unit, or the time itself for a time unit. NaN stays NaN.
+   */
+  public double of(double work, double seconds) {
+    return higherIsBetter ? work / seconds / scale : seconds / scale;
+  }
+
+  /** How the unit is printed, e.g. "GFLOP/s". */
+  public String symbol() {
+    return symbol;
+  }
+
+  /** True for throughputs, false for times. */
+  public boolean higherIsBetter() {
+    return higherIsBetter;
+  }
+}
