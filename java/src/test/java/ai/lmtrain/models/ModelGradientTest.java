@@ -5,16 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.lmtrain.layers.Pass;
-import ai.lmtrain.tensor.Arena;
-import ai.lmtrain.tensor.CpuBackend;
+import ai.lmtrain.tensor.CpuBackendTest;
 import ai.lmtrain.tensor.ParameterStore;
 import ai.lmtrain.tensor.ParameterTable;
 import ai.lmtrain.train.LossStep;
 import ai.lmtrain.train.LossWeighting;
 import java.util.SplittableRandom;
 import java.util.function.Function;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,22 +20,7 @@ import org.junit.jupiter.api.Test;
  * tied embeddings, packed q|k|v, masks, GPT-2's label shift). Tolerance: |analytic - numeric| <=
  * 2e-4 + 3e-2 |numeric| (fp32 loss differences with step 1e-2 relative to weights ~0.02).
  */
-class ModelGradientTest {
-  private static CpuBackend backend;
-  private static Arena arena;
-
-  @BeforeAll
-  static void open() {
-    backend = new CpuBackend();
-    arena = new Arena(backend, 1 << 20);
-  }
-
-  @AfterAll
-  static void close() {
-    arena.close();
-    backend.close();
-  }
-
+class ModelGradientTest extends CpuBackendTest {
   @Test
   void bertGradientsMatchFiniteDifferences() {
     try (BertForMaskedLM model = TinyModels.bert(backend, 7)) {

@@ -9,8 +9,7 @@ import ai.lmtrain.io.SafeTensorsFile;
 import ai.lmtrain.layers.Pass;
 import ai.lmtrain.models.LanguageModel;
 import ai.lmtrain.models.ModelInput;
-import ai.lmtrain.tensor.Arena;
-import ai.lmtrain.tensor.CpuBackend;
+import ai.lmtrain.tensor.CpuBackendTest;
 import ai.lmtrain.tensor.DType;
 import ai.lmtrain.tensor.ParameterTable;
 import ai.lmtrain.train.AdamW;
@@ -18,8 +17,6 @@ import ai.lmtrain.train.Checkpoints;
 import ai.lmtrain.train.LossStep;
 import ai.lmtrain.train.LossWeighting;
 import java.nio.file.Path;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -30,22 +27,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Tolerances (fp32): logits and loss 1e-4 absolute + 1e-4 relative; gradients 1e-4 relative to
  * each tensor's largest gradient; AdamW losses 1e-4 relative.
  */
-class PyTorchParityTest {
-  private static CpuBackend backend;
-  private static Arena arena;
-
-  @BeforeAll
-  static void open() {
-    backend = new CpuBackend();
-    arena = new Arena(backend, 1 << 20);
-  }
-
-  @AfterAll
-  static void close() {
-    arena.close();
-    backend.close();
-  }
-
+class PyTorchParityTest extends CpuBackendTest {
   private static Path fixture(String type) throws Exception {
     return Path.of(PyTorchParityTest.class.getResource("/parity/" + type).toURI());
   }

@@ -11,9 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.lmtrain.nativebridge.NativeException;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -25,23 +23,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * five steps: params atol 1e-6 rtol 1e-5, moments rtol 1e-5 (fp32 state vs double state).
  * params_work must equal the F32 params rounded to its type, bit for bit.
  */
-class AdamWKernelTest {
+class AdamWKernelTest extends CpuBackendTest {
   private static final int STEPS = 5;
-  private static CpuBackend backend;
-  private static Arena arena;
-
-  @BeforeAll
-  static void open() {
-    backend = new CpuBackend();
-    arena = new Arena(backend, 1 << 20);
-  }
-
-  @AfterAll
-  static void close() {
-    arena.close();
-    backend.close();
-  }
-
   @AfterEach
   void releaseTensors() {
     arena.reset();

@@ -11,8 +11,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.lmtrain.nativebridge.NativeException;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -23,22 +21,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * backend against double-precision Java references. Tolerances: F32 1e-6 relative (these are
  * single-rounding ops), BF16 2^-8 and F16 2^-11 relative (one rounding of the output).
  */
-class ElementwiseKernelsTest {
-  private static CpuBackend backend;
-  private static Arena arena;
-
-  @BeforeAll
-  static void open() {
-    backend = new CpuBackend();
-    arena = new Arena(backend, 1 << 20);
-  }
-
-  @AfterAll
-  static void close() {
-    arena.close();
-    backend.close();
-  }
-
+class ElementwiseKernelsTest extends CpuBackendTest {
   static double outputTolerance(DType dt) {
     return switch (dt) {
       case BF16 -> 1.0 / 256;

@@ -14,9 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.lmtrain.nativebridge.NativeException;
 import java.util.Arrays;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -29,22 +27,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * exactly what finite differences would measure). Tolerances: forward F32 rtol 1e-6, BF16 2^-8,
  * F16 2^-11 (one rounding of an fp32 sum), atol 1e-6; table gradients (F32) atol/rtol 1e-5.
  */
-class EmbeddingKernelTest {
-  private static CpuBackend backend;
-  private static Arena arena;
-
-  @BeforeAll
-  static void open() {
-    backend = new CpuBackend();
-    arena = new Arena(backend, 1 << 20);
-  }
-
-  @AfterAll
-  static void close() {
-    arena.close();
-    backend.close();
-  }
-
+class EmbeddingKernelTest extends CpuBackendTest {
   @AfterEach
   void releaseTensors() {
     arena.reset();

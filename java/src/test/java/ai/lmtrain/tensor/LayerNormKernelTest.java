@@ -12,9 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.lmtrain.nativebridge.NativeException;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -26,23 +24,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * (atol 1e-5, rtol 1e-5); out and dx are stored in the activation type: F32 atol/rtol 1e-5, BF16
  * atol 1e-2 rtol 2^-7, F16 atol 1e-3 rtol 2^-10 (one rounding of the output, plus fp32 arithmetic).
  */
-class LayerNormKernelTest {
+class LayerNormKernelTest extends CpuBackendTest {
   private static final float EPS = 1e-5f;
-  private static CpuBackend backend;
-  private static Arena arena;
-
-  @BeforeAll
-  static void open() {
-    backend = new CpuBackend();
-    arena = new Arena(backend, 1 << 20);
-  }
-
-  @AfterAll
-  static void close() {
-    arena.close();
-    backend.close();
-  }
-
   @AfterEach
   void releaseTensors() {
     arena.reset();

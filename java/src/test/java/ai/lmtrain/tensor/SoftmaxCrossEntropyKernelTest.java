@@ -15,9 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.lmtrain.nativebridge.NativeException;
 import java.util.Arrays;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -28,23 +26,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * Tolerances: losses are fp32 for every storage type (atol 1e-5, rtol 1e-5); dlogits F32 atol
  * 1e-8 rtol 1e-5, BF16 rtol 2^-8 and F16 rtol 2^-11 (one rounding of the output) with atol 1e-7.
  */
-class SoftmaxCrossEntropyKernelTest {
+class SoftmaxCrossEntropyKernelTest extends CpuBackendTest {
   private static final int IGNORE = -100;
-  private static CpuBackend backend;
-  private static Arena arena;
-
-  @BeforeAll
-  static void open() {
-    backend = new CpuBackend();
-    arena = new Arena(backend, 1 << 20);
-  }
-
-  @AfterAll
-  static void close() {
-    arena.close();
-    backend.close();
-  }
-
   @AfterEach
   void releaseTensors() {
     arena.reset();
