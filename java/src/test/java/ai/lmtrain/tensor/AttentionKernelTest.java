@@ -15,9 +15,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.lmtrain.nativebridge.NativeException;
 import java.util.Arrays;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -30,27 +27,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * (seed, offset) stream. Tolerances: F32 out/lse 1e-5 abs + 1e-4 rel, dqkv 1e-4 abs + 1e-3 rel;
  * BF16 (inputs rounded, fp32 arithmetic, bf16 outputs) 2e-2 abs + 2e-2 rel.
  */
-class AttentionKernelTest {
+class AttentionKernelTest extends CpuBackendTest {
   private static final double MASKED = -Float.MAX_VALUE;
-  private static CpuBackend backend;
-  private static Arena arena;
-
-  @BeforeAll
-  static void open() {
-    backend = new CpuBackend();
-    arena = new Arena(backend, 1 << 22);
-  }
-
-  @AfterAll
-  static void close() {
-    arena.close();
-    backend.close();
-  }
-
-  @AfterEach
-  void releaseTensors() {
-    arena.reset();
-  }
 
   /** An attention problem with host data: qkv (B, T, 3C), dout (B, T, C), key mask (B, T) or null. */
   static final class Problem {

@@ -13,9 +13,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.lmtrain.nativebridge.NativeException;
 import java.util.Arrays;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -27,26 +24,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * an F32 result gets atol 1e-5 sqrt(K) (fp32 accumulation of K products of values in [-1, 1]) and
  * rtol 1e-5; a BF16/F16 result additionally its one output rounding, rtol 2^-8 / 2^-11.
  */
-class MatmulKernelTest {
-  private static CpuBackend backend;
-  private static Arena arena;
-
-  @BeforeAll
-  static void open() {
-    backend = new CpuBackend();
-    arena = new Arena(backend, 1 << 24);
-  }
-
-  @AfterAll
-  static void close() {
-    arena.close();
-    backend.close();
-  }
-
-  @AfterEach
-  void releaseTensors() {
-    arena.reset();
-  }
+class MatmulKernelTest extends CpuBackendTest {
 
   /** One matmul problem: sizes, layouts, scalars and the host data of A, B, the old C and bias. */
   record Problem(int m, int n, int k, boolean transA, boolean transB, float alpha, float beta, DType abType,
