@@ -107,16 +107,23 @@ public final class PretrainingJob {
       trainer.train();
       EvalResult finalEval = eval == null ? null : trainer.evaluate();
       Checkpoints.saveModelFiles(spec.outputDir(), model, spec.tokenizer());
-      if (PlotSupport.available()) {
-        LossPlot.write(spec.outputDir().resolve("loss.png"), events, LossPlot.DEFAULT_WIDTH, LossPlot.DEFAULT_HEIGHT);
-      } else {
-        LOG.warn("{}: loss.png skipped (this Java runtime has no java.desktop module); draw it from {} with"
-            + " 'lmtrain plot' on a full JDK", spec.runName(), MetricsLog.FILE_NAME);
-      }
+      plotLosses(spec, MetricsLog.read(metrics.file()));
       return new Result(model, finalEval, events);
     } catch (IOException | RuntimeException e) {
       model.close();
       throw e;
+    }
+  }
+
+  /** loss.png from the whole metrics.jsonl, so a resumed run's plot covers its earlier part too. */
+  private static void plotLosses(Spec spec, List<MetricsEvent> all) throws IOException {
+    if (all.isEmpty()) {
+      LOG.warn("{}: no metrics yet, so no loss.png", spec.runName());
+    } else if (PlotSupport.available()) {
+      LossPlot.write(spec.outputDir().resolve("loss.png"), all, LossPlot.DEFAULT_WIDTH, LossPlot.DEFAULT_HEIGHT);
+    } else {
+      LOG.warn("{}: loss.png skipped (this Java runtime has no java.desktop module); draw it from {} with"
+          + " 'lmtrain plot' on a full JDK", spec.runName(), MetricsLog.FILE_NAME);
     }
   }
 
