@@ -11,9 +11,12 @@
 //             replaced the score (no path to q, k), while the additive padding mask lets it through.
 // The masks are applied literally in fp32, so a row whose keys are all masked attends uniformly,
 // as in Hugging Face. Such a row's lse rounds to -FLT_MAX; the backward then renormalises the row
-// itself instead of using lse. The T x T matrix is never stored: each query row is recomputed in a
-// per-thread scratch row. Work is split over (b, h); each head's result is computed sequentially,
-// so it does not depend on the thread count.
+// itself instead of using lse.
+// Each head's q, k, v (and dO) are gathered into zero-padded fp32 buffers (k and v also transposed),
+// and queries are processed in blocks of kQ rows: scores, probabilities and their products with
+// V / K come from kQ x kW register tiles. The T x T matrix is never stored; a block's (kQ, T)
+// scores live in per-thread scratch. Work is split over (b, h); each head is computed sequentially,
+// so results do not depend on the thread count.
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
