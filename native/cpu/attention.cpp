@@ -11,12 +11,16 @@
 //             replaced the score (no path to q, k), while the additive padding mask lets it through.
 // The masks are applied literally in fp32, so a row whose keys are all masked attends uniformly,
 // as in Hugging Face. Such a row's lse rounds to -FLT_MAX; the backward then renormalises the row
-// itself instead of using lse. The T x T matrix is never stored: each query row is recomputed in a
-// per-thread scratch row. Work is split over (b, h); each head's result is computed sequentially,
-// so it does not depend on the thread count.
+// itself instead of using lse.
+// Each head's q, k, v (and dO) are gathered into zero-padded fp32 buffers (k and v also transposed),
+// and queries are processed in blocks of kQ rows: scores, probabilities and their products with
+// V / K come from kQ x kW register tiles. The T x T matrix is never stored; a block's (kQ, T)
+// scores live in per-thread scratch. Work is split over (b, h); each head is computed sequentially,
+// so results do not depend on the thread count.
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "backends.h"
@@ -39,7 +43,7 @@ namespace {
 constexpr float kMaskedScore = -FLT_MAX;  // torch.finfo(torch.float32).min
 
 struct Problem {
-  int64_t B, T, C, NH, hd;
+  int64_t T, NH, hd;
   bool causal;
   float scale;        // 1 / sqrt(hd)
   float dropout_p;    // 0 disables dropout
@@ -47,11 +51,10 @@ struct Problem {
   uint64_t seed, offset;
   const int32_t* key_mask;  // (B, T) or nullptr
 
-  Problem(int64_t B_, int64_t T_, int64_t C_, int64_t NH_, int causal_, float p, uint64_t seed_, uint64_t offset_,
+  Problem(int64_t T_, int64_t C, int64_t NH_, int causal_, float p, uint64_t seed_, uint64_t offset_,
           const int32_t* key_mask_)
-      : B(B_), T(T_), C(C_), NH(NH_), hd(C_ / NH_), causal(causal_ != 0),
-        scale(1.0f / std::sqrt(static_cast<float>(C_ / NH_))), dropout_p(p), keep_scale(1.0f / (1.0f - p)),
-        seed(seed_), offset(offset_), key_mask(key_mask_) {}
+      : T(T_), NH(NH_), hd(C / NH_), causal(causal_ != 0), scale(1.0f / std::sqrt(static_cast<float>(C / NH_))),
+        dropout_p(p), keep_scale(1.0f / (1.0f - p)), seed(seed_), offset(offset_), key_mask(key_mask_) {}
 
   /** Whether dropout keeps element (t, s) of head (b, h)'s probability matrix. */
   LMT_INLINE bool keep(int64_t b, int64_t h, int64_t t, int64_t s) const {
@@ -64,15 +67,52 @@ struct Problem {
   int64_t head_flops() const { return 4 * T * T * hd + 1; }
 };
 
-LMT_INLINE float dot(const float* a, const float* b, int64_t n) {
-  float acc[8] = {};  // eight partial sums: vectorises without reassociation flags
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int j = 0; j < 8; ++j) acc[j] += a[i + j] * b[i + j];
+constexpr int64_t kQ = 4;   // query rows per block: the rows of a register tile
+constexpr int64_t kW = 16;  // columns of a register tile (two 8-float vectors)
+
+inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+/**
+ * Padded fp32 sizes of one head's scratch, so every register tile is full: Tq = T rounded up to
+ * kQ (query rows), Tp = T rounded up to kW (key columns), hdp = hd rounded up to kW. Padding
+ * entries are zero.
+ */
+struct Padded {
+  int64_t Tq, Tp, hdp;
+  explicit Padded(const Problem& pb) : Tq(round_up(pb.T, kQ)), Tp(round_up(pb.T, kW)), hdp(round_up(pb.hd, kW)) {}
+};
+
+/** Eight floats: GCC/Clang vector extension, one AVX register in the AVX2 clones, two SSE ones otherwise. */
+typedef float Vec8 __attribute__((vector_size(32)));
+
+/**
+ * out (kQ, kW) = a (kQ, n) . b (n, kW), with row strides ldo, lda, ldb. The kQ x kW accumulators
+ * stay in registers; b is read once for all kQ rows.
+ */
+LMT_INLINE void tile_product(float* out, int64_t ldo, const float* a, int64_t lda, const float* b, int64_t ldb,
+                             int64_t n) {
+  static_assert(kW == 16, "a tile row is two Vec8");
+  Vec8 acc[kQ][2] = {};
+  for (int64_t k = 0; k < n; ++k) {
+    Vec8 b0, b1;
+    std::memcpy(&b0, b + k * ldb, sizeof b0);
+    std::memcpy(&b1, b + k * ldb + 8, sizeof b1);
+    for (int64_t r = 0; r < kQ; ++r) {
+      const float a_rk = a[r * lda + k];
+      acc[r][0] += a_rk * b0;
+      acc[r][1] += a_rk * b1;
+    }
   }
-  float tail = 0.0f;
-  for (; i < n; ++i) tail += a[i] * b[i];
-  return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])) + tail;
+  for (int64_t r = 0; r < kQ; ++r) {
+    std::memcpy(out + r * ldo, &acc[r][0], sizeof(Vec8));
+    std::memcpy(out + r * ldo + 8, &acc[r][1], sizeof(Vec8));
+  }
+}
+
+/** out (kQ, cols) = a (kQ, n) . b (n, cols) for cols a multiple of kW; strides as in tile_product. */
+LMT_INLINE void block_product(float* out, int64_t ldo, const float* a, int64_t lda, const float* b, int64_t ldb,
+                              int64_t n, int64_t cols) {
+  for (int64_t j = 0; j < cols; j += kW) tile_product(out + j, ldo, a, lda, b + j, ldb, n);
 }
 
 /** y (n) += alpha x (n). */
@@ -80,21 +120,33 @@ LMT_INLINE void axpy(float* y, float alpha, const float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
 }
 
-/** Head (b, h)'s slice (T, hd) of the columns [col, col + C) of a (B, T, width) tensor, in fp32. */
-template <typename T>
-void gather_head(float* dst, const T* src, const Problem& pb, int64_t width, int64_t col, int64_t b, int64_t h) {
+/** dst (T, ld) fp32 = head (b, h)'s slice of columns [col, col + C) of src (B, T, width). */
+template <typename E>
+void gather_rows(float* dst, int64_t ld, const E* src, const Problem& pb, int64_t width, int64_t col, int64_t b,
+                 int64_t h) {
   for (int64_t t = 0; t < pb.T; ++t) {
-    const T* row = src + (b * pb.T + t) * width + col + h * pb.hd;
-    for (int64_t i = 0; i < pb.hd; ++i) dst[t * pb.hd + i] = load(row[i]);
+    const E* row = src + (b * pb.T + t) * width + col + h * pb.hd;
+    for (int64_t i = 0; i < pb.hd; ++i) dst[t * ld + i] = load(row[i]);
   }
 }
 
-/** The reverse of gather_head: writes a head's (T, hd) fp32 slice into dst, converting to T. */
-template <typename T>
-void scatter_head(T* dst, const float* src, const Problem& pb, int64_t width, int64_t col, int64_t b, int64_t h) {
+/** dst (hd, ld) fp32 = the transpose of the slice gather_rows reads. */
+template <typename E>
+void gather_transposed(float* dst, int64_t ld, const E* src, const Problem& pb, int64_t width, int64_t col,
+                       int64_t b, int64_t h) {
   for (int64_t t = 0; t < pb.T; ++t) {
-    T* row = dst + (b * pb.T + t) * width + col + h * pb.hd;
-    for (int64_t i = 0; i < pb.hd; ++i) row[i] = store<T>(src[t * pb.hd + i]);
+    const E* row = src + (b * pb.T + t) * width + col + h * pb.hd;
+    for (int64_t i = 0; i < pb.hd; ++i) dst[i * ld + t] = load(row[i]);
+  }
+}
+
+/** The reverse of gather_rows: writes src (T, ld) into head (b, h)'s slice of dst, converting to E. */
+template <typename E>
+void scatter_rows(E* dst, const float* src, int64_t ld, const Problem& pb, int64_t width, int64_t col, int64_t b,
+                  int64_t h) {
+  for (int64_t t = 0; t < pb.T; ++t) {
+    E* row = dst + (b * pb.T + t) * width + col + h * pb.hd;
+    for (int64_t i = 0; i < pb.hd; ++i) row[i] = store<E>(src[t * ld + i]);
   }
 }
 
@@ -105,87 +157,120 @@ struct RowScores {
 };
 
 /**
- * scores[s] = S_ts (see the header) for s < end. Causally excluded keys are skipped unless the
- * visible keys are all masked: then their MIN scores tie with the row maximum and take part.
+ * row[s] holds q_t . k_s for the keys s < visible(t); makes it S_ts (see the header) for s < end.
+ * Causally excluded keys are left out unless every visible key is masked: then their MIN scores tie
+ * with the row maximum and take part, as in Hugging Face.
  */
-LMT_INLINE RowScores row_scores(float* scores, const Problem& pb, const float* q, const float* k, const int32_t* mask_b,
-                     int64_t t) {
+LMT_INLINE RowScores finish_scores(float* row, const Problem& pb, const int32_t* mask_b, int64_t t) {
   const int64_t visible = pb.causal ? t + 1 : pb.T;
   float max = -INFINITY;
   for (int64_t s = 0; s < visible; ++s) {
-    float score = pb.scale * dot(q + t * pb.hd, k + s * pb.hd, pb.hd);
+    float score = pb.scale * row[s];
     if (mask_b && mask_b[s] == 0) score += kMaskedScore;
-    scores[s] = score;
+    row[s] = score;
     max = std::max(max, score);
   }
   if (visible == pb.T || std::exp(kMaskedScore - max) == 0.0f) return {visible, max};
   for (int64_t s = visible; s < pb.T; ++s) {
-    scores[s] = kMaskedScore + (mask_b && mask_b[s] == 0 ? kMaskedScore : 0.0f);  // -inf when padded too
+    row[s] = kMaskedScore + (mask_b && mask_b[s] == 0 ? kMaskedScore : 0.0f);  // -inf when padded too
   }
   return {pb.T, max};
 }
 
-/** out (T, hd) and lse (T) of head (b, h) from its q, k, v (T, hd); scores is a (T) scratch row. */
-LMT_VECTOR_CLONES void head_forward(float* out, float* lse, float* scores, const float* q, const float* k,
-                                    const float* v, const Problem& pb, int64_t b, int64_t h) {
-  const int32_t* mask_b = pb.key_mask ? pb.key_mask + b * pb.T : nullptr;
-  for (int64_t t = 0; t < pb.T; ++t) {
-    const RowScores row = row_scores(scores, pb, q, k, mask_b, t);
+/**
+ * p (kQ, Tp) = the probabilities P_ts of queries t = t0 + r (rows past T are 0) from q (Tq, hd) and
+ * kt (hd, Tp). The forward (saved_lse null) normalises each row and writes lse; the backward
+ * reuses saved_lse, except for fully masked rows whose lse rounded to MIN. Returns n: every key
+ * s >= n has probability 0 in all rows of the block (and p is 0 there up to n).
+ */
+LMT_INLINE int64_t block_probabilities(float* p, const float* q, const float* kt, const Problem& pb,
+                                       const Padded& sz, const int32_t* mask_b, int64_t t0, float* lse,
+                                       const float* saved_lse) {
+  const int64_t keys = pb.causal ? std::min(pb.T, t0 + kQ) : pb.T;  // keys with a dot product
+  block_product(p, sz.Tp, q + t0 * pb.hd, pb.hd, kt, sz.Tp, pb.hd, round_up(keys, kW));
+  int64_t end[kQ];
+  int64_t n = 0;
+  for (int64_t r = 0; r < kQ; ++r) {
+    const int64_t t = t0 + r;
+    end[r] = 0;
+    if (t >= pb.T) continue;
+    float* row = p + r * sz.Tp;
+    const RowScores scores = finish_scores(row, pb, mask_b, t);
+    end[r] = scores.end;
+    n = std::max(n, scores.end);
+    if (saved_lse && saved_lse[t] > kMaskedScore) {
+      for (int64_t s = 0; s < scores.end; ++s) row[s] = std::exp(row[s] - saved_lse[t]);
+      continue;
+    }
     float sum = 0.0f;
-    for (int64_t s = 0; s < row.end; ++s) {
-      scores[s] = std::exp(scores[s] - row.max);
-      sum += scores[s];
+    for (int64_t s = 0; s < scores.end; ++s) {
+      row[s] = std::exp(row[s] - scores.max);
+      sum += row[s];
     }
-    lse[t] = row.max + std::log(sum);
-    float* o = out + t * pb.hd;
-    std::fill(o, o + pb.hd, 0.0f);
     const float inv_sum = 1.0f / sum;
-    for (int64_t s = 0; s < row.end; ++s) {
-      if (scores[s] == 0.0f || !pb.keep(b, h, t, s)) continue;
-      axpy(o, scores[s] * inv_sum * pb.keep_scale, v + s * pb.hd, pb.hd);
+    for (int64_t s = 0; s < scores.end; ++s) row[s] *= inv_sum;
+    if (lse) lse[t] = scores.max + std::log(sum);
+  }
+  for (int64_t r = 0; r < kQ; ++r) std::fill(p + r * sz.Tp + end[r], p + r * sz.Tp + n, 0.0f);
+  return n;
+}
+
+/**
+ * out (Tq, hdp) and lse (T) of head (b, h) from q (Tq, hd), kt (hd, Tp), v (T, hdp); p is a
+ * (kQ, Tp) scratch block.
+ */
+LMT_VECTOR_CLONES void head_forward(float* out, float* lse, float* p, const float* q, const float* kt, const float* v,
+                                    const Problem& pb, const Padded& sz, int64_t b, int64_t h) {
+  const int32_t* mask_b = pb.key_mask ? pb.key_mask + b * pb.T : nullptr;
+  for (int64_t t0 = 0; t0 < pb.T; t0 += kQ) {
+    const int64_t n = block_probabilities(p, q, kt, pb, sz, mask_b, t0, lse, nullptr);
+    if (pb.dropout_p > 0.0f) {
+      for (int64_t r = 0; r < kQ && t0 + r < pb.T; ++r) {
+        float* row = p + r * sz.Tp;
+        for (int64_t s = 0; s < n; ++s) row[s] = pb.keep(b, h, t0 + r, s) ? row[s] * pb.keep_scale : 0.0f;
+      }
     }
+    block_product(out + t0 * sz.hdp, sz.hdp, p, sz.Tp, v, sz.hdp, n, sz.hdp);
   }
 }
 
 /**
- * dq, dk, dv (T, hd), overwritten, of head (b, h) from its q, k, v, dout (T, hd), the forward's
- * output rows dot products D (T) = dO_t . O_t and lse (T); scores is a (T) scratch row.
+ * dq (Tq, hdp), dk, dv (T, hdp), overwritten, of head (b, h) from q, dout (Tq, hd), k (T, hdp),
+ * kt, vt (hd, Tp), D (Tq) = dO_t . O_t and the saved lse (T); p and ds are (kQ, Tp) scratch blocks.
  */
-LMT_VECTOR_CLONES void head_backward(float* dq, float* dk, float* dv, float* scores, const float* q, const float* k,
-                                     const float* v, const float* dout, const float* D, const float* lse,
-                                     const Problem& pb, int64_t b, int64_t h) {
+LMT_VECTOR_CLONES void head_backward(float* dq, float* dk, float* dv, float* p, float* ds, const float* q,
+                                     const float* dout, const float* k, const float* kt, const float* vt,
+                                     const float* D, const float* lse, const Problem& pb, const Padded& sz, int64_t b,
+                                     int64_t h) {
   const int32_t* mask_b = pb.key_mask ? pb.key_mask + b * pb.T : nullptr;
-  const int64_t n = pb.T * pb.hd;
-  std::fill(dq, dq + n, 0.0f);
-  std::fill(dk, dk + n, 0.0f);
-  std::fill(dv, dv + n, 0.0f);
-  for (int64_t t = 0; t < pb.T; ++t) {
-    const RowScores row = row_scores(scores, pb, q, k, mask_b, t);
-    if (lse[t] > kMaskedScore) {
-      for (int64_t s = 0; s < row.end; ++s) scores[s] = std::exp(scores[s] - lse[t]);
-    } else {  // all keys masked: lse rounded to MIN, so renormalise the (uniform) row here
-      float sum = 0.0f;
-      for (int64_t s = 0; s < row.end; ++s) {
-        scores[s] = std::exp(scores[s] - row.max);
-        sum += scores[s];
+  std::fill(dk, dk + pb.T * sz.hdp, 0.0f);
+  std::fill(dv, dv + pb.T * sz.hdp, 0.0f);
+  for (int64_t t0 = 0; t0 < pb.T; t0 += kQ) {
+    const int64_t n = block_probabilities(p, q, kt, pb, sz, mask_b, t0, nullptr, lse);
+    block_product(ds, sz.Tp, dout + t0 * pb.hd, pb.hd, vt, sz.Tp, pb.hd, round_up(n, kW));  // dPd = dO V^T
+    for (int64_t r = 0; r < kQ; ++r) {
+      const int64_t t = t0 + r;
+      float* p_row = p + r * sz.Tp;
+      float* ds_row = ds + r * sz.Tp;
+      for (int64_t s = 0; s < n; ++s) {
+        if (p_row[s] == 0.0f) {
+          ds_row[s] = 0.0f;
+          continue;
+        }
+        const float keep = pb.keep(b, h, t, s) ? pb.keep_scale : 0.0f;
+        const float dp = ds_row[s] * keep;  // d loss / d P_ts through the dropout mask
+        // the causal mask replaced the score of s > t, so no gradient reaches q, k there (only a
+        // fully masked row has p > 0 at such s)
+        ds_row[s] = pb.causal && s > t ? 0.0f : p_row[s] * (dp - D[t]) * pb.scale;
+        p_row[s] *= keep;  // now Pd
       }
-      for (int64_t s = 0; s < row.end; ++s) scores[s] /= sum;
     }
-    const float* q_t = q + t * pb.hd;
-    const float* dout_t = dout + t * pb.hd;
-    float* dq_t = dq + t * pb.hd;
-    for (int64_t s = 0; s < row.end; ++s) {
-      const float p = scores[s];
-      if (p == 0.0f) continue;
-      float dp = 0.0f;  // d loss / d P_ts through the dropout mask
-      if (pb.keep(b, h, t, s)) {
-        axpy(dv + s * pb.hd, p * pb.keep_scale, dout_t, pb.hd);
-        dp = dot(dout_t, v + s * pb.hd, pb.hd) * pb.keep_scale;
+    block_product(dq + t0 * sz.hdp, sz.hdp, ds, sz.Tp, k, sz.hdp, n, sz.hdp);  // dQ = dS K scale
+    for (int64_t s = 0; s < n; ++s) {  // rank-kQ updates: dV += Pd^T dO, dK += dS^T Q scale
+      for (int64_t r = 0; r < kQ; ++r) {
+        axpy(dv + s * sz.hdp, p[r * sz.Tp + s], dout + (t0 + r) * pb.hd, pb.hd);
+        axpy(dk + s * sz.hdp, ds[r * sz.Tp + s], q + (t0 + r) * pb.hd, pb.hd);
       }
-      if (pb.causal && s > t) continue;  // the causal mask replaced this score: no gradient to q, k
-      const float ds = p * (dp - D[t]) * pb.scale;
-      axpy(dq_t, ds, k + s * pb.hd, pb.hd);
-      axpy(dk + s * pb.hd, ds, q_t, pb.hd);
     }
   }
 }
@@ -195,21 +280,28 @@ LMT_VECTOR_CLONES void head_backward(float* dq, float* dk, float* dv, float* sco
 void attention_forward(lmt_ctx&, void* out, float* lse, const void* qkv, const int32_t* key_mask, int64_t B,
                        int64_t T, int64_t C, int64_t NH, int causal, float dropout_p, uint64_t seed, uint64_t offset,
                        lmt_dtype dt) {
-  const Problem pb(B, T, C, NH, causal, dropout_p, seed, offset, key_mask);
+  const Problem pb(T, C, NH, causal, dropout_p, seed, offset, key_mask);
+  const Padded sz(pb);
   LMT_DISPATCH_FLOAT(dt, E, {
     const E* in = static_cast<const E*>(qkv);
     E* o = static_cast<E*>(out);
     parallel_for(B * NH, std::max<int64_t>(1, (1 << 18) / pb.head_flops()), [&](int64_t lo, int64_t hi) {
-      const int64_t n = T * pb.hd;
-      std::vector<float> scratch(static_cast<size_t>(4 * n + T));  // q, k, v, out of one head; a score row
-      float *q = scratch.data(), *k = q + n, *v = k + n, *o_head = v + n, *scores = o_head + n;
+      // q (Tq, hd), kt (hd, Tp), v (T, hdp), out (Tq, hdp) of one head, a probability block (kQ, Tp);
+      // zero-initialised, and the gathers never write the padding
+      std::vector<float> scratch(
+          static_cast<size_t>(sz.Tq * pb.hd + pb.hd * sz.Tp + T * sz.hdp + sz.Tq * sz.hdp + kQ * sz.Tp));
+      float* q = scratch.data();
+      float* kt = q + sz.Tq * pb.hd;
+      float* v = kt + pb.hd * sz.Tp;
+      float* o_head = v + T * sz.hdp;
+      float* p = o_head + sz.Tq * sz.hdp;
       for (int64_t bh = lo; bh < hi; ++bh) {
         const int64_t b = bh / NH, h = bh % NH;
-        gather_head(q, in, pb, 3 * C, 0, b, h);
-        gather_head(k, in, pb, 3 * C, C, b, h);
-        gather_head(v, in, pb, 3 * C, 2 * C, b, h);
-        head_forward(o_head, lse + bh * T, scores, q, k, v, pb, b, h);
-        scatter_head(o, o_head, pb, C, 0, b, h);
+        gather_rows(q, pb.hd, in, pb, 3 * C, 0, b, h);
+        gather_transposed(kt, sz.Tp, in, pb, 3 * C, C, b, h);
+        gather_rows(v, sz.hdp, in, pb, 3 * C, 2 * C, b, h);
+        head_forward(o_head, lse + bh * T, p, q, kt, v, pb, sz, b, h);
+        scatter_rows(o, o_head, sz.hdp, pb, C, 0, b, h);
       }
     });
   });
@@ -218,30 +310,47 @@ void attention_forward(lmt_ctx&, void* out, float* lse, const void* qkv, const i
 void attention_backward(lmt_ctx&, void* dqkv, const void* dout, const void* qkv, const void* out, const float* lse,
                         const int32_t* key_mask, int64_t B, int64_t T, int64_t C, int64_t NH, int causal,
                         float dropout_p, uint64_t seed, uint64_t offset, lmt_dtype dt) {
-  const Problem pb(B, T, C, NH, causal, dropout_p, seed, offset, key_mask);
+  const Problem pb(T, C, NH, causal, dropout_p, seed, offset, key_mask);
+  const Padded sz(pb);
   LMT_DISPATCH_FLOAT(dt, E, {
     const E* in = static_cast<const E*>(qkv);
     const E* d_out = static_cast<const E*>(dout);
     const E* o = static_cast<const E*>(out);
     E* d_in = static_cast<E*>(dqkv);
     parallel_for(B * NH, std::max<int64_t>(1, (1 << 18) / (2 * pb.head_flops())), [&](int64_t lo, int64_t hi) {
-      const int64_t n = T * pb.hd;
-      // q, k, v, dO, the forward's O, dq, dk, dv of one head; D; a score row
-      std::vector<float> scratch(static_cast<size_t>(8 * n + 2 * T));
-      float *q = scratch.data(), *k = q + n, *v = k + n, *dout_head = v + n, *o_head = dout_head + n;
-      float *dq = o_head + n, *dk = dq + n, *dv = dk + n, *D = dv + n, *scores = D + T;
+      // q, dout (Tq, hd); k, dk, dv (T, hdp); kt, vt (hd, Tp); dq (Tq, hdp); D (Tq); p, ds blocks (kQ, Tp);
+      // zero-initialised, and the gathers never write the padding
+      const int64_t rows = sz.Tq * pb.hd, cols = T * sz.hdp, transposed = pb.hd * sz.Tp;
+      std::vector<float> scratch(
+          static_cast<size_t>(2 * rows + 3 * cols + 2 * transposed + sz.Tq * sz.hdp + sz.Tq + 2 * kQ * sz.Tp));
+      float* q = scratch.data();
+      float* dout_head = q + rows;
+      float* k = dout_head + rows;
+      float* dk = k + cols;
+      float* dv = dk + cols;
+      float* kt = dv + cols;
+      float* vt = kt + transposed;
+      float* dq = vt + transposed;
+      float* D = dq + sz.Tq * sz.hdp;
+      float* p = D + sz.Tq;
+      float* ds = p + kQ * sz.Tp;
       for (int64_t bh = lo; bh < hi; ++bh) {
         const int64_t b = bh / NH, h = bh % NH;
-        gather_head(q, in, pb, 3 * C, 0, b, h);
-        gather_head(k, in, pb, 3 * C, C, b, h);
-        gather_head(v, in, pb, 3 * C, 2 * C, b, h);
-        gather_head(dout_head, d_out, pb, C, 0, b, h);
-        gather_head(o_head, o, pb, C, 0, b, h);
-        for (int64_t t = 0; t < T; ++t) D[t] = dot(dout_head + t * pb.hd, o_head + t * pb.hd, pb.hd);
-        head_backward(dq, dk, dv, scores, q, k, v, dout_head, D, lse + bh * T, pb, b, h);
-        scatter_head(d_in, dq, pb, 3 * C, 0, b, h);
-        scatter_head(d_in, dk, pb, 3 * C, C, b, h);
-        scatter_head(d_in, dv, pb, 3 * C, 2 * C, b, h);
+        gather_rows(q, pb.hd, in, pb, 3 * C, 0, b, h);
+        gather_rows(k, sz.hdp, in, pb, 3 * C, C, b, h);
+        gather_transposed(kt, sz.Tp, in, pb, 3 * C, C, b, h);
+        gather_transposed(vt, sz.Tp, in, pb, 3 * C, 2 * C, b, h);
+        gather_rows(dout_head, pb.hd, d_out, pb, C, 0, b, h);
+        for (int64_t t = 0; t < T; ++t) {  // D_t = dO_t . O_t with the forward's (rounded) output
+          const E* o_row = o + (b * T + t) * C + h * pb.hd;
+          float sum = 0.0f;
+          for (int64_t i = 0; i < pb.hd; ++i) sum += dout_head[t * pb.hd + i] * load(o_row[i]);
+          D[t] = sum;
+        }
+        head_backward(dq, dk, dv, p, ds, q, dout_head, k, kt, vt, D, lse + bh * T, pb, sz, b, h);
+        scatter_rows(d_in, dq, sz.hdp, pb, 3 * C, 0, b, h);
+        scatter_rows(d_in, dk, sz.hdp, pb, 3 * C, C, b, h);
+        scatter_rows(d_in, dv, sz.hdp, pb, 3 * C, 2 * C, b, h);
       }
     });
   });

@@ -209,22 +209,20 @@ void pack_b(float* dst, const T* B, bool trans_b, int64_t N, int64_t K, int64_t 
       float* out = dst + s * kNr * kc;
       const int64_t jb = j0 + s * kNr;
       const int64_t cols = std::min(kNr, N - jb);
-      if (cols < kNr) std::fill(out, out + kNr * kc, 0.0f);
       if (trans_b) {  // B is (N, K): op(B)[k, j] = B[j, k], contiguous in k; read columns side by side
         const T* col[kNr];
         for (int64_t j = 0; j < kNr; ++j) col[j] = B + (jb + std::min(j, cols - 1)) * K + k0;
         for (int64_t k = 0; k < kc; ++k) {
           for (int64_t j = 0; j < kNr; ++j) out[k * kNr + j] = j < cols ? load(col[j][k]) : 0.0f;
         }
-      } else if (cols == kNr) {  // B is (K, N): contiguous in j; full sliver
+      } else {  // B is (K, N): contiguous in j
         for (int64_t k = 0; k < kc; ++k) {
           const T* row = B + (k0 + k) * N + jb;
-          for (int64_t j = 0; j < kNr; ++j) out[k * kNr + j] = load(row[j]);
-        }
-      } else {
-        for (int64_t k = 0; k < kc; ++k) {
-          const T* row = B + (k0 + k) * N + jb;
-          for (int64_t j = 0; j < cols; ++j) out[k * kNr + j] = load(row[j]);
+          if (cols == kNr) {
+            for (int64_t j = 0; j < kNr; ++j) out[k * kNr + j] = load(row[j]);
+          } else {
+            for (int64_t j = 0; j < kNr; ++j) out[k * kNr + j] = j < cols ? load(row[j]) : 0.0f;
+          }
         }
       }
     }

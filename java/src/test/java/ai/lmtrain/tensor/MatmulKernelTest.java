@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * Matmul (C = alpha op(A) op(B) + beta C + bias) and the bias gradient on the CPU backend against
  * double-precision Java references, on inputs already rounded to their storage type. Tolerances:
  * an F32 result gets atol 1e-5 sqrt(K) (fp32 accumulation of K products of values in [-1, 1]) and
- * rtol 1e-5; a BF16/F16 result additionally its one output rounding, rtol 2^-8 / 2^-11.
+ * rtol 1e-5; a BF16/F16 result adds its one output rounding, 2^-8 / 2^-11, to both.
  */
 class MatmulKernelTest extends CpuBackendTest {
 
