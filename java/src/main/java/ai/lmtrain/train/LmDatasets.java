@@ -21,9 +21,9 @@ public final class LmDatasets {
   public enum Mode {
     /** One example per text, truncated to the context length, padded per batch. */
     LINES,
-    /** All texts concatenated, cut into full blocks of the context length (remainder dropped). */
+    /** All texts, each ended by a newline, concatenated and cut into full context-length blocks (remainder dropped). */
     CHUNKS,
-    /** All texts concatenated, windows of the context length every {@code stride} tokens. */
+    /** All texts, each ended by a newline, concatenated; context-length windows every {@code stride} tokens. */
     SLIDING;
 
     /** Parses "lines", "chunks" or "sliding". */
@@ -46,7 +46,9 @@ public final class LmDatasets {
       return new EncodedDataset(tokenizer, texts, contextLength, mlm);
     }
     EncodeOptions plain = EncodeOptions.defaults().withAddSpecialTokens(false);
-    List<int[]> encoded = texts.stream().map(t -> tokenizer.encode(t, plain).ids()).toList();
+    // Lines lost their newline when read; give it back so a concatenated stream keeps line breaks
+    // (a byte-level BPE encodes it; WordPiece treats it as whitespace).
+    List<int[]> encoded = texts.stream().map(t -> tokenizer.encode(t + "\n", plain).ids()).toList();
     if (mode == Mode.CHUNKS) {
       return new ChunkedDataset(encoded, contextLength);
     }
