@@ -1,6 +1,5 @@
 package ai.lmtrain.bench;
 
-import ai.lmtrain.layers.Pass;
 import ai.lmtrain.models.Gpt2Config;
 import ai.lmtrain.models.Gpt2LMHeadModel;
 import ai.lmtrain.models.LanguageModel;

@@ -7,7 +7,6 @@ import ai.lmtrain.models.LanguageModel;
 import ai.lmtrain.models.ModelInput;
 import ai.lmtrain.tensor.Arena;
 import ai.lmtrain.tensor.Backend;
-import ai.lmtrain.tensor.Tensor;
 
 /** Evaluation of a language model over a batch source: loss, perplexity, accuracy on scored positions. */
 public final class Evaluation {
