@@ -2,12 +2,10 @@ package ai.lmtrain.tokenizers;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -16,11 +14,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * adjacent pair merged repeatedly. Merge results per pre-token are cached. No BOS/EOS are added.
  * Decoding is lossless except for byte sequences that are not valid UTF-8, which become U+FFFD.
  */
-public final class ByteLevelBpeTokenizer implements Tokenizer {
+public final class ByteLevelBpeTokenizer extends VocabularyTokenizer {
 
   private static final int CACHE_LIMIT = 1 << 18;
 
-  private final Vocabulary vocab;
   private final int[] mergeLeft;
   private final int[] mergeRight;
   private final MergeTable merges;
@@ -44,7 +41,7 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
   }
 
   private ByteLevelBpeTokenizer(Vocabulary vocab, List<String[]> mergeList, String source) {
-    this.vocab = vocab;
+    super(vocab);
     for (int b = 0; b < 256; b++) {
       byteIds[b] = vocab.idOf(String.valueOf(ByteLevel.charOf(b)));
       if (byteIds[b] < 0) {
@@ -224,33 +221,8 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
   }
 
   @Override
-  public int vocabSize() {
-    return vocab.size();
-  }
-
-  @Override
-  public OptionalInt tokenToId(String token) {
-    return vocab.id(token);
-  }
-
-  @Override
-  public String idToToken(int id) {
-    return vocab.token(id);
-  }
-
-  @Override
   public SpecialTokens specialTokens() {
     return specialTokens;
-  }
-
-  @Override
-  public List<AddedToken> addedTokens() {
-    return vocab.added();
-  }
-
-  /** The tokens in id order. */
-  public String[] tokens() {
-    return vocab.tokens();
   }
 
   /** The merges in rank order, each as {left, right}. */
@@ -260,10 +232,5 @@ public final class ByteLevelBpeTokenizer implements Tokenizer {
       out.add(new String[] {vocab.token(mergeLeft[r]), vocab.token(mergeRight[r])});
     }
     return out;
-  }
-
-  @Override
-  public void save(Path dir) {
-    Tokenizers.save(this, dir);
   }
 }

@@ -1,9 +1,7 @@
 package ai.lmtrain.tokenizers;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalInt;
 
 /**
  * BERT's WordPiece tokenizer: added tokens matched in raw text, {@link BertNormalizer},
@@ -13,12 +11,11 @@ import java.util.OptionalInt;
  * {@code [CLS] A [SEP] B [SEP]}. Decoding strips {@code ##}, joins with spaces and applies HF's
  * {@code clean_up_tokenization}.
  */
-public final class WordPieceTokenizer implements Tokenizer {
+public final class WordPieceTokenizer extends VocabularyTokenizer {
 
   /** HF's default limit on word length. */
   public static final int DEFAULT_MAX_INPUT_CHARS_PER_WORD = 100;
 
-  private final Vocabulary vocab;
   private final BertNormalizer normalizer;
   private final String unkToken;
   private final int unkId;
@@ -42,7 +39,7 @@ public final class WordPieceTokenizer implements Tokenizer {
    */
   public WordPieceTokenizer(Map<String, Integer> vocab, List<AddedToken> addedTokens, BertNormalizer normalizer,
       String unkToken, String prefix, int maxInputCharsPerWord, String cls, String sep, String source) {
-    this.vocab = Vocabulary.of(vocab, addedTokens, source);
+    super(Vocabulary.of(vocab, addedTokens, source));
     this.normalizer = normalizer;
     this.unkToken = unkToken;
     this.unkId = this.vocab.idOf(unkToken);
@@ -194,37 +191,7 @@ public final class WordPieceTokenizer implements Tokenizer {
   }
 
   @Override
-  public int vocabSize() {
-    return vocab.size();
-  }
-
-  @Override
-  public OptionalInt tokenToId(String token) {
-    return vocab.id(token);
-  }
-
-  @Override
-  public String idToToken(int id) {
-    return vocab.token(id);
-  }
-
-  @Override
   public SpecialTokens specialTokens() {
     return specialTokens;
-  }
-
-  @Override
-  public List<AddedToken> addedTokens() {
-    return vocab.added();
-  }
-
-  /** The tokens in id order. */
-  public String[] tokens() {
-    return vocab.tokens();
-  }
-
-  @Override
-  public void save(Path dir) {
-    Tokenizers.save(this, dir);
   }
 }
