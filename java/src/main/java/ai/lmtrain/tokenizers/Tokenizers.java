@@ -1,5 +1,6 @@
 package ai.lmtrain.tokenizers;
 
+import ai.lmtrain.io.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -122,13 +123,22 @@ public final class Tokenizers {
    * per file.
    */
   public static void save(Tokenizer tok, Path dir) {
-    AtomicFiles.writeString(dir.resolve("tokenizer.json"), TokenizerJson.write(tok));
-    AtomicFiles.writeString(dir.resolve("tokenizer_config.json"), TokenizerJson.writeConfig(tok));
+    write(dir.resolve("tokenizer.json"), TokenizerJson.write(tok));
+    write(dir.resolve("tokenizer_config.json"), TokenizerJson.writeConfig(tok));
     if (tok instanceof WordPieceTokenizer wp) {
-      AtomicFiles.writeString(dir.resolve("vocab.txt"), VocabFiles.writeVocabTxt(wp.tokens()));
+      write(dir.resolve("vocab.txt"), VocabFiles.writeVocabTxt(wp.tokens()));
     } else if (tok instanceof ByteLevelBpeTokenizer bpe) {
-      AtomicFiles.writeString(dir.resolve("vocab.json"), VocabFiles.writeVocabJson(bpe.tokens()));
-      AtomicFiles.writeString(dir.resolve("merges.txt"), VocabFiles.writeMerges(bpe.merges()));
+      write(dir.resolve("vocab.json"), VocabFiles.writeVocabJson(bpe.tokens()));
+      write(dir.resolve("merges.txt"), VocabFiles.writeMerges(bpe.merges()));
+    }
+  }
+
+  /** One file of a save, replaced atomically; a failure is a TokenizerException naming the file. */
+  private static void write(Path file, String text) {
+    try {
+      AtomicFiles.writeString(file, text);
+    } catch (IOException e) {
+      throw new TokenizerException(file + ": cannot write (" + e.getMessage() + ")", e);
     }
   }
 
