@@ -141,7 +141,7 @@ final class LabCommand implements Callable<Integer> {
     return 0;
   }
 
-  private record Run(String name, PretrainingJob.Result result, double seconds, long parameters) {}
+  private record Run(PretrainingJob.Result result, double seconds, long parameters) {}
 
   private Run train(String name, ModelConfig config, Tokenizer tokenizer, List<String> train, List<String> validation,
       TrainingArguments args, Backend backend) throws Exception {
@@ -152,7 +152,7 @@ final class LabCommand implements Callable<Integer> {
     try (ConsoleProgress progress = new ConsoleProgress(name)) {
       PretrainingJob.Result result = PretrainingJob.run(new PretrainingJob.Spec(name, config, tokenizer, train,
           validation, LmDatasets.Mode.LINES, 64, 64, args, dir, false, LossWeighting.MEAN), backend, progress);
-      return new Run(name, result, (System.nanoTime() - start) / 1e9,
+      return new Run(result, (System.nanoTime() - start) / 1e9,
           result.model().parameters().table().parameterCount());
     }
   }

@@ -36,7 +36,6 @@ public final class Gpt2LMHeadModel extends TransformerModel {
   private final Linear lmHead;
   private Inputs inputs;
   private Tensor normalized;
-  private long positionOffset;
 
   /** A model with zeroed parameters; call {@link #initialize} or load weights. */
   public Gpt2LMHeadModel(Gpt2Config config, Backend backend, DType computeType) {
@@ -96,20 +95,10 @@ public final class Gpt2LMHeadModel extends TransformerModel {
 
   @Override
   public Tensor forward(Pass pass, ModelInput in) {
-    return forwardAt(pass, in, 0);
-  }
-
-  /**
-   * Logits for a sequence whose first token sits at position {@code positionOffset} (used by
-   * incremental decoding, where earlier tokens are not re-run).
-   */
-  Tensor forwardAt(Pass pass, ModelInput in, long positionOffset) {
-    this.positionOffset = positionOffset;
-    inputs = upload(pass, in, false, positionOffset);
+    inputs = upload(pass, in, false, 0);
     int e = config.nEmbd();
     Tensor embedded = pass.activation(in.batch(), in.seqLen(), e);
-    pass.backend().embeddingForward(embedded, inputs.ids(), null, store.param(WTE), store.param(WPE), null,
-        positionOffset);
+    pass.backend().embeddingForward(embedded, inputs.ids(), null, store.param(WTE), store.param(WPE), null, 0);
     Tensor x = embeddingDropout.forward(pass, embedded.view(in.positions(), e));
     for (Gpt2Block block : blocks) {
       x = block.forward(pass, x, in.batch(), in.seqLen(), inputs.keyMask());
@@ -182,8 +171,7 @@ public final class Gpt2LMHeadModel extends TransformerModel {
     }
     dx = embeddingDropout.backward(pass, dx);
     long[] bte = {inputs.ids().dim(0), inputs.ids().dim(1), config.nEmbd()};
-    pass.backend().embeddingBackward(store.grad(WTE), store.grad(WPE), null, dx.view(bte), inputs.ids(), null,
-        positionOffset);
+    pass.backend().embeddingBackward(store.grad(WTE), store.grad(WPE), null, dx.view(bte), inputs.ids(), null, 0);
   }
 
   @Override
