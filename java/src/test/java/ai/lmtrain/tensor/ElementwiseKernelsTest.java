@@ -170,6 +170,44 @@ class ElementwiseKernelsTest extends CpuBackendTest {
     }
   }
 
+  /** The vector code handles tails zero-padded: chunk boundaries (thread count) must not change a bit. */
+  @ParameterizedTest
+  @EnumSource(GeluKind.class)
+  void geluIsThreadCountIndependentAndAccurateOnWideInputs(GeluKind kind) {
+    int n = 100_003;
+    float[] x = randomFloats(5, n, 12); // both tails: erf clamps, exp underflows
+    float[] dout = randomFloats(6, n, 1);
+    Tensor tx = f32(backend, arena, x, n);
+    Tensor tg = f32(backend, arena, dout, n);
+    float[][] out = new float[2][];
+    float[][] dx = new float[2][];
+    int threads = CpuBackend.threads();
+    try {
+      for (int run = 0; run < 2; run++) {
+        CpuBackend.setThreads(run == 0 ? 1 : 3);
+        Tensor o = arena.allocate(DType.F32, n);
+        Tensor d = arena.allocate(DType.F32, n);
+        backend.gelu(o, tx, kind);
+        backend.geluBackward(d, tx, tg, kind);
+        out[run] = backend.downloadFloats(o);
+        dx[run] = backend.downloadFloats(d);
+      }
+    } finally {
+      CpuBackend.setThreads(threads);
+    }
+    assertArrayEquals(out[0], out[1], kind + " forward depends on the thread count");
+    assertArrayEquals(dx[0], dx[1], kind + " backward depends on the thread count");
+    double[] ref = new double[n];
+    double[] dref = new double[n];
+    for (int i = 0; i < n; i++) {
+      ref[i] = geluRef(x[i], kind);
+      double h = 1e-4;
+      dref[i] = dout[i] * (geluRef(x[i] + h, kind) - geluRef(x[i] - h, kind)) / (2 * h);
+    }
+    assertClose(kind + " forward", ref, out[0], 1e-6, 1e-5);
+    assertClose(kind + " backward vs finite differences", dref, dx[0], 1e-5, 1e-4);
+  }
+
   @ParameterizedTest
   @ValueSource(floats = {0.1f, 0.5f})
   void dropoutKeepsTheRightShareAndIsThreadCountIndependent(float p) {
