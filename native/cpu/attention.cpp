@@ -26,15 +26,14 @@
 #include "backends.h"
 #include "parallel.h"
 #include "rng.h"
+#include "vec_math.h"
 
 // The per-head loops are compiled twice, for AVX2 and for the baseline ISA, and picked at load
-// time; the helpers they call are forced inline so they are vectorised for the same ISA.
+// time; the helpers they call are forced inline (LMT_VEC_INLINE) so they are vectorised for the same ISA.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define LMT_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
-#define LMT_INLINE inline __attribute__((always_inline))
 #else
 #define LMT_VECTOR_CLONES
-#define LMT_INLINE inline
 #endif
 
 namespace lmt::cpu {
@@ -57,7 +56,7 @@ struct Problem {
         dropout_p(p), keep_scale(1.0f / (1.0f - p)), seed(seed_), offset(offset_), key_mask(key_mask_) {}
 
   /** Whether dropout keeps element (t, s) of head (b, h)'s probability matrix. */
-  LMT_INLINE bool keep(int64_t b, int64_t h, int64_t t, int64_t s) const {
+  LMT_VEC_INLINE bool keep(int64_t b, int64_t h, int64_t t, int64_t s) const {
     if (dropout_p == 0.0f) return true;
     uint64_t index = static_cast<uint64_t>(((b * NH + h) * T + t) * T + s);
     return dropout_keep(seed, offset + index, dropout_p);
@@ -82,19 +81,16 @@ struct Padded {
   explicit Padded(const Problem& pb) : Tq(round_up(pb.T, kQ)), Tp(round_up(pb.T, kW)), hdp(round_up(pb.hd, kW)) {}
 };
 
-/** Eight floats: GCC/Clang vector extension, one AVX register in the AVX2 clones, two SSE ones otherwise. */
-typedef float Vec8 __attribute__((vector_size(32)));
-
 /**
  * out (kQ, kW) = a (kQ, n) . b (n, kW), with row strides ldo, lda, ldb. The kQ x kW accumulators
  * stay in registers; b is read once for all kQ rows.
  */
-LMT_INLINE void tile_product(float* out, int64_t ldo, const float* a, int64_t lda, const float* b, int64_t ldb,
+LMT_VEC_INLINE void tile_product(float* out, int64_t ldo, const float* a, int64_t lda, const float* b, int64_t ldb,
                              int64_t n) {
-  static_assert(kW == 16, "a tile row is two Vec8");
-  Vec8 acc[kQ][2] = {};
+  static_assert(kW == 16, "a tile row is two F8");
+  F8 acc[kQ][2] = {};
   for (int64_t k = 0; k < n; ++k) {
-    Vec8 b0, b1;
+    F8 b0, b1;
     std::memcpy(&b0, b + k * ldb, sizeof b0);
     std::memcpy(&b1, b + k * ldb + 8, sizeof b1);
     for (int64_t r = 0; r < kQ; ++r) {
@@ -104,20 +100,28 @@ LMT_INLINE void tile_product(float* out, int64_t ldo, const float* a, int64_t ld
     }
   }
   for (int64_t r = 0; r < kQ; ++r) {
-    std::memcpy(out + r * ldo, &acc[r][0], sizeof(Vec8));
-    std::memcpy(out + r * ldo + 8, &acc[r][1], sizeof(Vec8));
+    std::memcpy(out + r * ldo, &acc[r][0], sizeof(F8));
+    std::memcpy(out + r * ldo + 8, &acc[r][1], sizeof(F8));
   }
 }
 
 /** out (kQ, cols) = a (kQ, n) . b (n, cols) for cols a multiple of kW; strides as in tile_product. */
-LMT_INLINE void block_product(float* out, int64_t ldo, const float* a, int64_t lda, const float* b, int64_t ldb,
+LMT_VEC_INLINE void block_product(float* out, int64_t ldo, const float* a, int64_t lda, const float* b, int64_t ldb,
                               int64_t n, int64_t cols) {
   for (int64_t j = 0; j < cols; j += kW) tile_product(out + j, ldo, a, lda, b + j, ldb, n);
 }
 
-/** y (n) += alpha x (n). */
-LMT_INLINE void axpy(float* y, float alpha, const float* x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
+/**
+ * y (n) += sum over r < kQ of alpha[r * alpha_stride] x_r (n), x_r = x + r * ldx, added in r order:
+ * a rank-kQ update of one row that reads and writes y once.
+ */
+LMT_VEC_INLINE void rank_update_row(float* y, const float* alpha, int64_t alpha_stride, const float* x, int64_t ldx,
+                                    int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    float acc = y[i];
+    for (int64_t r = 0; r < kQ; ++r) acc += alpha[r * alpha_stride] * x[r * ldx + i];
+    y[i] = acc;
+  }
 }
 
 /** dst (T, ld) fp32 = head (b, h)'s slice of columns [col, col + C) of src (B, T, width). */
@@ -161,7 +165,7 @@ struct RowScores {
  * Causally excluded keys are left out unless every visible key is masked: then their MIN scores tie
  * with the row maximum and take part, as in Hugging Face.
  */
-LMT_INLINE RowScores finish_scores(float* row, const Problem& pb, const int32_t* mask_b, int64_t t) {
+LMT_VEC_INLINE RowScores finish_scores(float* row, const Problem& pb, const int32_t* mask_b, int64_t t) {
   const int64_t visible = pb.causal ? t + 1 : pb.T;
   float max = -INFINITY;
   for (int64_t s = 0; s < visible; ++s) {
@@ -183,7 +187,7 @@ LMT_INLINE RowScores finish_scores(float* row, const Problem& pb, const int32_t*
  * reuses saved_lse, except for fully masked rows whose lse rounded to MIN. Returns n: every key
  * s >= n has probability 0 in all rows of the block (and p is 0 there up to n).
  */
-LMT_INLINE int64_t block_probabilities(float* p, const float* q, const float* kt, const Problem& pb,
+LMT_VEC_INLINE int64_t block_probabilities(float* p, const float* q, const float* kt, const Problem& pb,
                                        const Padded& sz, const int32_t* mask_b, int64_t t0, float* lse,
                                        const float* saved_lse) {
   const int64_t keys = pb.causal ? std::min(pb.T, t0 + kQ) : pb.T;  // keys with a dot product
@@ -267,10 +271,8 @@ LMT_VECTOR_CLONES void head_backward(float* dq, float* dk, float* dv, float* p, 
     }
     block_product(dq + t0 * sz.hdp, sz.hdp, ds, sz.Tp, k, sz.hdp, n, sz.hdp);  // dQ = dS K scale
     for (int64_t s = 0; s < n; ++s) {  // rank-kQ updates: dV += Pd^T dO, dK += dS^T Q scale
-      for (int64_t r = 0; r < kQ; ++r) {
-        axpy(dv + s * sz.hdp, p[r * sz.Tp + s], dout + (t0 + r) * pb.hd, pb.hd);
-        axpy(dk + s * sz.hdp, ds[r * sz.Tp + s], q + (t0 + r) * pb.hd, pb.hd);
-      }
+      rank_update_row(dv + s * sz.hdp, p + s, sz.Tp, dout + t0 * pb.hd, pb.hd, pb.hd);
+      rank_update_row(dk + s * sz.hdp, ds + s, sz.Tp, q + t0 * pb.hd, pb.hd, pb.hd);
     }
   }
 }

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
+#include <type_traits>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -25,6 +26,7 @@
 
 #include "backends.h"
 #include "parallel.h"
+#include "vec_math.h"
 
 namespace lmt::cpu {
 namespace {
@@ -149,7 +151,7 @@ using MicroKernel = void (*)(int64_t, const float*, const float*, float*, int64_
 
 MicroKernel select_micro_kernel() {
 #ifdef LMT_MATMUL_X86
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return micro_kernel_avx2;
+  if (has_avx2_fma()) return micro_kernel_avx2;
 #endif
   return micro_kernel_portable;
 }
@@ -163,6 +165,73 @@ struct FloatBuffer {
   float* get() const { return data.get(); }
   std::unique_ptr<float, decltype(&std::free)> data;
 };
+
+#ifdef LMT_MATMUL_X86
+/** Transposes the 8 x 8 block r[0..7] in place: afterwards r[k] = (old r[0][k], ..., old r[7][k]). */
+LMT_TARGET_AVX2 inline void transpose8x8(__m256 (&r)[8]) {
+  __m256 t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+    u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+    u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+    u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+  }
+  for (int i = 0; i < 4; ++i) {
+    r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+    r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+  }
+}
+
+/**
+ * out[k * width + i] = src[i][k] for k < kc, i < width (width = kMr or kNr): interleaves `width`
+ * k-contiguous fp32 rows, 8 k at a time through 8 x 8 transposes. With width = kMr a transposed row
+ * of 8 is stored whole and its last 2 lanes are overwritten by the next k, so the last k (never
+ * followed by another) goes through the scalar loop: nothing is written past the sliver.
+ */
+template <int64_t kWidth>
+LMT_TARGET_AVX2 void interleave_rows_avx2(float* out, const float* const (&src)[kWidth], int64_t kc) {
+  static_assert(kWidth == kMr || kWidth % 8 == 0, "rows come in groups of 8 (or one zero-padded group of kMr)");
+  constexpr int64_t kGroups = (kWidth + 7) / 8;
+  constexpr bool kSpills = kWidth % 8 != 0;  // stores run 8 - kWidth % 8 floats past the group
+  int64_t k = 0;
+  for (; kSpills ? k + 8 < kc : k + 8 <= kc; k += 8) {
+    for (int64_t g = 0; g < kGroups; ++g) {
+      __m256 r[8];
+      for (int64_t i = 0; i < 8; ++i) {
+        r[i] = g * 8 + i < kWidth ? _mm256_loadu_ps(src[g * 8 + i] + k) : _mm256_setzero_ps();
+      }
+      transpose8x8(r);
+      for (int64_t kk = 0; kk < 8; ++kk) _mm256_storeu_ps(out + (k + kk) * kWidth + g * 8, r[kk]);
+    }
+  }
+  for (; k < kc; ++k) {
+    for (int64_t i = 0; i < kWidth; ++i) out[k * kWidth + i] = src[i][k];
+  }
+}
+#endif
+
+/**
+ * out[k * width + i] = src[i][k] for k < kc and i < width: `width` k-contiguous rows of T side by
+ * side as fp32 (the packing of a non-transposed A, or of a transposed B).
+ */
+template <int64_t kWidth, typename T>
+void interleave_rows(float* out, const T* const (&src)[kWidth], int64_t kc) {
+#ifdef LMT_MATMUL_X86
+  if constexpr (std::is_same_v<T, float>) {
+    if (has_avx2_fma()) {
+      interleave_rows_avx2<kWidth>(out, src, kc);
+      return;
+    }
+  }
+#endif
+  for (int64_t k = 0; k < kc; ++k) {
+    for (int64_t i = 0; i < kWidth; ++i) out[k * kWidth + i] = load(src[i][k]);
+  }
+}
 
 /**
  * Packs rows [0, M) x columns [k0, k0 + kc) of op(A) into dst: sliver s holds rows
@@ -188,8 +257,9 @@ void pack_a(float* dst, const T* A, bool trans_a, int64_t M, int64_t K, int64_t 
       } else {  // A is (M, K): contiguous in k; read the sliver's rows side by side, write in order
         const T* row[kMr];
         for (int64_t r = 0; r < kMr; ++r) row[r] = A + (i0 + std::min(r, rows - 1)) * K + k0;
-        for (int64_t k = 0; k < kc; ++k) {
-          for (int64_t r = 0; r < kMr; ++r) out[k * kMr + r] = r < rows ? load(row[r][k]) : 0.0f;
+        interleave_rows<kMr>(out, row, kc);
+        for (int64_t k = 0; rows < kMr && k < kc; ++k) {  // the rows past M were read as copies: zero them
+          for (int64_t r = rows; r < kMr; ++r) out[k * kMr + r] = 0.0f;
         }
       }
     }
@@ -212,8 +282,9 @@ void pack_b(float* dst, const T* B, bool trans_b, int64_t N, int64_t K, int64_t 
       if (trans_b) {  // B is (N, K): op(B)[k, j] = B[j, k], contiguous in k; read columns side by side
         const T* col[kNr];
         for (int64_t j = 0; j < kNr; ++j) col[j] = B + (jb + std::min(j, cols - 1)) * K + k0;
-        for (int64_t k = 0; k < kc; ++k) {
-          for (int64_t j = 0; j < kNr; ++j) out[k * kNr + j] = j < cols ? load(col[j][k]) : 0.0f;
+        interleave_rows<kNr>(out, col, kc);
+        for (int64_t k = 0; cols < kNr && k < kc; ++k) {  // the columns past N were read as copies: zero them
+          for (int64_t j = cols; j < kNr; ++j) out[k * kNr + j] = 0.0f;
         }
       } else {  // B is (K, N): contiguous in j
         for (int64_t k = 0; k < kc; ++k) {
