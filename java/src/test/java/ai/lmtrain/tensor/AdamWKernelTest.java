@@ -122,6 +122,32 @@ class AdamWKernelTest extends CpuBackendTest {
     }
   }
 
+  /** Vector body and scalar remainder must agree bit for bit, wherever the thread chunks start. */
+  @Test
+  void resultDoesNotDependOnThreadCount() {
+    int n = 100_003;
+    float[] params0 = randomFloats(7, n, 1);
+    float[] g = randomFloats(8, n, 3);
+    byte[] mask = randomMask(9, n);
+    float[][] after = new float[2][];
+    int threads = CpuBackend.threads();
+    try {
+      for (int run = 0; run < 2; run++) {
+        CpuBackend.setThreads(run == 0 ? 1 : 3);
+        arena.reset();
+        Tensor params = f32(backend, arena, params0, n);
+        Tensor decayMask = arena.allocate(DType.U8, n);
+        backend.upload(decayMask, mask);
+        backend.adamwStep(params, null, arena.zeros(DType.F32, n), arena.zeros(DType.F32, n), f32(backend, arena, g, n),
+            decayMask, new AdamWParams(1e-3f, 0.9f, 0.999f, 1e-8f, 0.1f, 3, 0.5f));
+        after[run] = backend.downloadFloats(params);
+      }
+    } finally {
+      CpuBackend.setThreads(threads);
+    }
+    assertArrayEquals(after[0], after[1], "AdamW result depends on the thread count");
+  }
+
   @Test
   void badArgumentsGiveClearExceptions() {
     Tensor params = arena.allocate(DType.F32, 10);
