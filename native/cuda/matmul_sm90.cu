@@ -68,18 +68,12 @@ constexpr int kWarpgroup = 128;             // threads per warpgroup
 constexpr int kConsumers = 2;               // consumer warpgroups, each kWgM x kBN
 constexpr int kThreads = (1 + kConsumers) * kWarpgroup;
 constexpr int kWgM = kBM / kConsumers;      // 64 = wgmma M
-constexpr int kWgmmaK = 16;                 // k per wgmma (16-bit operands)
 constexpr int kSwizzleRow = 128;            // bytes of a 128B-swizzled row = 64 16-bit elements
 constexpr int kSwizzleAtom = 8 * kSwizzleRow;  // 1024 bytes: the 8-row period of the swizzle
 constexpr int kRowElems = kSwizzleRow / 2;  // 64: TMA box inner extent (elements)
-constexpr int kMnBoxBytes = kRowElems * kBK * 2;  // an MN-major box: 64 k rows of 128 bytes
 constexpr int kATileBytes = kBM * kBK * 2;  // 16 KiB
 constexpr int kBTileBytes = kBN * kBK * 2;  // 32 KiB
 constexpr int kStageBytes = kATileBytes + kBTileBytes;
-constexpr int kAccPerThread = kBN / 2;      // m64nNk16 fp32 D: N / 2 registers per thread
-constexpr int kEmptyArrivals = kConsumers * kWarpgroup / 32;  // lane 0 of every consumer warp
-constexpr int kProducerRegs = 40;           // setmaxnreg targets: 128 * 40 + 256 * 232 <= 64 Ki registers
-constexpr int kConsumerRegs = 232;
 // Dynamic shared memory: 1 KiB slack to align the stages to kSwizzleAtom, the stages, then the
 // full and empty barriers (8 bytes each).
 constexpr size_t kSmemBytes = kSwizzleAtom + static_cast<size_t>(kStages) * kStageBytes + 2 * kStages * 8;
@@ -92,6 +86,14 @@ constexpr int64_t kMinM = 128, kMinN = 128, kMinK = 64;  // smaller problems use
 constexpr unsigned kMaxGridY = 65535;
 
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+
+// Device-side constants (the other compilation passes never see the kernel body).
+constexpr int kWgmmaK = 16;                 // k per wgmma (16-bit operands)
+constexpr int kMnBoxBytes = kRowElems * kBK * 2;  // an MN-major box: 64 k rows of 128 bytes
+constexpr int kAccPerThread = kBN / 2;      // m64nNk16 fp32 D: N / 2 registers per thread
+constexpr int kEmptyArrivals = kConsumers * kWarpgroup / 32;  // lane 0 of every consumer warp
+constexpr int kProducerRegs = 40;           // setmaxnreg targets: 128 * 40 + 256 * 232 <= 64 Ki registers
+constexpr int kConsumerRegs = 232;
 
 __device__ __forceinline__ uint32_t shared_addr(const void* p) {
   return static_cast<uint32_t>(__cvta_generic_to_shared(p));
