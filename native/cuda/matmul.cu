@@ -7,7 +7,9 @@
 // The backward of y = x W^T + b is two more matmuls (dx = dy W, dW += dy^T x with beta = 1) and
 // bias_grad, so there is no separate backward kernel here.
 //
-// bf16/f16 inputs: tensor cores through mma.sync.m16n8k16 (fp32 accumulation). Block tile
+// bf16/f16 inputs: on Hopper (compute capability 9.0) matmul_sm90.cu's wgmma + TMA kernel when its
+// conditions hold (see there; LMTRAIN_CUDA_MATMUL=mma forces the kernel below), otherwise
+// tensor cores through mma.sync.m16n8k16 (fp32 accumulation). Block tile
 // 128 x 128 x 32, 8 warps as 2 (M) x 4 (N), warp tile 64 x 32 (4 x 4 mma tiles). Operand tiles go
 // global -> shared through a 3-stage cp.async pipeline and shared -> registers through ldmatrix.
 // A transposed operand needs no separate pass: a tile whose k index is the contiguous one is kept
@@ -23,6 +25,7 @@
 // chunk order (deterministic, no atomics).
 #include "common.cuh"
 #include "helpers.cuh"
+#include "matmul_sm90.cuh"
 #include "mma.cuh"
 
 namespace lmt::cuda {
@@ -375,6 +378,7 @@ void matmul(lmt_ctx& ctx, void* C, const void* A, const void* B, const void* bia
                 static_cast<const float*>(bias), trans_a, trans_b, M, N, K, alpha, beta);
     return;
   }
+  if (matmul_sm90(ctx.device, stream, C, A, B, bias, trans_a, trans_b, M, N, K, alpha, beta, ab_dt, c_dt)) return;
   const bool c_f32 = c_dt == LMT_F32;
   if (ab_dt == LMT_BF16) {
     if (c_f32) matmul_tensor_cores<bf16, float>(stream, C, A, B, bias, trans_a, trans_b, M, N, K, alpha, beta);

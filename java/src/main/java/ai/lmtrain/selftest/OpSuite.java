@@ -86,8 +86,30 @@ public final class OpSuite {
       cases.add(matmulCase(dt, dt, 65, 47, 33, false, false, true, 1f, 1f));
       if (dt != F32) { // a weight gradient accumulated into the fp32 gradient buffer
         cases.add(matmulCase(dt, F32, 127, 96, 65, true, false, false, 1f, 1f));
+        hopperMatmul(cases, dt);
       }
     }
+  }
+
+  /**
+   * 16-bit shapes that the CUDA backend runs on its Hopper kernel (on an H100: M, N >= 128, K >= 64,
+   * leading dimensions multiples of 8; see native/cuda/matmul_sm90.cu): whole and partial 128 x 256
+   * tiles in every layout, a k tail of 8, 64-wide m / n boxes that lie wholly outside the matrix, an
+   * odd N (single-column stores), bias with alpha and beta, and the fp32 weight-gradient update with
+   * K not a multiple of 8 (both operands m / n contiguous).
+   */
+  private static void hopperMatmul(List<OpCase> cases, DType dt) {
+    int[][] mnk = {{256, 384, 192}, {296, 136, 136}};
+    for (int[] s : mnk) {
+      for (boolean ta : new boolean[] {false, true}) {
+        for (boolean tb : new boolean[] {false, true}) {
+          cases.add(matmulCase(dt, dt, s[0], s[1], s[2], ta, tb, false, 1f, 0f));
+        }
+      }
+    }
+    cases.add(matmulCase(dt, dt, 160, 1001, 128, false, true, true, 0.5f, 0f));
+    cases.add(matmulCase(dt, dt, 256, 384, 192, false, false, true, 0.5f, 1f));
+    cases.add(matmulCase(dt, F32, 200, 264, 300, true, false, false, 1f, 1f));
   }
 
   /** c (M, N) cDt = alpha op(a) op(b) + beta c (+ bias); c starts unset when beta = 0 (never read). */
