@@ -27,10 +27,6 @@
 #endif
 #define LMT_VEC_INLINE inline __attribute__((always_inline))
 
-// F8 values never cross a non-inlined call, so the AVX ABI note GCC gives for them does not apply.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpsabi"
-
 namespace lmt::cpu {
 
 typedef float F8 __attribute__((vector_size(32)));
@@ -114,5 +110,3 @@ LMT_VEC_INLINE void store8(T* dst, F8 v, int64_t count) {
 }
 
 }  // namespace lmt::cpu
-
-#pragma GCC diagnostic pop
