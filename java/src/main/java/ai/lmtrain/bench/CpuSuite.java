@@ -112,12 +112,14 @@ public final class CpuSuite implements BenchSuite {
           Unit.MS_PER_STEP.of(0, peer.value(t.name()))));
     }
     return new BenchReport(name(), "fp32 on " + threads + " CPU threads; median of " + ctx.repetitions()
-        + " timed runs after " + ctx.warmup() + " warm-up runs per case",
+        + " timed runs after " + ctx.warmup() + " warm-up runs (filling at least " + Timing.MIN_WARMUP_SECONDS
+        + " s) per case",
         "lmtrain CPU backend (C++ kernels), " + threads + " threads", peer.describe(), List.of(
             "gemm MxKxN: op(A) (M,K) . op(B) (K,N); NT = A.B^T (Linear forward), TN = A^T.B (weight gradient)",
             "train: one optimizer step = forward, cross-entropy, backward, grad-norm clip 1.0, AdamW (wd 0.01);"
                 + " fp32, dropout 0 on both sides, random tokens; ours through Trainer, the peer in plain PyTorch"
                 + " (HF math of scripts/parity/make_fixtures.py, torch.optim.AdamW)",
+            TrainCase.JVM_WARMUP_NOTE,
             "peer environment: OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = threads, OMP_WAIT_POLICY=PASSIVE (its"
                 + " fastest setting here)"), rows);
   }

@@ -257,7 +257,8 @@ public final class KernelsSuite implements BenchSuite {
     }
     return new BenchReport(name(), "bf16 kernels at GPT-2 shapes (" + tokens() + " tokens, C " + width() + ", V "
         + model.vocabSize() + ") on " + peaks.describe() + "; median of " + ctx.repetitions() + " after "
-        + ctx.warmup() + " warm-up runs, each synchronised", "lmtrain CUDA kernels on " + ctx.device(),
+        + ctx.warmup() + " warm-up runs (filling at least " + Timing.MIN_WARMUP_SECONDS + " s), each synchronised",
+        "lmtrain CUDA kernels on " + ctx.device(),
         peer.describe(), List.of(
             "gemm fwd: x.W (Conv1D layout); bwd dx: dy.W^T; bwd dW: x^T.dy; bf16 in and out, fp32 accumulation",
             "flash-attn FLOPs: 4 B H T^2 d / 2 (causal) forward, 2.5x that backward; peer: SDPA flash backend",

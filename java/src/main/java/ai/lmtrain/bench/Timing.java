@@ -4,17 +4,26 @@ import java.util.Arrays;
 
 /** Wall-clock timing: warm-up runs, then the median of timed runs. */
 public final class Timing {
+  /**
+   * Untimed runs go on for at least this long (when any are asked for), so that the JVM's
+   * just-in-time compilers, busy right after start-up, do not share the cores with timed runs.
+   */
+  static final double MIN_WARMUP_SECONDS = 1.0;
+
   private Timing() {}
 
   /**
    * The median seconds of {@code repetitions} runs of {@code work} after {@code warmup} untimed
-   * ones; {@code sync} runs after each and is timed with it (for a GPU: wait for queued kernels).
+   * ones (and, if {@code warmup > 0}, as many more as fill {@link #MIN_WARMUP_SECONDS});
+   * {@code sync} runs after each and is timed with it (for a GPU: wait for queued kernels).
    */
   public static double medianSeconds(Runnable work, int warmup, int repetitions, Runnable sync) {
-    for (int i = 0; i < warmup; i++) {
+    long warmupStart = System.nanoTime();
+    for (int i = 0; i < warmup || (warmup > 0 && (System.nanoTime() - warmupStart) / 1e9 < MIN_WARMUP_SECONDS);
+        i++) {
       work.run();
+      sync.run();
     }
-    sync.run();
     double[] seconds = new double[repetitions];
     for (int i = 0; i < repetitions; i++) {
       long start = System.nanoTime();

@@ -45,6 +45,13 @@ public record TrainCase(String name, ModelConfig config, int batch, int seqLen) 
   static final long SEED = 42;
   /** Ids below this are left to special tokens (the MLM collator never selects them). */
   private static final int FIRST_PLAIN_ID = 4;
+  /** Untimed training before the measured steps, for the JVM's just-in-time compilers. */
+  static final double JVM_WARMUP_SECONDS = 3.0;
+  static final int MAX_JVM_WARMUP_STEPS = 300;
+  private static final int JVM_PROBE_STEPS = 2;
+  /** How the suites describe that warm-up in their notes. */
+  static final String JVM_WARMUP_NOTE = "ours: before the warm-up steps, at least " + (int) JVM_WARMUP_SECONDS
+      + " s of untimed training (at most " + MAX_JVM_WARMUP_STEPS + " steps) for the JVM's just-in-time compilers";
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -110,15 +117,34 @@ public record TrainCase(String name, ModelConfig config, int batch, int seqLen) 
 
   /**
    * Median seconds per optimizer step of {@code model} over {@code steps} steps after
-   * {@code warmup} untimed ones, each step ended by a device synchronisation.
+   * {@code warmup} untimed ones, each step ended by a device synchronisation. Before that (unless
+   * {@code warmup} is 0), the model trains untimed for at least {@link #JVM_WARMUP_SECONDS} (at most {@link #MAX_JVM_WARMUP_STEPS}
+   * steps) so that the JVM's compilers are done with the training loop: a long training run spends
+   * its time in compiled code, and compiler threads would otherwise share the cores with the timed steps.
    */
   public double medianStepSeconds(LanguageModel model, Precision precision, int warmup, int steps) {
-    int total = warmup + steps;
+    if (warmup > 0) {
+      long probeStart = System.nanoTime();
+      train(model, precision, JVM_PROBE_STEPS, new long[JVM_PROBE_STEPS + 1]);
+      double probeSeconds = (System.nanoTime() - probeStart) / 1e9 / JVM_PROBE_STEPS;
+      int jvmWarmup = (int) Math.min(MAX_JVM_WARMUP_STEPS, Math.ceil(JVM_WARMUP_SECONDS / probeSeconds));
+      train(model, precision, jvmWarmup, new long[jvmWarmup + 1]);
+    }
+    long[] ends = new long[warmup + steps + 1];
+    train(model, precision, warmup + steps, ends);
+    double[] seconds = new double[steps];
+    for (int i = 0; i < steps; i++) {
+      seconds[i] = (ends[warmup + i + 1] - ends[warmup + i]) / 1e9;
+    }
+    return Timing.median(seconds);
+  }
+
+  /** Trains {@code total} steps; {@code ends[0]} is the start, {@code ends[s]} the end of step s (synchronised). */
+  private void train(LanguageModel model, Precision precision, int total, long[] ends) {
     TrainingArguments args = TrainingArguments.defaults().copy(Map.of("maxSteps", total, "trainBatchSize", batch,
         "learningRate", LEARNING_RATE, "weightDecay", WEIGHT_DECAY, "maxGradNorm", MAX_GRAD_NORM, "evalStrategy", "no",
         "saveStrategy", "no", "loggingSteps", total, "seed", SEED, "precision", precision));
     Backend backend = model.parameters().backend();
-    long[] ends = new long[total + 1];
     TrainingListener clock = new TrainingListener() {
       @Override
       public void onStep(TrainState state, long totalSteps) {
@@ -131,11 +157,6 @@ public record TrainCase(String name, ModelConfig config, int batch, int seqLen) 
       ends[0] = System.nanoTime();
       trainer.train();
     }
-    double[] seconds = new double[steps];
-    for (int i = 0; i < steps; i++) {
-      seconds[i] = (ends[warmup + i + 1] - ends[warmup + i]) / 1e9;
-    }
-    return Timing.median(seconds);
   }
 
   /** Exactly {@code batches} batches of random plain ids (MLM-masked for BERT), in order. */

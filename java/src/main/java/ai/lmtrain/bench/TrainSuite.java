@@ -118,7 +118,8 @@ public final class TrainSuite implements BenchSuite {
                 + " sides; random tokens",
             "peer: transformers GPT2LMHeadModel / BertForMaskedLM, SDPA attention, torch.autocast bf16,"
                 + " torch.optim.AdamW(fused=True); 'eager' and 'compile' (torch.compile) modes",
-            "MFU = tokens/s x (6 N + 6 L C T) / dense bf16 peak, N = parameters without position embeddings"),
+            "MFU = tokens/s x (6 N + 6 L C T) / dense bf16 peak, N = parameters without position embeddings",
+            TrainCase.JVM_WARMUP_NOTE),
         rows(peaks, ours, peer));
   }
 
