@@ -9,6 +9,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <type_traits>
 
 #include "common.cuh"
 
@@ -105,6 +106,22 @@ inline unsigned grid_stride_blocks(int64_t n, int threads) {
   const int64_t cap = 65536;
   const int64_t blocks = (n + threads - 1) / threads;
   return static_cast<unsigned>(blocks < cap ? blocks : cap);
+}
+
+/**
+ * Calls fn(std::bool_constant<trans_a>{}, std::bool_constant<trans_b>{}): turns the two run-time
+ * transpose flags of a matrix product into compile-time ones (`decltype(ta)::value`), one
+ * instantiation per layout.
+ */
+template <typename Fn>
+void with_transposes(int trans_a, int trans_b, Fn&& fn) {
+  if (trans_a) {
+    if (trans_b) fn(std::true_type{}, std::true_type{});
+    else fn(std::true_type{}, std::false_type{});
+  } else {
+    if (trans_b) fn(std::false_type{}, std::true_type{});
+    else fn(std::false_type{}, std::false_type{});
+  }
 }
 
 }  // namespace lmt::cuda

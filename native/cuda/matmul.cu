@@ -251,13 +251,9 @@ void matmul_tensor_cores(cudaStream_t stream, void* C, const void* A, const void
                          int trans_b, int64_t M, int64_t N, int64_t K, float alpha, float beta) {
   const Operand a = trans_a ? make_operand(A, K, M) : make_operand(A, M, K);
   const Operand b = trans_b ? make_operand(B, N, K) : make_operand(B, K, N);
-  if (trans_a) {
-    if (trans_b) launch_mma<T, CT, true, true>(stream, C, a, b, bias, M, N, K, alpha, beta);
-    else launch_mma<T, CT, true, false>(stream, C, a, b, bias, M, N, K, alpha, beta);
-  } else {
-    if (trans_b) launch_mma<T, CT, false, true>(stream, C, a, b, bias, M, N, K, alpha, beta);
-    else launch_mma<T, CT, false, false>(stream, C, a, b, bias, M, N, K, alpha, beta);
-  }
+  with_transposes(trans_a, trans_b, [&](auto ta, auto tb) {
+    launch_mma<T, CT, decltype(ta)::value, decltype(tb)::value>(stream, C, a, b, bias, M, N, K, alpha, beta);
+  });
 }
 
 // ------------------------------------------------------------------ SIMT kernel (fp32)
@@ -337,13 +333,10 @@ __global__ void __launch_bounds__(kSimtThreads) matmul_simt_kernel(float* C, con
 void matmul_simt(cudaStream_t stream, float* C, const float* A, const float* B, const float* bias, int trans_a,
                  int trans_b, int64_t M, int64_t N, int64_t K, float alpha, float beta) {
   const dim3 grid(blocks_for(N, kSimtTile), blocks_for(M, kSimtTile));
-  if (trans_a) {
-    if (trans_b) matmul_simt_kernel<true, true><<<grid, kSimtThreads, 0, stream>>>(C, A, B, bias, M, N, K, alpha, beta);
-    else matmul_simt_kernel<true, false><<<grid, kSimtThreads, 0, stream>>>(C, A, B, bias, M, N, K, alpha, beta);
-  } else {
-    if (trans_b) matmul_simt_kernel<false, true><<<grid, kSimtThreads, 0, stream>>>(C, A, B, bias, M, N, K, alpha, beta);
-    else matmul_simt_kernel<false, false><<<grid, kSimtThreads, 0, stream>>>(C, A, B, bias, M, N, K, alpha, beta);
-  }
+  with_transposes(trans_a, trans_b, [&](auto ta, auto tb) {
+    matmul_simt_kernel<decltype(ta)::value, decltype(tb)::value>
+        <<<grid, kSimtThreads, 0, stream>>>(C, A, B, bias, M, N, K, alpha, beta);
+  });
   check_launch("matmul_simt_kernel");
 }
 

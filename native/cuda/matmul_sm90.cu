@@ -57,6 +57,8 @@
 #include <cstring>
 #include <type_traits>
 
+#include "helpers.cuh"
+
 namespace lmt::cuda {
 namespace {
 
@@ -459,13 +461,9 @@ void launch_wgmma(cudaStream_t stream, const CUtensorMap& a_map, const CUtensorM
 template <typename T, typename CT>
 void dispatch_trans(cudaStream_t stream, const CUtensorMap& a_map, const CUtensorMap& b_map, int trans_a, int trans_b,
                     void* C, const void* bias, int M, int N, int K, float alpha, float beta) {
-  if (trans_a) {
-    if (trans_b) launch_wgmma<T, CT, true, true>(stream, a_map, b_map, C, bias, M, N, K, alpha, beta);
-    else launch_wgmma<T, CT, true, false>(stream, a_map, b_map, C, bias, M, N, K, alpha, beta);
-  } else {
-    if (trans_b) launch_wgmma<T, CT, false, true>(stream, a_map, b_map, C, bias, M, N, K, alpha, beta);
-    else launch_wgmma<T, CT, false, false>(stream, a_map, b_map, C, bias, M, N, K, alpha, beta);
-  }
+  with_transposes(trans_a, trans_b, [&](auto ta, auto tb) {
+    launch_wgmma<T, CT, decltype(ta)::value, decltype(tb)::value>(stream, a_map, b_map, C, bias, M, N, K, alpha, beta);
+  });
 }
 
 }  // namespace

@@ -146,6 +146,23 @@ class ElementwiseKernelsTest extends CpuBackendTest {
     return x < 0 ? -r : r;
   }
 
+  /**
+   * out = gelu(x) within atol 1e-6, rtol 1e-5 of the double reference; dx = dout gelu'(x) within
+   * atol 1e-5, rtol 1e-4 of central finite differences (h = 1e-4) of that reference.
+   */
+  static void assertGeluMatchesReference(String what, float[] x, float[] dout, GeluKind kind, float[] out,
+      float[] dx) {
+    double[] ref = new double[x.length];
+    double[] dref = new double[x.length];
+    double h = 1e-4;
+    for (int i = 0; i < x.length; i++) {
+      ref[i] = geluRef(x[i], kind);
+      dref[i] = dout[i] * (geluRef(x[i] + h, kind) - geluRef(x[i] - h, kind)) / (2 * h);
+    }
+    assertClose(what + " forward", ref, out, 1e-6, 1e-5);
+    assertClose(what + " backward vs finite differences", dref, dx, 1e-5, 1e-4);
+  }
+
   @ParameterizedTest
   @EnumSource(GeluKind.class)
   void geluForwardAndBackwardMatchReferenceAndFiniteDifferences(GeluKind kind) {
@@ -158,15 +175,8 @@ class ElementwiseKernelsTest extends CpuBackendTest {
       Tensor dx = arena.allocate(DType.F32, n);
       backend.gelu(out, tx, kind);
       backend.geluBackward(dx, tx, tg, kind);
-      double[] ref = new double[n];
-      double[] dref = new double[n];
-      for (int i = 0; i < n; i++) {
-        ref[i] = geluRef(x[i], kind);
-        double h = 1e-4;
-        dref[i] = dout[i] * (geluRef(x[i] + h, kind) - geluRef(x[i] - h, kind)) / (2 * h);
-      }
-      assertClose(kind + " forward n=" + n, ref, backend.downloadFloats(out), 1e-6, 1e-5);
-      assertClose(kind + " backward vs finite differences n=" + n, dref, backend.downloadFloats(dx), 1e-5, 1e-4);
+      assertGeluMatchesReference(kind + " n=" + n, x, dout, kind, backend.downloadFloats(out),
+          backend.downloadFloats(dx));
     }
   }
 
@@ -197,15 +207,7 @@ class ElementwiseKernelsTest extends CpuBackendTest {
     }
     assertArrayEquals(out[0], out[1], kind + " forward depends on the thread count");
     assertArrayEquals(dx[0], dx[1], kind + " backward depends on the thread count");
-    double[] ref = new double[n];
-    double[] dref = new double[n];
-    for (int i = 0; i < n; i++) {
-      ref[i] = geluRef(x[i], kind);
-      double h = 1e-4;
-      dref[i] = dout[i] * (geluRef(x[i] + h, kind) - geluRef(x[i] - h, kind)) / (2 * h);
-    }
-    assertClose(kind + " forward", ref, out[0], 1e-6, 1e-5);
-    assertClose(kind + " backward vs finite differences", dref, dx[0], 1e-5, 1e-4);
+    assertGeluMatchesReference(kind.toString(), x, dout, kind, out[0], dx[0]);
   }
 
   @ParameterizedTest
