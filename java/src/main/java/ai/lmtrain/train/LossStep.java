@@ -15,19 +15,60 @@ import ai.lmtrain.tensor.Tensor;
 public final class LossStep {
   private LossStep() {}
 
-  /**
-   * The outcome of one batch.
-   *
-   * @param loss the batch loss (weighted mean)
-   * @param scoredPositions positions that took a loss
-   * @param logits the logits (B*T, V), or their gradient after a backward; valid until the arena resets
-   */
-  public record Result(double loss, int scoredPositions, Tensor logits) {}
+  /** The outcome of one batch; its tensors are valid until the arena resets. */
+  public static final class Result {
+    private final Backend backend;
+    private final Tensor lossSum;
+    private final float meanScale;
+    private final int scoredPositions;
+    private final Tensor logits;
+
+    Result(Backend backend, Tensor lossSum, float meanScale, int scoredPositions, Tensor logits) {
+      this.backend = backend;
+      this.lossSum = lossSum;
+      this.meanScale = meanScale;
+      this.scoredPositions = scoredPositions;
+      this.logits = logits;
+    }
+
+    /**
+     * The device scalar (F32) the cross-entropy summed the (weighted) losses into; times
+     * {@link #meanScale()} it is the batch loss. Null when no position was scored.
+     */
+    public Tensor lossSum() {
+      return lossSum;
+    }
+
+    /** 1 / scored positions, or 1 with row weights. */
+    public float meanScale() {
+      return meanScale;
+    }
+
+    /** Positions that took a loss. */
+    public int scoredPositions() {
+      return scoredPositions;
+    }
+
+    /** The logits (B*T, V), or their gradient after a backward. */
+    public Tensor logits() {
+      return logits;
+    }
+
+    /**
+     * The batch loss (weighted mean), NaN when no position was scored. Reads the device, so on a
+     * GPU it waits for the queued work: a training loop reads its losses once per step, not per batch.
+     */
+    public double loss() {
+      return lossSum == null ? Double.NaN : backend.downloadFloats(lossSum)[0] * (double) meanScale;
+    }
+  }
 
   /**
-   * Runs the batch. With {@code backward} and a finite loss, parameter gradients accumulate the
-   * gradient of {@code gradScale * loss} (gradScale folds accumulation averaging and fp16 loss
-   * scaling); a non-finite loss skips the backward and is returned for the caller to handle.
+   * Runs the batch. With {@code backward}, parameter gradients accumulate the gradient of
+   * {@code gradScale * loss} (gradScale folds accumulation averaging and fp16 loss scaling). Nothing
+   * here waits for the device: labels and weights are uploaded before the forward is queued, and the
+   * loss stays on the device ({@link Result#loss()} reads it). A non-finite loss therefore still runs
+   * the backward, whose non-finite gradients the caller's overflow check then sees.
    */
   public static Result run(LanguageModel model, Pass pass, ModelInput input, LossWeighting weighting, boolean backward,
       float gradScale) {
@@ -42,13 +83,12 @@ public final class LossStep {
       }
     }
     Backend backend = pass.backend();
-    Tensor logits = model.forward(pass, input);
     if (scored == 0) {
-      return new Result(Double.NaN, 0, logits);
+      return new Result(backend, null, 0f, 0, model.forward(pass, input));
     }
-    float[] weights = weighting.rowWeights(input, labels);
     Tensor labelTensor = pass.scratch(DType.I32, labels.length);
     backend.upload(labelTensor, labels);
+    float[] weights = weighting.rowWeights(input, labels);
     Tensor weightTensor = null;
     float meanScale = 1f / scored;
     if (weights != null) {
@@ -56,13 +96,13 @@ public final class LossStep {
       backend.upload(weightTensor, weights);
       meanScale = 1f;
     }
+    Tensor logits = model.forward(pass, input);
     Tensor lossSum = pass.scratch(DType.F32, 1);
     backend.softmaxCrossEntropy(lossSum, null, backward ? logits : null, logits, labelTensor, weightTensor,
         ModelInput.IGNORE_INDEX, meanScale * gradScale);
-    double loss = backend.downloadFloats(lossSum)[0] * (double) meanScale;
-    if (backward && Double.isFinite(loss)) { // a non-finite loss is the caller's to handle (fp16 skips the step)
+    if (backward) {
       model.backward(pass, logits);
     }
-    return new Result(loss, scored, logits);
+    return new Result(backend, lossSum, meanScale, scored, logits);
   }
 }

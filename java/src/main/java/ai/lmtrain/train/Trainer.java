@@ -162,8 +162,11 @@ public final class Trainer implements AutoCloseable {
     params.zeroGrads();
     int batches = Math.min(args.gradientAccumulationSteps(), train.batchesPerEpoch() - state.loader().position());
     float lossScale = scaler.scale();
-    double lossTotal = 0;
-    boolean nonFinite = false;
+    // The step's mean loss accumulates on the device next to the gradients' sum of squares, and
+    // both come back in one read at the end: the only point where the host waits for the device.
+    Tensor sumSqAndLoss = scalars.at(0, DType.F32, 2);
+    Tensor lossTotalOnDevice = scalars.at(Float.BYTES, DType.F32, 1);
+    backend.zero(lossTotalOnDevice);
     long tokens = 0;
     for (int i = 0; i < batches; i++) {
       ModelInput input = ModelInput.from(train.next());
@@ -171,15 +174,17 @@ public final class Trainer implements AutoCloseable {
       Pass pass = new Pass(params, arena, true, args.seed(), (state.microBatches() + i) << DROPOUT_STREAM_SHIFT);
       LossStep.Result r = LossStep.run(model, pass, input, weighting, true, lossScale / batches);
       if (r.scoredPositions() > 0) {
-        nonFinite |= !Double.isFinite(r.loss());
-        lossTotal += r.loss() / batches;
+        backend.scale(r.lossSum(), r.meanScale() / batches);
+        backend.add(lossTotalOnDevice, lossTotalOnDevice, r.lossSum());
       }
       tokens += countTokens(input);
     }
     double lr = schedule.lr(state.globalStep());
-    Tensor sumSq = scalars.at(0, DType.F32, 1);
-    backend.sumSquares(sumSq, params.gradAll());
-    double norm = Math.sqrt(backend.downloadFloats(sumSq)[0]) / lossScale;
+    backend.sumSquares(scalars.at(0, DType.F32, 1), params.gradAll());
+    float[] sumSqLoss = backend.downloadFloats(sumSqAndLoss);
+    double norm = Math.sqrt(sumSqLoss[0]) / lossScale;
+    double lossTotal = sumSqLoss[1];
+    boolean nonFinite = !Double.isFinite(lossTotal);
     boolean overflow = nonFinite || !Double.isFinite(norm);
     boolean skip = scaler.update(overflow);
     if (overflow && !skip) {
