@@ -208,10 +208,15 @@ public final class OpSuite {
 
   // ---------------------------------------------------------------- attention
 
-  /** Which keys a case pads: none, a growing tail per sequence, or every key of the last sequence. */
+  /**
+   * Which keys a case pads: none, a growing tail per sequence, a growing head per sequence (causal
+   * queries before the first real key then see only padded keys and, as in Hugging Face, attend
+   * uniformly over them and the later real keys), or every key of the last sequence.
+   */
   private enum Padding {
     NONE,
     TAIL,
+    HEAD,
     ALL_OF_LAST_SEQUENCE
   }
 
@@ -223,6 +228,7 @@ public final class OpSuite {
           cases.add(attentionCase(dt, backward, 3, 129, 2, hd, false, Padding.TAIL, 0f));
         }
         cases.add(attentionCase(dt, backward, 3, 40, 3, 64, true, Padding.TAIL, 0f));
+        cases.add(attentionCase(dt, backward, 3, 40, 2, 64, true, Padding.HEAD, 0f));
         cases.add(attentionCase(dt, backward, 2, 33, 2, 64, false, Padding.ALL_OF_LAST_SEQUENCE, 0f));
         cases.add(attentionCase(dt, backward, 2, 96, 2, 64, true, Padding.NONE, 0.1f));
       }
@@ -231,7 +237,8 @@ public final class OpSuite {
 
   /**
    * Attention forward (out, lse from qkv (B, T, 3C)), or forward then backward (dqkv from dout).
-   * With padding, sequence b keeps its first T - b*T/3 keys (or none, for the last one).
+   * With padding, sequence b keeps its first T - b*T/3 keys (TAIL), its last T - b*T/3 keys (HEAD),
+   * or none, for the last one (ALL_OF_LAST_SEQUENCE).
    */
   private static OpCase attentionCase(DType dt, boolean backward, int b, int t, int nh, int hd, boolean causal,
       Padding padding, float dropoutP) {
@@ -240,6 +247,7 @@ public final class OpSuite {
         + switch (padding) {
           case NONE -> "";
           case TAIL -> " padded";
+          case HEAD -> " left-padded";
           case ALL_OF_LAST_SEQUENCE -> " one sequence fully padded";
         }
         + (dropoutP > 0 ? " dropout=" + dropoutP : "");
@@ -250,8 +258,9 @@ public final class OpSuite {
     if (padding != Padding.NONE) {
       int[] mask = new int[b * t];
       for (int s = 0; s < b; s++) {
-        int kept = padding == Padding.TAIL ? t - s * t / 3 : s == b - 1 ? 0 : t;
-        for (int i = 0; i < kept; i++) {
+        int kept = padding == Padding.ALL_OF_LAST_SEQUENCE ? (s == b - 1 ? 0 : t) : t - s * t / 3;
+        int first = padding == Padding.HEAD ? t - kept : 0;
+        for (int i = first; i < first + kept; i++) {
           mask[s * t + i] = 1;
         }
       }
