@@ -1,9 +1,9 @@
 // parallel.cpp — a small fixed thread pool with a blocking parallel_for.
 //
-// Idle workers block on a condition variable. Spinning before blocking (200 us, also with yields)
-// was measured on the 2-core VM: it cut the lab BERT step from ~38 to ~27 ms when the machine was
-// otherwise idle, but made it 1.2-4x slower whenever another process kept a core busy, so the pool
-// does not spin.
+// Idle workers block on a condition variable. Spinning for 200 us before blocking was measured on
+// the 2-core VM (lab BERT training step): 26-29 ms instead of 34-42 ms when the machine was
+// otherwise idle, but 92-204 ms instead of ~80 ms while another process kept a core busy (and
+// 316 ms when the spin also yielded), so the pool does not spin.
 #include "parallel.h"
 
 #include <algorithm>
