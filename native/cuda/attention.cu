@@ -2,15 +2,21 @@
 //
 //   qkv (B, T, 3C) dt: row (b, t) = q | k | v, each C = NH heads of hd = C / NH
 //   out (B, T, C) dt, lse (B, NH, T) F32 = log-sum-exp of each query's (masked) scores
-//   forward:  S = q k^T / sqrt(hd) (+ float32-min where key_mask is 0; keys s > t excluded when causal)
-//             P = softmax(S), out = dropout(P) v
+//   forward:  S_ts = (causal && s > t ? MIN : q_t . k_s / sqrt(hd)) + (key_mask[b, s] == 0 ? MIN : 0)
+//             with MIN = float32-min, P = softmax(S), out = dropout(P) v
 //   backward: dqkv (B, T, 3C) dt (activation gradient: overwritten) from dout (B, T, C), qkv, out, lse:
-//             D = rowsum(dout * out), dP = dout v^T, dS = P * (dropout(dP) - D),
-//             dq = dS k / sqrt(hd), dk = dS^T q / sqrt(hd), dv = dropout(P)^T dout
-// Masks follow Hugging Face: a padded key gets the additive float32-min, so a row whose keys are all
-// padded has all scores equal to float32-min and attends uniformly over its (causally) allowed keys.
-// Such a row has lse = float32-min (log(count) is lost in rounding), so the backward recognises it
-// by lse < -FLT_MAX / 2 and uses P = 1 / count, the forward's exact probabilities. Dropout element
+//             D = rowsum(dout * out), dP = dout v^T, dS = P * (dropout(dP) - D), except dS = 0 where
+//             the causal mask replaced the score (s > t): dq = dS k / sqrt(hd), dk = dS^T q / sqrt(hd),
+//             dv = dropout(P)^T dout
+// Masks follow Hugging Face and the CPU backend, in fp32 literally: the causal mask replaces the
+// score by MIN, the padding mask adds MIN (MIN + MIN = -inf). A row with an unpadded visible key
+// (s <= t) has a finite maximum, so every causally excluded key has probability exactly 0 and the
+// key loops stop at the causal limit. A row whose visible keys are all padded ("blind": with causal
+// masking, the queries before the first unpadded key, see LeftPadding) has maximum MIN: it attends
+// uniformly over its visible keys and, causally excluded but tied at MIN, every later unpadded key;
+// the loops over keys (forward) and queries (dk/dv) reach those pairs only for such sequences. A
+// blind row has lse = MIN (log(count) is lost in rounding), so the backward recognises it by
+// lse < -FLT_MAX / 2 and uses P = 1 / count, the forward's exact probabilities. Dropout element
 // ((b * NH + h) * T + t) * T + s uses dropout_keep(seed, offset + element, p) like the CPU.
 //
 // Flash-attention structure: the T x T matrix never reaches global memory. Head dims 32, 64 and
@@ -57,14 +63,68 @@ struct AttentionParams {
 };
 
 /**
- * The score of query t and key s given their dot product: scaled, plus float32-min for a padded
- * key; -inf when the key is excluded (causal, or t / s beyond the sequence: tile padding).
+ * The score S_ts of query t and key s given their dot product (see the header): scaled, or MIN when
+ * the causal mask replaces it, plus MIN for a padded key; -inf for tile padding (t or s beyond T).
  */
 __device__ __forceinline__ float masked_score(const AttentionParams& p, float dot, int64_t b, int64_t t, int64_t s) {
-  if (t >= p.T || s >= p.T || (p.causal && s > t)) return -INFINITY;
+  if (t >= p.T || s >= p.T) return -INFINITY;
+  const bool padded = p.key_mask != nullptr && p.key_mask[b * p.T + s] == 0;
+  if (p.causal && s > t) return padded ? -INFINITY : -FLT_MAX;  // MIN + MIN overflows to -inf
   float v = dot * p.scale;
-  if (p.key_mask != nullptr && p.key_mask[b * p.T + s] == 0) v += -FLT_MAX;
+  if (padded) v += -FLT_MAX;
   return v;
+}
+
+/**
+ * Left padding of sequence b under causal masking: queries t < blind_queries see only padded keys
+ * among 0 .. t, so their causally excluded unpadded keys tie with the row maximum MIN and they
+ * attend uniformly over keys 0 .. t and all real_keys unpadded keys (which lie after t). Both are 0
+ * (no such query) unless the attention is causal and masked, key 0 is padded and the sequence has
+ * an unpadded key: a fully padded sequence attends over keys 0 .. t only, without extra work.
+ */
+struct LeftPadding {
+  int64_t blind_queries;  // the first unpadded key
+  int64_t real_keys;      // the number of unpadded keys
+};
+
+/**
+ * Every warp scans the mask of sequence b, 32 keys per step, and gets the same result: no shared
+ * memory and no barrier. Must be called by whole warps. Returns at once when key 0 is unpadded.
+ */
+__device__ __forceinline__ LeftPadding left_padding(const AttentionParams& p, int64_t b) {
+  if (!p.causal || p.key_mask == nullptr || p.key_mask[b * p.T] != 0) return {0, 0};
+  const int32_t* mask = p.key_mask + b * p.T;
+  const int lane = threadIdx.x % kWarp;
+  int64_t first = p.T, count = 0;
+  for (int64_t s0 = 0; s0 < p.T; s0 += kWarp) {
+    const int64_t s = s0 + lane;
+    const unsigned real = __ballot_sync(0xffffffffu, s < p.T && mask[s] != 0);
+    if (first == p.T && real != 0u) first = s0 + __ffs(static_cast<int>(real)) - 1;
+    count += __popc(real);
+  }
+  if (count == 0) return {0, 0};
+  return {first, count};
+}
+
+/**
+ * The key loop's end for queries q0 .. q0 + rows - 1: the causal limit, unless the first of them is
+ * blind (then they may attend to any later unpadded key), or T without causal masking.
+ */
+__device__ __forceinline__ int64_t key_loop_end(const AttentionParams& p, const LeftPadding& lp, int64_t q0,
+                                                int64_t rows) {
+  return p.causal && q0 >= lp.blind_queries ? min(p.T, q0 + rows) : p.T;
+}
+
+/**
+ * The first query tile at or after q0 that can see a key of k0 .. k_end - 1 (tiles start at
+ * multiples of the tile size, as k0 does): under causal masking queries before k0 see none, except
+ * blind queries when the block holds a key at or after the first unpadded one.
+ */
+__device__ __forceinline__ int64_t seeing_query_tile(const AttentionParams& p, const LeftPadding& lp, int64_t k0,
+                                                     int64_t k_end, int64_t q0) {
+  if (!p.causal || q0 >= k0) return q0;
+  const bool blind_sees_block = q0 < lp.blind_queries && k_end > lp.blind_queries;
+  return blind_sees_block ? q0 : k0;
 }
 
 /** Dropout keep decision of probability element (b, h, t, s). */
@@ -76,18 +136,20 @@ __device__ __forceinline__ bool keep_element(const AttentionParams& p, int64_t b
 /**
  * One entry (query t, key s) of the backward from its dot products q.k and dout.v and the query's
  * lse and D: the probability after dropout (for dv) and the score gradient dS (for dq, dk; before
- * the 1 / sqrt(hd)). P is recomputed as exp(score - lse), except in a row whose allowed keys are
- * all padded (lse = float32-min): the forward attended uniformly there, so P = 1 / count.
+ * the 1 / sqrt(hd)). P is recomputed as exp(score - lse), except in a blind row (lse = MIN): the
+ * forward attended uniformly there, so P = 1 / count over the keys whose score is not -inf. dS is 0
+ * where the causal mask replaced the score (only a blind row has P > 0 there).
  */
-__device__ __forceinline__ void score_gradient(const AttentionParams& p, float qk, float dov, int64_t b, int64_t bh,
-                                               int64_t t, int64_t s, float row_lse, float row_D, float& dropped_prob,
-                                               float& ds) {
+__device__ __forceinline__ void score_gradient(const AttentionParams& p, const LeftPadding& lp, float qk, float dov,
+                                               int64_t b, int64_t bh, int64_t t, int64_t s, float row_lse,
+                                               float row_D, float& dropped_prob, float& ds) {
   const float score = masked_score(p, qk, b, t, s);
   float prob = 0.0f;
   if (score != -INFINITY) {
     if (row_lse < -0.5f * FLT_MAX) {
-      const int64_t allowed = p.causal ? t + 1 : p.T;
-      prob = 1.0f / static_cast<float>(allowed);
+      const int64_t visible = p.causal ? t + 1 : p.T;
+      const int64_t later = t < lp.blind_queries ? lp.real_keys : 0;
+      prob = 1.0f / static_cast<float>(visible + later);
     } else {
       prob = expf(score - row_lse);
     }
@@ -100,7 +162,7 @@ __device__ __forceinline__ void score_gradient(const AttentionParams& p, float q
   } else {
     dropped_prob = prob;
   }
-  ds = prob * (dp - row_D);
+  ds = p.causal && s > t ? 0.0f : prob * (dp - row_D);
 }
 
 /**
@@ -165,7 +227,7 @@ __global__ void __launch_bounds__(kThreads) attention_forward_kernel(T* __restri
   const int lane = tid % kWarp;
   constexpr int kRowsPerWarp = kFwdQ / (kThreads / kWarp);
 
-  const int64_t kv_end = p.causal ? min(p.T, q0 + kFwdQ) : p.T;
+  const int64_t kv_end = key_loop_end(p, left_padding(p, b), q0, kFwdQ);
   for (int64_t k0 = 0; k0 < kv_end; k0 += kFwdK) {
     __syncthreads();  // the previous tile's k, v and p are no longer read
     load_head_rows<T, HD>(&sm.k[0][0], kFwdK, qkv, b, k0, p.T, row_len, p.C + h * HD);
@@ -401,7 +463,7 @@ __global__ void __launch_bounds__(kMmaThreads) attention_forward_mma_kernel(T* _
   float row_sum[2] = {0.0f, 0.0f};  // this thread's part of the row sums (its 2 columns per n8 tile)
   const int64_t t_row[2] = {q0 + warp_row0 + lane / 4, q0 + warp_row0 + lane / 4 + 8};
 
-  const int64_t kv_end = p.causal ? min(p.T, q0 + kMmaRows) : p.T;
+  const int64_t kv_end = key_loop_end(p, left_padding(p, b), q0, kMmaRows);
   for (int64_t k0 = 0; k0 < kv_end; k0 += kMmaTile) {
     __syncthreads();  // q is loaded; the previous tile's k and v are no longer read
     load_head_rows_16bit<HD>(&sm.k[0][0], kMmaTile, qkv, b, k0, p.T, row_len, p.C + h * HD, vector);
@@ -526,8 +588,10 @@ __global__ void __launch_bounds__(kMmaThreads) attention_backward_kv_mma_kernel(
   zero_fragments(dk);
   zero_fragments(dv);
 
-  const int64_t q_begin = p.causal ? k0 : 0;  // earlier queries see none of these keys
-  for (int64_t q0 = q_begin; q0 < p.T; q0 += kMmaBwdTile) {
+  const LeftPadding lp = left_padding(p, b);
+  const int64_t k_end = min(p.T, k0 + kMmaRows);
+  for (int64_t q0 = seeing_query_tile(p, lp, k0, k_end, 0); q0 < p.T;
+       q0 = seeing_query_tile(p, lp, k0, k_end, q0 + kMmaBwdTile)) {
     __syncthreads();  // own rows are loaded; the previous query tile is no longer read
     load_head_rows_16bit<HD>(&sm.tile_a[0][0], kMmaBwdTile, qkv, b, q0, p.T, row_len, h * HD, vector);
     load_head_rows_16bit<HD>(&sm.tile_b[0][0], kMmaBwdTile, dout, b, q0, p.T, p.C, h * HD, vector);
@@ -545,7 +609,8 @@ __global__ void __launch_bounds__(kMmaThreads) attention_backward_kv_mma_kernel(
 #pragma unroll
       for (int e = 0; e < 4; ++e) {
         const int i = j * 8 + 2 * c + e % 2;
-        score_gradient(p, st[j][e], dpt[j][e], b, bh, q0 + i, s_row[e / 2], sm.lse[i], sm.D[i], st[j][e], dpt[j][e]);
+        score_gradient(p, lp, st[j][e], dpt[j][e], b, bh, q0 + i, s_row[e / 2], sm.lse[i], sm.D[i], st[j][e],
+                       dpt[j][e]);
       }
     }
     mma_fragments_by_rows<T, HD, kMmaBwdTile / 16>(dv, st, &sm.tile_b[0][0], 0);
@@ -581,6 +646,9 @@ __global__ void __launch_bounds__(kMmaThreads) attention_backward_q_mma_kernel(
   float dq[HD / 8][4];
   zero_fragments(dq);
 
+  // A blind row's later keys have dS = 0 (causally replaced scores): no dq from them, so the loop
+  // stops at the causal limit; the row only needs its probability count.
+  const LeftPadding lp = left_padding(p, b);
   const int64_t kv_end = p.causal ? min(p.T, q0 + kMmaRows) : p.T;
   for (int64_t k0 = 0; k0 < kv_end; k0 += kMmaBwdTile) {
     __syncthreads();  // own rows are loaded; the previous key tile is no longer read
@@ -600,8 +668,8 @@ __global__ void __launch_bounds__(kMmaThreads) attention_backward_q_mma_kernel(
       for (int e = 0; e < 4; ++e) {
         const int i = i_row[e / 2];
         float unused_prob;
-        score_gradient(p, s_acc[j][e], dp[j][e], b, bh, q0 + i, k0 + j * 8 + 2 * c + e % 2, sm.lse[i], sm.D[i],
-                       unused_prob, dp[j][e]);
+        score_gradient(p, lp, s_acc[j][e], dp[j][e], b, bh, q0 + i, k0 + j * 8 + 2 * c + e % 2, sm.lse[i],
+                       sm.D[i], unused_prob, dp[j][e]);
       }
     }
     mma_fragments_by_rows<T, HD, kMmaBwdTile / 16>(dq, dp, &sm.tile_a[0][0], 0);
@@ -674,8 +742,8 @@ __device__ __forceinline__ void load_key_tile(BackwardSmem<HD>& sm, const T* qkv
  * tid / 64 + 4 r), so no barrier is needed between the products and the elementwise step.
  */
 template <int HD>
-__device__ __forceinline__ void compute_tile_gradients(BackwardSmem<HD>& sm, const AttentionParams& p, int64_t bh,
-                                                       int64_t q0, int64_t k0) {
+__device__ __forceinline__ void compute_tile_gradients(BackwardSmem<HD>& sm, const AttentionParams& p,
+                                                       const LeftPadding& lp, int64_t bh, int64_t q0, int64_t k0) {
   constexpr int kRows = kBwdQ * kBwdK / kThreads;
   const int col = threadIdx.x % kBwdK;
   const int row0 = threadIdx.x / kBwdK;
@@ -696,7 +764,8 @@ __device__ __forceinline__ void compute_tile_gradients(BackwardSmem<HD>& sm, con
 #pragma unroll
   for (int r = 0; r < kRows; ++r) {
     const int i = row0 + 4 * r;
-    score_gradient(p, s_dot[r], dp_dot[r], b, bh, q0 + i, k0 + col, sm.lse[i], sm.D[i], sm.p[i][col], sm.ds[i][col]);
+    score_gradient(p, lp, s_dot[r], dp_dot[r], b, bh, q0 + i, k0 + col, sm.lse[i], sm.D[i], sm.p[i][col],
+                   sm.ds[i][col]);
   }
   __syncthreads();
 }
@@ -720,12 +789,14 @@ __global__ void __launch_bounds__(kThreads) attention_backward_kv_kernel(T* __re
 #pragma unroll
   for (int k = 0; k < kDims; ++k) dk[k] = dv[k] = 0.0f;
 
-  const int64_t q_begin = p.causal ? k0 : 0;  // earlier queries see none of these keys
-  for (int64_t q0 = q_begin; q0 < p.T; q0 += kBwdQ) {
+  const LeftPadding lp = left_padding(p, bh / p.NH);
+  const int64_t k_end = min(p.T, k0 + kBwdK);
+  for (int64_t q0 = seeing_query_tile(p, lp, k0, k_end, 0); q0 < p.T;
+       q0 = seeing_query_tile(p, lp, k0, k_end, q0 + kBwdQ)) {
     __syncthreads();  // the previous query tile is no longer read
     load_query_tile<T, HD>(sm, qkv, dout, lse, D, p, bh, q0);
     __syncthreads();
-    compute_tile_gradients<HD>(sm, p, bh, q0, k0);
+    compute_tile_gradients<HD>(sm, p, lp, bh, q0, k0);
     for (int i = 0; i < kBwdQ; ++i) {
       const float pij = sm.p[i][j];
       const float dsij = sm.ds[i][j];
@@ -769,12 +840,14 @@ __global__ void __launch_bounds__(kThreads) attention_backward_q_kernel(T* __res
 #pragma unroll
   for (int k = 0; k < kDims; ++k) dq[k] = 0.0f;
 
+  // As in the 16-bit dq kernel: no dq from a blind row's later keys, only its probability count.
+  const LeftPadding lp = left_padding(p, bh / p.NH);
   const int64_t kv_end = p.causal ? min(p.T, q0 + kBwdQ) : p.T;
   for (int64_t k0 = 0; k0 < kv_end; k0 += kBwdK) {
     __syncthreads();  // the previous key tile is no longer read
     load_key_tile<T, HD>(sm, qkv, p, bh, k0);
     __syncthreads();
-    compute_tile_gradients<HD>(sm, p, bh, q0, k0);
+    compute_tile_gradients<HD>(sm, p, lp, bh, q0, k0);
     for (int j = 0; j < kBwdK; ++j) {
       const float dsij = sm.ds[i][j];
 #pragma unroll

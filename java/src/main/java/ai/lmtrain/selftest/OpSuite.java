@@ -229,6 +229,8 @@ public final class OpSuite {
         }
         cases.add(attentionCase(dt, backward, 3, 40, 3, 64, true, Padding.TAIL, 0f));
         cases.add(attentionCase(dt, backward, 3, 40, 2, 64, true, Padding.HEAD, 0f));
+        // several key and query tiles: queries before the first real key reach real keys in later tiles
+        cases.add(attentionCase(dt, backward, 3, 200, 2, 64, true, Padding.HEAD, 0f));
         cases.add(attentionCase(dt, backward, 2, 33, 2, 64, false, Padding.ALL_OF_LAST_SEQUENCE, 0f));
         cases.add(attentionCase(dt, backward, 2, 96, 2, 64, true, Padding.NONE, 0.1f));
       }
