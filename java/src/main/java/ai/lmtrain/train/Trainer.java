@@ -163,7 +163,8 @@ public final class Trainer implements AutoCloseable {
     int batches = Math.min(args.gradientAccumulationSteps(), train.batchesPerEpoch() - state.loader().position());
     float lossScale = scaler.scale();
     // The step's mean loss accumulates on the device next to the gradients' sum of squares, and
-    // both come back in one read at the end: the only point where the host waits for the device.
+    // both come back in one read at the end: the step's only read of device values (the uploads of
+    // each batch, from Java arrays, still wait for the work queued before them).
     Tensor sumSqAndLoss = scalars.at(0, DType.F32, 2);
     Tensor lossTotalOnDevice = scalars.at(Float.BYTES, DType.F32, 1);
     backend.zero(lossTotalOnDevice);
