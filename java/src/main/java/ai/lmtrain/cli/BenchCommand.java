@@ -46,7 +46,9 @@ public final class BenchCommand implements Callable<Integer> {
       description = "timed runs (training steps) per case and side; the median is reported (default ${DEFAULT-VALUE})")
   int repetitions;
 
-  @Option(names = "--warmup", defaultValue = "2", description = "untimed runs per case and side (default ${DEFAULT-VALUE})")
+  @Option(names = "--warmup", defaultValue = "2", description = "untimed runs per case and side (default "
+      + "${DEFAULT-VALUE}); unless 0, ours also warm up for at least 1 s per case and 3 s of training per training case,"
+      + " for the JVM's just-in-time compilers")
   int warmup;
 
   @Option(names = "--threads", defaultValue = "0",
