@@ -28,7 +28,9 @@ struct StepScalars {
 
 /**
  * The AdamW update of n elements; a plain loop over unaliased arrays, so the compiler vectorises it
- * (for the ISA of the function it is inlined into: see update_best_isa).
+ * (for the ISA with_best_isa picks). An element gets the same arithmetic in the vector body and in
+ * the scalar remainder (a fused multiply-add rounds once either way), so where the thread chunks
+ * split the buffer does not matter.
  */
 LMT_VEC_INLINE void update(float* __restrict p, float* __restrict m, float* __restrict v, const float* __restrict grads,
             const uint8_t* __restrict decay_mask, int64_t n, const StepScalars& s) {
@@ -41,27 +43,6 @@ LMT_VEC_INLINE void update(float* __restrict p, float* __restrict m, float* __re
     v[i] = vi;
     p[i] = p[i] * keep - s.step_size * (mi / (std::sqrt(vi) / s.bias_correction2_sqrt + s.eps));
   }
-}
-
-LMT_TARGET_AVX2 void update_avx2(float* p, float* m, float* v, const float* grads, const uint8_t* decay_mask,
-                                 int64_t n, const StepScalars& s) {
-  update(p, m, v, grads, decay_mask, n, s);
-}
-
-void update_baseline(float* p, float* m, float* v, const float* grads, const uint8_t* decay_mask, int64_t n,
-                     const StepScalars& s) {
-  update(p, m, v, grads, decay_mask, n, s);
-}
-
-/**
- * update() compiled for AVX2+FMA when the CPU has it. An element gets the same arithmetic in the
- * vector body and in the scalar remainder (a fused multiply-add rounds once either way), so where
- * the thread chunks split the buffer does not matter.
- */
-void update_best_isa(float* p, float* m, float* v, const float* grads, const uint8_t* decay_mask, int64_t n,
-                     const StepScalars& s) {
-  if (has_avx2_fma()) update_avx2(p, m, v, grads, decay_mask, n, s);
-  else update_baseline(p, m, v, grads, decay_mask, n, s);
 }
 
 }  // namespace
@@ -84,8 +65,10 @@ void adamw_step(lmt_ctx&, float* params, void* params_work, float* m, float* v, 
     parallel_for(n, kGrain, [&](int64_t lo, int64_t hi) {
       for (int64_t begin = lo; begin < hi; begin += kTile) {
         const int64_t count = std::min(kTile, hi - begin);
-        update_best_isa(params + begin, m + begin, v + begin, grads + begin,
-               decay_mask != nullptr ? decay_mask + begin : nullptr, count, scalars);
+        with_best_isa([&]() LMT_INLINE_LAMBDA {
+          update(params + begin, m + begin, v + begin, grads + begin,
+                 decay_mask != nullptr ? decay_mask + begin : nullptr, count, scalars);
+        });
         if (work != nullptr) {
           for (int64_t i = begin; i < begin + count; ++i) work[i] = store<W>(params[i]);
         }

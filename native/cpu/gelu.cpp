@@ -47,21 +47,12 @@ LMT_VEC_INLINE void map_range(T* out, const T* x, const T* scale, int64_t lo, in
   }
 }
 
-template <typename F, typename T>
-LMT_TARGET_AVX2 void map_range_avx2(T* out, const T* x, const T* scale, int64_t lo, int64_t hi) {
-  map_range<F>(out, x, scale, lo, hi);
-}
-
-template <typename F, typename T>
-void map_range_baseline(T* out, const T* x, const T* scale, int64_t lo, int64_t hi) {
-  map_range<F>(out, x, scale, lo, hi);
-}
-
 /** out (n) = F(x) or scale * F(x), in parallel, with the instruction set the CPU has. */
 template <typename F, typename T>
 void map(T* out, const T* x, const T* scale, int64_t n) {
-  static const auto range = has_avx2_fma() ? map_range_avx2<F, T> : map_range_baseline<F, T>;
-  parallel_for(n, kGrain, [&](int64_t lo, int64_t hi) { range(out, x, scale, lo, hi); });
+  parallel_for(n, kGrain, [&](int64_t lo, int64_t hi) {
+    with_best_isa([&]() LMT_INLINE_LAMBDA { map_range<F>(out, x, scale, lo, hi); });
+  });
 }
 
 }  // namespace

@@ -1,10 +1,10 @@
 // vec_math.h — 8-wide float math for the CPU kernels (GCC vector extensions), with run-time ISA choice.
 //
 // F8 holds 8 floats. The functions here are plain arithmetic on F8, force-inlined, so one source
-// serves two instruction sets: a kernel instantiates its loop once inside a function marked
-// LMT_TARGET_AVX2 (AVX2 + FMA code, chosen at run time by has_avx2_fma()) and once without (the
-// baseline x86-64/other ISA, where GCC lowers F8 to narrower vectors). Results are identical on
-// every call on one machine; they may differ in the last bits between the two ISAs (FMA contraction).
+// serves two instruction sets: with_best_isa(body) runs a kernel's loop compiled once for AVX2 + FMA
+// (chosen at run time by has_avx2_fma()) and once for the baseline x86-64/other ISA (where GCC
+// lowers F8 to narrower vectors). Results are identical on every call on one machine; they may
+// differ in the last bits between the two ISAs (FMA contraction).
 //
 // Accuracy (float inputs, measured against double references):
 //   exp8: Cody-Waite reduction x = n ln2 + r (two-part ln2), degree-5 polynomial for e^r on
@@ -25,6 +25,7 @@
 #define LMT_TARGET_AVX2
 #endif
 #define LMT_VEC_INLINE inline __attribute__((always_inline))
+#define LMT_INLINE_LAMBDA __attribute__((always_inline))
 
 namespace lmt::cpu {
 
@@ -40,6 +41,27 @@ inline bool has_avx2_fma() {
 #else
   return false;
 #endif
+}
+
+template <typename Body>
+LMT_TARGET_AVX2 void run_avx2(const Body& body) {
+  body();
+}
+
+template <typename Body>
+void run_baseline(const Body& body) {
+  body();
+}
+
+/**
+ * Runs body() compiled for AVX2 + FMA when the CPU has them, else for the baseline ISA. `body` is a
+ * lambda marked LMT_INLINE_LAMBDA that calls only force-inlined code (LMT_VEC_INLINE), so its
+ * loops are generated, and vectorised, inside run_avx2 and run_baseline.
+ */
+template <typename Body>
+LMT_VEC_INLINE void with_best_isa(const Body& body) {
+  if (has_avx2_fma()) run_avx2(body);
+  else run_baseline(body);
 }
 
 LMT_VEC_INLINE F8 splat(float v) { return F8{v, v, v, v, v, v, v, v}; }
