@@ -118,9 +118,10 @@ public record TrainCase(String name, ModelConfig config, int batch, int seqLen) 
   /**
    * Median seconds per optimizer step of {@code model} over {@code steps} steps after
    * {@code warmup} untimed ones, each step ended by a device synchronisation. Before that (unless
-   * {@code warmup} is 0), the model trains untimed for at least {@link #JVM_WARMUP_SECONDS} (at most {@link #MAX_JVM_WARMUP_STEPS}
-   * steps) so that the JVM's compilers are done with the training loop: a long training run spends
-   * its time in compiled code, and compiler threads would otherwise share the cores with the timed steps.
+   * {@code warmup} is 0), the model trains untimed for at least {@link #JVM_WARMUP_SECONDS} (at
+   * most {@link #MAX_JVM_WARMUP_STEPS} steps) so that the JVM's compilers are done with the
+   * training loop: a long training run spends its time in compiled code, and compiler threads would
+   * otherwise share the cores with the timed steps.
    */
   public double medianStepSeconds(LanguageModel model, Precision precision, int warmup, int steps) {
     if (warmup > 0) {
