@@ -47,8 +47,8 @@ public final class BenchCommand implements Callable<Integer> {
   int repetitions;
 
   @Option(names = "--warmup", defaultValue = "2", description = "untimed runs per case and side (default "
-      + "${DEFAULT-VALUE}); unless 0, ours also warm up for at least 1 s per case and 3 s of training per training case,"
-      + " for the JVM's just-in-time compilers")
+      + "${DEFAULT-VALUE}); unless 0, ours also warm up for at least 1 s per case and 3 s of training per"
+      + " training case, for the JVM's just-in-time compilers")
   int warmup;
 
   @Option(names = "--threads", defaultValue = "0",
