@@ -99,6 +99,15 @@ public final class Checkpoints {
     }
   }
 
+  /** The optimizer steps a training checkpoint had taken (its trainer_state.json's global_step). */
+  public static long savedStep(Path dir) throws IOException {
+    Path stateFile = dir.resolve(STATE_FILE);
+    if (!Files.isRegularFile(stateFile)) {
+      throw new NoSuchFileException(stateFile.toString(), null, "no training checkpoint to resume from");
+    }
+    return JSON.readTree(stateFile.toFile()).path("global_step").asLong();
+  }
+
   /**
    * Restores optimizer moments and trainer state from a training checkpoint into {@code trainer}
    * (whose model must already hold the checkpoint's weights).
