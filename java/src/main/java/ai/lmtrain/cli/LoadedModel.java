@@ -1,6 +1,8 @@
 package ai.lmtrain.cli;
 
 import ai.lmtrain.models.LanguageModel;
+import ai.lmtrain.models.Model;
+import ai.lmtrain.models.SequenceClassifier;
 import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tensor.Backends;
 import ai.lmtrain.tensor.DType;
@@ -35,20 +37,45 @@ final class LoadedModel {
     Backend backend = Backends.open(Device.parse(device));
     try {
       LanguageModel model = Checkpoints.loadModel(dir, backend, DType.F32);
-      Tokenizer tokenizer;
-      try {
-        tokenizer = Tokenizers.load(dir);
-        if (tokenizer.vocabSize() > model.vocabSize()) {
-          throw new IllegalArgumentException("the tokenizer in " + dir + " has " + tokenizer.vocabSize()
-              + " tokens but the model's vocab_size is " + model.vocabSize() + " (mismatched files?)");
-        }
-      } catch (RuntimeException e) {
-        model.close();
-        throw e;
-      }
-      return new Open(backend, model, tokenizer);
+      return new Open(backend, model, tokenizerFor(model));
     } catch (IOException | RuntimeException e) {
       backend.close();
+      throw e;
+    }
+  }
+
+  /** An open sequence classifier with its tokenizer and backend; closing releases all three. */
+  record OpenClassifier(Backend backend, SequenceClassifier model, Tokenizer tokenizer) implements AutoCloseable {
+    @Override
+    public void close() {
+      model.close();
+      backend.close();
+    }
+  }
+
+  /** Loads the folder as a sequence classifier (saved by 'lmtrain finetune' or transformers). */
+  OpenClassifier openClassifier() throws IOException {
+    Backend backend = Backends.open(Device.parse(device));
+    try {
+      SequenceClassifier model = Checkpoints.loadClassifier(dir, backend, DType.F32);
+      return new OpenClassifier(backend, model, tokenizerFor(model));
+    } catch (IOException | RuntimeException e) {
+      backend.close();
+      throw e;
+    }
+  }
+
+  /** The folder's tokenizer, whose vocabulary must fit the model's; closes the model on failure. */
+  private Tokenizer tokenizerFor(Model model) {
+    try {
+      Tokenizer tokenizer = Tokenizers.load(dir);
+      if (tokenizer.vocabSize() > model.vocabSize()) {
+        throw new IllegalArgumentException("the tokenizer in " + dir + " has " + tokenizer.vocabSize()
+            + " tokens but the model's vocab_size is " + model.vocabSize() + " (mismatched files?)");
+      }
+      return tokenizer;
+    } catch (RuntimeException e) {
+      model.close();
       throw e;
     }
   }

@@ -66,6 +66,11 @@ public final class BertForSequenceClassification extends TransformerModel implem
   }
 
   @Override
+  public int padId() {
+    return config.padTokenId() == null ? 0 : config.padTokenId();
+  }
+
+  @Override
   public String modelType() {
     return BertConfig.MODEL_TYPE;
   }

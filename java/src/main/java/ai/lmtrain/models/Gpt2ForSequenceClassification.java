@@ -84,6 +84,11 @@ public final class Gpt2ForSequenceClassification extends TransformerModel implem
   }
 
   @Override
+  public int padId() {
+    return head.padTokenId() == null ? 0 : head.padTokenId();
+  }
+
+  @Override
   public String modelType() {
     return Gpt2Config.MODEL_TYPE;
   }

@@ -18,6 +18,12 @@ public interface SequenceClassifier extends Model {
   /** The body's architecture (BERT or GPT-2 config). */
   ModelConfig baseConfig();
 
+  /**
+   * The token id batches are padded with: GPT-2's pad_token_id (the head finds each row's last
+   * token by it; 0 when there is none, as then batches hold one sequence), BERT's pad_token_id.
+   */
+  int padId();
+
   /** Logits (B, num_labels) in the compute type, valid until the pass's arena is reset. */
   Tensor forward(Pass pass, ModelInput input);
 

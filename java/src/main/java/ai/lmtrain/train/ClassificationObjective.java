@@ -52,14 +52,14 @@ public record ClassificationObjective(SequenceClassifier model) implements Train
     if (head.problemType() == ProblemType.SINGLE_LABEL) {
       Tensor labels = pass.scratch(DType.I32, b);
       backend.upload(labels, classIds(targets, head.numLabels()));
-      logits = model.forward(pass, inputOf(batch));
+      logits = model.forward(pass, ModelInput.from(batch));
       meanScale = 1f / b;
       backend.softmaxCrossEntropy(lossSum, null, backward ? logits : null, logits, labels, null,
           ModelInput.IGNORE_INDEX, meanScale * gradScale);
     } else {
       Tensor values = pass.scratch(DType.F32, targets.length);
       backend.upload(values, targets);
-      logits = model.forward(pass, inputOf(batch));
+      logits = model.forward(pass, ModelInput.from(batch));
       meanScale = 1f / targets.length;
       backend.pointwiseLoss(lossSum, backward ? logits : null, logits, values,
           head.problemType() == ProblemType.MULTI_LABEL ? PointwiseLoss.BCE_WITH_LOGITS : PointwiseLoss.MSE,
@@ -69,12 +69,6 @@ public record ClassificationObjective(SequenceClassifier model) implements Train
       model.backward(pass, logits);
     }
     return new Step(new BatchLoss(lossSum, meanScale, b), logits);
-  }
-
-  /** The model input of a classification batch (its token-level labels are not used). */
-  public static ModelInput inputOf(Batch batch) {
-    return new ModelInput(batch.batchSize(), batch.seqLen(), batch.inputIds(), batch.attentionMask(),
-        batch.tokenTypeIds(), null);
   }
 
   private static int[] classIds(float[] targets, int numLabels) {

@@ -115,7 +115,7 @@ class PyTorchParityTest extends CpuBackendTest {
       ClassificationObjective objective = new ClassificationObjective(model);
       arena.reset();
       float[] logits = backend.downloadFloats(model.forward(new Pass(model.parameters(), arena, true, 0, 0),
-          ClassificationObjective.inputOf(batch)));
+          ModelInput.from(batch)));
       assertClose(name + " logits", reference.tensor("logits").toFloats(), logits, 1e-4, 1e-4);
 
       model.parameters().zeroGrads();
