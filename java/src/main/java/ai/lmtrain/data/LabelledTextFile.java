@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.Reader;
+import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -65,19 +65,14 @@ public final class LabelledTextFile {
     return rows;
   }
 
-  private static Reader strictUtf8(Path file) throws IOException {
-    var decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-        .onUnmappableCharacter(CodingErrorAction.REPORT);
-    return new java.io.InputStreamReader(Files.newInputStream(file), decoder);
-  }
-
   private static List<LabelledText> readDelimited(Path file, char delimiter, String textColumn, String pairColumn,
       String labelColumn) throws IOException {
+    String text = readUtf8(file);
+    int[] lineStarts = lineStarts(text);
     CSVFormat format = CSVFormat.RFC4180.builder().setDelimiter(delimiter).setHeader().setSkipHeaderRecord(true)
         .setIgnoreEmptyLines(true).get();
     List<LabelledText> rows = new ArrayList<>();
-    try (Reader reader = strictUtf8(file); CSVParser parser = CSVParser.builder().setReader(skipBom(reader))
-        .setFormat(format).get()) {
+    try (CSVParser parser = CSVParser.builder().setReader(new StringReader(text)).setFormat(format).get()) {
       Map<String, Integer> header = parser.getHeaderMap();
       if (header == null || header.isEmpty()) {
         throw new IllegalArgumentException(file + ": no header row (expected the column names on line 1)");
@@ -90,7 +85,6 @@ public final class LabelledTextFile {
       }
       Iterator<CSVRecord> records = parser.iterator();
       while (true) {
-        long line = parser.getCurrentLineNumber() + 1;
         CSVRecord record;
         try {
           if (!records.hasNext()) {
@@ -98,10 +92,10 @@ public final class LabelledTextFile {
           }
           record = records.next();
         } catch (UncheckedIOException | IllegalStateException e) {
-          throw new IllegalArgumentException(file + ":" + line + ": not valid " + (delimiter == '\t' ? "TSV" : "CSV")
-              + ": " + rootMessage(e), e);
+          throw new IllegalArgumentException(file + ": not valid "
+              + (delimiter == '\t' ? "TSV" : "CSV") + ": " + rootMessage(e), e);
         }
-        String where = file + ":" + line;
+        String where = file + ":" + lineOf(lineStarts, firstCharacter(text, record.getCharacterPosition()));
         if (!record.isConsistent()) {
           throw new IllegalArgumentException(where + ": " + record.size() + " fields, but the header names "
               + header.size() + " columns");
@@ -113,23 +107,55 @@ public final class LabelledTextFile {
         rows.add(new LabelledText(record.get(textColumn), pairColumn == null ? null : record.get(pairColumn),
             List.of(label.strip()), where));
       }
-    } catch (UncheckedIOException e) {
-      throw new IllegalArgumentException(file + ": " + rootMessage(e), e);
     }
     return rows;
+  }
+
+  /** The file as strict UTF-8, without a leading byte-order mark. */
+  private static String readUtf8(Path file) throws IOException {
+    try {
+      String text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file)))
+          .toString();
+      return text.startsWith("\uFEFF") ? text.substring(1) : text;
+    } catch (CharacterCodingException e) {
+      throw new IllegalArgumentException(file + ": not valid UTF-8", e);
+    }
+  }
+
+  /** The character offset at which each line starts. */
+  private static int[] lineStarts(String text) {
+    List<Integer> starts = new ArrayList<>();
+    starts.add(0);
+    for (int i = 0; i < text.length(); i++) {
+      if (text.charAt(i) == '\n') {
+        starts.add(i + 1);
+      }
+    }
+    return starts.stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  /** The position of the first character at or after {@code position} that is not a line break (skipped blank lines). */
+  private static long firstCharacter(String text, long position) {
+    int i = (int) position;
+    while (i < text.length() && (text.charAt(i) == '\n' || text.charAt(i) == '\r')) {
+      i++;
+    }
+    return i;
+  }
+
+  /** The 1-based line holding character {@code position}. */
+  private static long lineOf(int[] lineStarts, long position) {
+    int i = java.util.Arrays.binarySearch(lineStarts, (int) position);
+    return (i >= 0 ? i : -i - 2) + 1;
   }
 
   private static List<LabelledText> readJsonLines(Path file, String textColumn, String pairColumn, String labelColumn)
       throws IOException {
     List<LabelledText> rows = new ArrayList<>();
-    List<String> lines;
-    try {
-      lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-    } catch (CharacterCodingException e) {
-      throw new IllegalArgumentException(file + ": not valid UTF-8", e);
-    }
+    List<String> lines = readUtf8(file).lines().toList();
     for (int i = 0; i < lines.size(); i++) {
-      String line = i == 0 && lines.get(0).startsWith("\uFEFF") ? lines.get(0).substring(1) : lines.get(i);
+      String line = lines.get(i);
       if (line.isBlank()) {
         continue;
       }
@@ -183,15 +209,6 @@ public final class LabelledTextFile {
     List<String> names = new ArrayList<>();
     o.fieldNames().forEachRemaining(names::add);
     return names.isEmpty() ? "no keys" : "keys " + String.join(", ", names);
-  }
-
-  private static Reader skipBom(Reader reader) throws IOException {
-    java.io.PushbackReader in = new java.io.PushbackReader(reader, 1);
-    int first = in.read();
-    if (first != -1 && first != '\uFEFF') {
-      in.unread(first);
-    }
-    return in;
   }
 
   private static String rootMessage(Throwable e) {
