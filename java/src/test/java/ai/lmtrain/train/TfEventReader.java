@@ -18,14 +18,14 @@ import java.util.zip.CRC32C;
  * the data; tensorboard/compat/proto event.proto, summary.proto, tensor.proto), independent of
  * {@link TensorBoardLog}: it checks both checksums of every record and decodes the Events' fields.
  */
-final class TfEventReader {
+public final class TfEventReader {
   private TfEventReader() {}
 
   /** One decoded summary value: a scalar (simple_value) or a text tensor (string_val). */
-  record Value(String tag, Float simpleValue, String pluginName, Integer dtype, List<Long> shape, String text) {}
+  public record Value(String tag, Float simpleValue, String pluginName, Integer dtype, List<Long> shape, String text) {}
 
   /** One decoded Event. */
-  record Event(double wallTime, long step, String fileVersion, List<Value> values, Integer sessionStatus) {}
+  public record Event(double wallTime, long step, String fileVersion, List<Value> values, Integer sessionStatus) {}
 
   /** TFRecord's mask: rotate right by 15 bits and add a constant (TensorFlow's crc32c.h). */
   static int mask(int crc) {
@@ -39,7 +39,7 @@ final class TfEventReader {
   }
 
   /** Every Event of {@code file}; an IOException names the record whose checksum or framing is wrong. */
-  static List<Event> read(Path file) throws IOException {
+  public static List<Event> read(Path file) throws IOException {
     byte[] bytes = Files.readAllBytes(file);
     ByteBuffer in = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
     List<Event> events = new ArrayList<>();
