@@ -161,4 +161,24 @@ class SequenceClassifierTest extends CpuBackendTest {
       }
     }
   }
+
+  @Test
+  void aHuggingFaceClassifierFolderLoads(@TempDir Path dir) throws Exception {
+    // transformers writes id2label / label2id and, before a first training step, no problem_type.
+    try (SequenceClassifier model = TinyModels.classifier("bert", ProblemType.SINGLE_LABEL, 2, backend, 4)) {
+      Checkpoints.saveModel(dir, model, null);
+    }
+    String hf = Files.readString(dir.resolve("config.json")).replace("  \"problem_type\": \"single_label_classification\",\n", "")
+        .replace("\"LABEL_0\"", "\"NEGATIVE\"").replace("\"LABEL_1\"", "\"POSITIVE\"");
+    Files.writeString(dir.resolve("config.json"), hf);
+    try (SequenceClassifier loaded = Checkpoints.loadClassifier(dir, backend, DType.F32)) {
+      assertEquals(List.of("NEGATIVE", "POSITIVE"), loaded.classification().labels());
+      assertEquals(ProblemType.SINGLE_LABEL, loaded.classification().problemType());
+    }
+    Files.writeString(dir.resolve("config.json"), hf.replace("\"0\": \"NEGATIVE\"", "\"2\": \"NEGATIVE\""));
+    ai.lmtrain.io.FileFormatException bad = assertThrows(ai.lmtrain.io.FileFormatException.class,
+        () -> Checkpoints.loadClassifier(dir, backend, DType.F32));
+    assertTrue(bad.getMessage().contains("invalid classification head: id2label ids must be 0..1 (got [1, 2])"),
+        bad.getMessage());
+  }
 }
