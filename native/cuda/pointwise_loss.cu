@@ -4,7 +4,7 @@
 //   BCE with logits:  loss_i = max(x_i, 0) - x_i y_i + log(1 + exp(-|x_i|)),  dloss_i/dx_i = sigmoid(x_i) - y_i
 //   MSE:              loss_i = (x_i - y_i)^2,                                 dloss_i/dx_i = 2 (x_i - y_i)
 //   loss_sum (1) F32  = sum_i loss_i: fp64 partials over fixed chunks of kChunk elements (boundaries
-//                       depend on n only), then one block adds the partials in a fixed order
+//                       depend on n only), then sum_partials (helpers.cuh) adds them in a fixed order
 //   dlogits (n) dt    = grad_scale * dloss_i/dx_i (may alias logits: each element is read, then
 //                       written, by the same thread)
 // The same formulas as native/cpu/pointwise_loss.cpp; the sums are deterministic but added in
@@ -18,7 +18,6 @@ namespace {
 constexpr int kThreads = 256;
 constexpr int kPerThread = 16;
 constexpr int64_t kChunk = kThreads * kPerThread;
-constexpr int kFinalThreads = 1024;
 
 __device__ __forceinline__ float element_loss(float x, float y, lmt_pointwise_loss_kind kind, float* slope) {
   if (kind == LMT_LOSS_MSE) {
@@ -50,15 +49,6 @@ __global__ void pointwise_loss_kernel(double* __restrict__ partial, T* dlogits, 
   if (threadIdx.x == 0) partial[blockIdx.x] = acc;
 }
 
-/** out (1) = sum of partial (chunks) in a fixed order (one block). */
-__global__ void add_loss_partials_kernel(float* __restrict__ out, const double* __restrict__ partial, int64_t chunks) {
-  __shared__ double scratch[kWarp];
-  double acc = 0.0;
-  for (int64_t k = threadIdx.x; k < chunks; k += blockDim.x) acc += partial[k];
-  acc = block_sum(acc, scratch);
-  if (threadIdx.x == 0) *out = static_cast<float>(acc);
-}
-
 }  // namespace
 
 void pointwise_loss(lmt_ctx& ctx, float* loss_sum, void* dlogits, const void* logits, const float* targets, int64_t n,
@@ -73,8 +63,7 @@ void pointwise_loss(lmt_ctx& ctx, float* loss_sum, void* dlogits, const void* lo
   });
   check_launch("pointwise_loss_kernel");
   if (loss_sum != nullptr) {
-    add_loss_partials_kernel<<<1, kFinalThreads, 0, stream>>>(loss_sum, partial.as<double>(), chunks);
-    check_launch("add_loss_partials_kernel");
+    sum_partials(stream, loss_sum, partial.as<double>(), chunks);
   }
 }
 

@@ -1,6 +1,7 @@
 package ai.lmtrain.cli;
 
 import ai.lmtrain.infer.TextClassifier;
+import ai.lmtrain.models.SequenceClassifier;
 import ai.lmtrain.tokenizers.Utf8Lines;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -54,7 +55,7 @@ final class ClassifyCommand implements Callable<Integer> {
         throw new IllegalArgumentException(input.file + ": no text to classify (the file has no non-blank line)");
       }
     }
-    try (LoadedModel.OpenClassifier open = model.openClassifier()) {
+    try (LoadedModel.Open<SequenceClassifier> open = model.openClassifier()) {
       List<List<TextClassifier.Prediction>> results = TextClassifier.classify(open.model(), open.tokenizer(), texts,
           topK);
       if (json) {

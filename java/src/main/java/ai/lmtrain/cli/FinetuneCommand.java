@@ -9,13 +9,11 @@ import ai.lmtrain.tensor.Backends;
 import ai.lmtrain.tensor.Device;
 import ai.lmtrain.train.EvalResult;
 import ai.lmtrain.train.FinetuneJob;
-import ai.lmtrain.train.Precision;
 import ai.lmtrain.train.TrainingArguments;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
@@ -89,12 +87,7 @@ final class FinetuneCommand implements Callable<Integer> {
             + TrainingArguments.keys() + " or classification keys " + new TreeSet<>(HEAD_KEYS) + ")");
       }
     }
-    if (precision != null) {
-      args = args.copy(Map.of("precision", Precision.parse(precision)));
-    }
-    if (loggingDir != null) {
-      args = args.copy(Map.of("loggingDir", loggingDir.toString()));
-    }
+    args = TrainCommand.withOverrides(args, precision, loggingDir);
     List<LabelledText> rows = LabelledTextFile.read(train, textColumn, textPairColumn, labelColumn);
     List<LabelledText> trainRows = rows;
     List<LabelledText> evalRows;

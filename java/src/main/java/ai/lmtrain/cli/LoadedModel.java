@@ -24,7 +24,7 @@ final class LoadedModel {
   String device;
 
   /** An open model with its tokenizer and backend; closing releases all three. */
-  record Open(Backend backend, LanguageModel model, Tokenizer tokenizer) implements AutoCloseable {
+  record Open<M extends Model>(Backend backend, M model, Tokenizer tokenizer) implements AutoCloseable {
     @Override
     public void close() {
       model.close();
@@ -32,33 +32,27 @@ final class LoadedModel {
     }
   }
 
-  /** Loads the folder; the tokenizer's vocabulary must fit the model's. */
-  Open open() throws IOException {
-    Backend backend = Backends.open(Device.parse(device));
-    try {
-      LanguageModel model = Checkpoints.loadModel(dir, backend, DType.F32);
-      return new Open(backend, model, tokenizerFor(model));
-    } catch (IOException | RuntimeException e) {
-      backend.close();
-      throw e;
-    }
+  /** How a model folder is loaded onto a backend. */
+  @FunctionalInterface
+  private interface Loader<M extends Model> {
+    M load(Path dir, Backend backend, DType computeType) throws IOException;
   }
 
-  /** An open sequence classifier with its tokenizer and backend; closing releases all three. */
-  record OpenClassifier(Backend backend, SequenceClassifier model, Tokenizer tokenizer) implements AutoCloseable {
-    @Override
-    public void close() {
-      model.close();
-      backend.close();
-    }
+  /** Loads the folder as a language model; the tokenizer's vocabulary must fit the model's. */
+  Open<LanguageModel> open() throws IOException {
+    return open(Checkpoints::loadModel);
   }
 
   /** Loads the folder as a sequence classifier (saved by 'lmtrain finetune' or transformers). */
-  OpenClassifier openClassifier() throws IOException {
+  Open<SequenceClassifier> openClassifier() throws IOException {
+    return open(Checkpoints::loadClassifier);
+  }
+
+  private <M extends Model> Open<M> open(Loader<M> loader) throws IOException {
     Backend backend = Backends.open(Device.parse(device));
     try {
-      SequenceClassifier model = Checkpoints.loadClassifier(dir, backend, DType.F32);
-      return new OpenClassifier(backend, model, tokenizerFor(model));
+      M model = loader.load(dir, backend, DType.F32);
+      return new Open<>(backend, model, tokenizerFor(model));
     } catch (IOException | RuntimeException e) {
       backend.close();
       throw e;

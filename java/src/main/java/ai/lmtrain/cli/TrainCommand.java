@@ -106,12 +106,7 @@ final class TrainCommand implements Callable<Integer> {
     JsonNode settings = config == null ? JsonOut.MAPPER.createObjectNode() : readConfig(config);
     List<String> unknown = new ArrayList<>();
     TrainingArguments args = TrainingArguments.defaults().with(settings, unknown);
-    if (precision != null) {
-      args = args.copy(Map.of("precision", Precision.parse(precision)));
-    }
-    if (loggingDir != null) {
-      args = args.copy(Map.of("loggingDir", loggingDir.toString()));
-    }
+    args = withOverrides(args, precision, loggingDir);
     Tokenizer tokenizer = tokenizer(bert);
     ModelConfig modelConfig = modelConfig(bert, settings, unknown, tokenizer);
     int context = contextLength != null ? contextLength : Math.min(128, modelConfig.maxPositions());
@@ -179,6 +174,18 @@ final class TrainCommand implements Callable<Integer> {
     String eos = tokenizer.specialTokens().eos();
     OptionalInt id = eos == null ? OptionalInt.empty() : tokenizer.tokenToId(eos);
     return id.isPresent() ? c.withSpecialTokens(id.getAsInt(), id.getAsInt()) : c.withSpecialTokens(null, null);
+  }
+
+  /** {@code args} with the --precision and --logging-dir flags applied (each may be null). */
+  static TrainingArguments withOverrides(TrainingArguments args, String precision, Path loggingDir) {
+    TrainingArguments a = args;
+    if (precision != null) {
+      a = a.copy(Map.of("precision", Precision.parse(precision)));
+    }
+    if (loggingDir != null) {
+      a = a.copy(Map.of("loggingDir", loggingDir.toString()));
+    }
+    return a;
   }
 
   /** The settings object of a --config file; clear errors for a missing file or invalid JSON. */

@@ -90,13 +90,7 @@ public final class Checkpoints {
     LanguageModel model = config instanceof BertConfig bert
         ? new BertForMaskedLM(bert, backend, computeType)
         : new Gpt2LMHeadModel((Gpt2Config) config, backend, computeType);
-    try {
-      loadWeights(dir.resolve(WEIGHTS_FILE), model);
-      return model;
-    } catch (IOException | RuntimeException e) {
-      model.close();
-      throw e;
-    }
+    return withWeights(model, dir, name -> false, new ArrayList<>());
   }
 
   /** The optimizer steps a training checkpoint had taken (its trainer_state.json's global_step). */
@@ -196,14 +190,8 @@ public final class Checkpoints {
           + " [\"BertForSequenceClassification\"] or [\"GPT2ForSequenceClassification\"] with id2label; fine-tune a"
           + " base model first with 'lmtrain finetune')");
     }
-    SequenceClassifier model = SequenceClassifier.create(ModelConfigs.read(dir), head, backend, computeType);
-    try {
-      loadWeights(dir.resolve(WEIGHTS_FILE), model);
-      return model;
-    } catch (IOException | RuntimeException e) {
-      model.close();
-      throw e;
-    }
+    return withWeights(SequenceClassifier.create(ModelConfigs.read(dir), head, backend, computeType), dir,
+        name -> false, new ArrayList<>());
   }
 
   /**
@@ -219,10 +207,20 @@ public final class Checkpoints {
       DType computeType, long seed, List<String> initialized) throws IOException {
     requireFolder(dir);
     SequenceClassifier model = SequenceClassifier.create(ModelConfigs.read(dir), head, backend, computeType);
+    model.initialize(seed);
+    return withWeights(model, dir,
+        name -> name.startsWith("bert.pooler.") || name.startsWith("classifier.") || name.startsWith("score."),
+        initialized);
+  }
+
+  /**
+   * {@code model} with the weights of {@code dir}'s model.safetensors ({@link #loadWeights}); the
+   * names that {@code mayBeMissing} let pass go to {@code missing}. Closes the model on failure.
+   */
+  private static <M extends Model> M withWeights(M model, Path dir, Predicate<String> mayBeMissing,
+      List<String> missing) throws IOException {
     try {
-      model.initialize(seed);
-      initialized.addAll(loadWeights(dir.resolve(WEIGHTS_FILE), model,
-          name -> name.startsWith("bert.pooler.") || name.startsWith("classifier.") || name.startsWith("score.")));
+      missing.addAll(loadWeights(dir.resolve(WEIGHTS_FILE), model, mayBeMissing));
       return model;
     } catch (IOException | RuntimeException e) {
       model.close();

@@ -1,8 +1,10 @@
 package ai.lmtrain.cli;
 
+import static ai.lmtrain.cli.CliRunner.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.lmtrain.cli.CliRunner.Outcome;
 import ai.lmtrain.tensor.CpuBackend;
 import ai.lmtrain.tokenizers.Tokenizer;
 import ai.lmtrain.tokenizers.TokenizerTrainer;
@@ -18,11 +20,6 @@ import ai.lmtrain.train.TfEventReader;
 import ai.lmtrain.train.TrainingListener;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -68,23 +65,6 @@ class FinetuneCommandTest {
     validationCsv = tmp.resolve("toy_topics_validation.csv");
     for (Path f : new Path[] {trainCsv, validationCsv}) {
       Files.copy(Path.of(FinetuneCommandTest.class.getResource("/ai/lmtrain/data/" + f.getFileName()).toURI()), f);
-    }
-  }
-
-  private record Outcome(int exit, String out, String err) {}
-
-  private static Outcome run(String... args) {
-    PrintStream stdout = System.out;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    StringWriter err = new StringWriter();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      var cl = Main.commandLine();
-      cl.setErr(new PrintWriter(err, true));
-      int exit = cl.execute(args);
-      return new Outcome(exit, out.toString(StandardCharsets.UTF_8), err.toString());
-    } finally {
-      System.setOut(stdout);
     }
   }
 

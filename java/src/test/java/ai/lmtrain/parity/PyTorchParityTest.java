@@ -9,6 +9,7 @@ import ai.lmtrain.io.SafeTensors;
 import ai.lmtrain.io.SafeTensorsFile;
 import ai.lmtrain.layers.Pass;
 import ai.lmtrain.models.LanguageModel;
+import ai.lmtrain.models.Model;
 import ai.lmtrain.models.ModelInput;
 import ai.lmtrain.models.SequenceClassifier;
 import ai.lmtrain.tensor.CpuBackendTest;
@@ -64,33 +65,8 @@ class PyTorchParityTest extends CpuBackendTest {
       LossStep.Result r = LossStep.run(model, new Pass(model.parameters(), arena, true, 0, 0), input,
           LossWeighting.MEAN, true, 1f);
       assertClose(type + " loss", reference.tensor("loss").toFloats(), new float[] {(float) r.loss()}, 1e-4, 1e-4);
-      for (ParameterTable.Entry e : model.parameters().table().entries()) {
-        float[] expected = reference.tensor("grad." + e.name()).toFloats();
-        double scale = 0;
-        for (float g : expected) {
-          scale = Math.max(scale, Math.abs(g));
-        }
-        assertClose(type + " gradient of " + e.name(), expected,
-            backend.downloadFloats(model.parameters().grad(e.name())), 1e-4 * scale + 1e-7, 0);
-      }
-
-      float[] expectedLosses = reference.tensor("adamw_losses").toFloats();
-      float[] losses = new float[expectedLosses.length];
-      try (AdamW adamw = new AdamW(model.parameters(), 0.9f, 0.999f, 1e-8f, (float) ParityFixtures.ADAMW_WEIGHT_DECAY,
-          ParameterTable.Entry::decay)) {
-        for (int step = 0; step <= ParityFixtures.ADAMW_STEPS; step++) {
-          model.parameters().zeroGrads();
-          arena.reset();
-          boolean update = step < ParityFixtures.ADAMW_STEPS;
-          losses[step] = (float) LossStep.run(model, new Pass(model.parameters(), arena, true, 0, 0), input,
-              LossWeighting.MEAN, update, 1f).loss();
-          if (update) {
-            adamw.step((float) ParityFixtures.ADAMW_LR, 1f);
-          }
-        }
-      }
-      assertClose(type + " losses over 5 AdamW steps", expectedLosses, losses, 0, 1e-4);
-      assertEquals(ParityFixtures.ADAMW_STEPS + 1, losses.length);
+      assertGradientsAndAdamWStepsMatch(type, reference, model, update -> (float) LossStep.run(model,
+          new Pass(model.parameters(), arena, true, 0, 0), input, LossWeighting.MEAN, update, 1f).loss());
     }
   }
 
@@ -123,32 +99,48 @@ class PyTorchParityTest extends CpuBackendTest {
       assertClose(name + " loss", reference.tensor("loss").toFloats(),
           new float[] {loss(objective.run(new Pass(model.parameters(), arena, true, 0, 0), batch, true, 1f))}, 1e-4,
           1e-4);
-      for (ParameterTable.Entry e : model.parameters().table().entries()) {
-        float[] expected = reference.tensor("grad." + e.name()).toFloats();
-        double scale = 0;
-        for (float g : expected) {
-          scale = Math.max(scale, Math.abs(g));
-        }
-        assertClose(name + " gradient of " + e.name(), expected,
-            backend.downloadFloats(model.parameters().grad(e.name())), 1e-4 * scale + 1e-7, 0);
-      }
-
-      float[] expectedLosses = reference.tensor("adamw_losses").toFloats();
-      float[] losses = new float[expectedLosses.length];
-      try (AdamW adamw = new AdamW(model.parameters(), 0.9f, 0.999f, 1e-8f, (float) ParityFixtures.ADAMW_WEIGHT_DECAY,
-          ParameterTable.Entry::decay)) {
-        for (int step = 0; step <= ParityFixtures.ADAMW_STEPS; step++) {
-          model.parameters().zeroGrads();
-          arena.reset();
-          boolean update = step < ParityFixtures.ADAMW_STEPS;
-          losses[step] = loss(objective.run(new Pass(model.parameters(), arena, true, 0, 0), batch, update, 1f));
-          if (update) {
-            adamw.step((float) ParityFixtures.ADAMW_LR, 1f);
-          }
-        }
-      }
-      assertClose(name + " losses over 5 AdamW steps", expectedLosses, losses, 0, 1e-4);
+      assertGradientsAndAdamWStepsMatch(name, reference, model, update -> loss(objective.run(
+          new Pass(model.parameters(), arena, true, 0, 0), batch, update, 1f)));
     }
+  }
+
+  /** One forward (and, with {@code update}, backward) of the fixture's batch, returning its loss. */
+  @FunctionalInterface
+  private interface LossRun {
+    float run(boolean update);
+  }
+
+  /**
+   * The gradients of the loss just computed (by the caller, from zeroed gradients) against the
+   * reference's, then the losses of 5 AdamW steps (lr and decay of {@link ParityFixtures}).
+   */
+  private static void assertGradientsAndAdamWStepsMatch(String what, SafeTensorsFile reference, Model model,
+      LossRun loss) throws Exception {
+    for (ParameterTable.Entry e : model.parameters().table().entries()) {
+      float[] expected = reference.tensor("grad." + e.name()).toFloats();
+      double scale = 0;
+      for (float g : expected) {
+        scale = Math.max(scale, Math.abs(g));
+      }
+      assertClose(what + " gradient of " + e.name(), expected,
+          backend.downloadFloats(model.parameters().grad(e.name())), 1e-4 * scale + 1e-7, 0);
+    }
+    float[] expectedLosses = reference.tensor("adamw_losses").toFloats();
+    float[] losses = new float[expectedLosses.length];
+    try (AdamW adamw = new AdamW(model.parameters(), 0.9f, 0.999f, 1e-8f, (float) ParityFixtures.ADAMW_WEIGHT_DECAY,
+        ParameterTable.Entry::decay)) {
+      for (int step = 0; step <= ParityFixtures.ADAMW_STEPS; step++) {
+        model.parameters().zeroGrads();
+        arena.reset();
+        boolean update = step < ParityFixtures.ADAMW_STEPS;
+        losses[step] = loss.run(update);
+        if (update) {
+          adamw.step((float) ParityFixtures.ADAMW_LR, 1f);
+        }
+      }
+    }
+    assertEquals(ParityFixtures.ADAMW_STEPS + 1, losses.length);
+    assertClose(what + " losses over 5 AdamW steps", expectedLosses, losses, 0, 1e-4);
   }
 
   private static float loss(BatchLoss r) {
