@@ -96,7 +96,7 @@ class ModelCommandsTest {
         wrongKind.err().strip());
   }
 
-  /** A freshly initialised model of {@code type} sized to a WordPiece tokenizer of the toy corpus, saved in {@code dir}. */
+  /** A new {@code type} model sized to a WordPiece tokenizer of the toy corpus, saved under {@code dir}. */
   private static Path savedModel(Path dir, String type) throws Exception {
     Path corpus = dir.resolve("corpus.txt");
     Files.write(corpus, TextSource.bundledLines("toy_corpus.txt"));
@@ -156,8 +156,8 @@ class ModelCommandsTest {
     JsonNode logits = n.get("logits");
     assertEquals(n.get("tokens").size(), logits.size());
     JsonNode top = n.get("next").get(0);
-    assertEquals(top.get("probability").asDouble(), probability(logits.get(logits.size() - 1), top.get("token").asInt()),
-        1e-6);
+    JsonNode last = logits.get(logits.size() - 1);
+    assertEquals(top.get("probability").asDouble(), probability(last, top.get("token").asInt()), 1e-6);
 
     Outcome noJson = run("next-token", "--model", gpt2, "--text", "The lion is", "--logits");
     assertEquals(2, noJson.exit());
