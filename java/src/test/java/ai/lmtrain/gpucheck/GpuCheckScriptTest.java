@@ -26,9 +26,9 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code scripts/gpu-check} without a GPU: with nvidia-smi failing as on a machine without a driver
  * it skips every GPU stage, says "no GPU" and exits 3; with a stand-in nvidia-smi and a stand-in
  * bundle whose commands print the real commands' formats (selftest and lab JSON, JUnit XML, bench
- * JSON), it runs every stage, reports failures with their messages, stops a stage at its time
- * limit and goes on, compares the GPU labs' answers with the CPU lab's, and exits 1. Needs python3
- * and bash on the PATH.
+ * JSON, compute-sanitizer's log), it runs every stage, reports failures with their messages, stops a
+ * stage at its time limit and goes on, compares the GPU labs' answers with the CPU lab's, moves
+ * memcheck ahead of the benchmarks once kernels fail, and exits 1. Needs python3 and bash on the PATH.
  */
 class GpuCheckScriptTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -145,7 +145,7 @@ class GpuCheckScriptTest {
     assertNull(refused.report());
   }
 
-  /** A stand-in GPU and bundle: their outputs have the real commands' formats. */
+  /** A stand-in GPU, compute-sanitizer and bundle: their outputs have the real commands' formats. */
   private static void fakeGpuAndBundle(Path bin, Path bundle) throws IOException {
     executable(bin.resolve("nvidia-smi"), """
         #!/usr/bin/env bash
@@ -153,6 +153,17 @@ class GpuCheckScriptTest {
           *--query-gpu*) echo "0, NVIDIA H200, 580.159.04, 143771 MiB, 0 MiB, 9.0, 1980 MHz, 3201 MHz, 700.00 W, 31" ;;
           *) echo "| NVIDIA H200   On |" ;;
         esac
+        """);
+    executable(bin.resolve("compute-sanitizer"), """
+        #!/usr/bin/env bash
+        while [[ $# -gt 0 ]]; do [[ "$1" == --log-file ]] && log="$2"; shift; done
+        cat > "$log" <<'LOG'
+        ========= COMPUTE-SANITIZER
+        ========= Invalid __global__ read of size 2 bytes
+        =========     at void matmul_mma_kernel<__nv_bfloat16, __nv_bfloat16, false, false>(...)+0x1a40
+        ========= ERROR SUMMARY: 1 error
+        LOG
+        exit 97
         """);
     Files.writeString(Files.createDirectories(bundle).resolve("build-info.json"),
         "{\"commit\": \"0123456789abcdef\", \"uncommitted_changes\": false, \"built\": \"today\", \"cuda\": \"ON\"}\n");
@@ -223,7 +234,7 @@ class GpuCheckScriptTest {
     Path bin = tmp.resolve("bin");
     Path bundle = tmp.resolve("bundle");
     fakeGpuAndBundle(bin, bundle);
-    Run run = gpuCheck(bin, tmp.resolve("report"), "--bundle", bundle.toString(), "--skip", "memcheck,ncu",
+    Run run = gpuCheck(bin, tmp.resolve("report"), "--bundle", bundle.toString(), "--skip", "ncu",
         "--limit", "bench-train=2");
     assertEquals(1, run.exit(), run.stderr());
     assertEquals("NVIDIA H200", run.report().at("/gpu/name").asText());
@@ -232,8 +243,13 @@ class GpuCheckScriptTest {
     assertEquals(Map.ofEntries(Map.entry("nvidia-smi", "passed"), Map.entry("devices", "passed"),
         Map.entry("selftest", "failed"), Map.entry("gpu-tests", "failed"), Map.entry("lab-cpu", "passed"),
         Map.entry("lab-fp32", "passed"), Map.entry("lab-bf16", "failed"), Map.entry("hf-interop", "skipped"),
-        Map.entry("bench-kernels", "passed"), Map.entry("bench-train", "timed-out"), Map.entry("memcheck", "skipped"),
+        Map.entry("bench-kernels", "passed"), Map.entry("bench-train", "timed-out"), Map.entry("memcheck", "failed"),
         Map.entry("ncu", "skipped")), status, run.report().toString());
+    List<String> order = new ArrayList<>();
+    run.report().get("stages").forEach(s -> order.add(s.get("id").asText()));
+    assertEquals(List.of("nvidia-smi", "devices", "selftest", "gpu-tests", "lab-cpu", "lab-fp32", "lab-bf16",
+        "hf-interop", "memcheck", "bench-kernels", "bench-train", "ncu"), order,
+        "after failed correctness stages, memcheck runs before the benchmarks");
 
     JsonNode selftest = run.stage("selftest");
     assertEquals("1 of 2 cases failed (exit status 1)", selftest.get("reason").asText());
@@ -250,11 +266,14 @@ class GpuCheckScriptTest {
     assertEquals(0.82, run.stage("bench-kernels").at("/figures/cases/0/ratio").asDouble(), 0);
     assertEquals("stopped at its limit of 2 s", run.stage("bench-train").get("reason").asText());
     assertEquals("not selected (--only/--skip)", run.stage("ncu").get("reason").asText());
+    JsonNode memcheck = run.stage("memcheck");
+    assertEquals("1 memcheck error(s), exit status 97", memcheck.get("reason").asText());
+    assertEquals("Invalid __global__ read of size 2 bytes", memcheck.at("/figures/first_errors/0").asText());
     assertTrue(run.report().get("warning").asText().startsWith("the bundle was built from 0123456789abcdef")
         || run.report().get("commit").isNull(), "a bundle from another commit is pointed out");
 
     String markdown = Files.readString(tmp.resolve("report/report.md"));
-    assertTrue(markdown.startsWith("# gpu-check report: 3 stage(s) failed, 1 timed out"), markdown);
+    assertTrue(markdown.startsWith("# gpu-check report: 4 stage(s) failed, 1 timed out"), markdown);
     assertTrue(markdown.contains("- FAIL matmul BF16 M=300 N=520 K=200 NN: c[17]: 0.5 but reference 0.25"), markdown);
     assertTrue(markdown.contains("| gemm fwd 768->2304 | TFLOP/s | 500 | 610 | 0.82 |"), markdown);
     assertTrue(Files.isRegularFile(tmp.resolve("report/" + run.stage("selftest").get("log").asText())));
