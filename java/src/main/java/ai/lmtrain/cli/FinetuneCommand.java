@@ -100,8 +100,8 @@ final class FinetuneCommand implements Callable<Integer> {
     }
     FinetuneJob.Spec spec = new FinetuneJob.Spec(model, trainRows, evalRows, labelColumn,
         settings.hasNonNull("num_labels") ? intSetting(settings, "num_labels") : null,
-        settings.hasNonNull("problem_type") ? ProblemType.parse(settings.get("problem_type").asText()) : null,
-        settings.hasNonNull("classifier_dropout") ? settings.get("classifier_dropout").asDouble() : null,
+        settings.hasNonNull("problem_type") ? ProblemType.parse(textSetting(settings, "problem_type")) : null,
+        settings.hasNonNull("classifier_dropout") ? numberSetting(settings, "classifier_dropout") : null,
         maxLength, args, output, resume);
     try (Backend backend = Backends.open(Device.parse(device)); ConsoleProgress progress = new ConsoleProgress("finetune")) {
       FinetuneJob.Result result = FinetuneJob.run(spec, backend, progress);
@@ -123,6 +123,22 @@ final class FinetuneCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  private String textSetting(JsonNode settings, String key) {
+    JsonNode v = settings.get(key);
+    if (!v.isTextual()) {
+      throw new IllegalArgumentException("config key '" + key + "' in " + config + ": expected a string, got " + v);
+    }
+    return v.asText();
+  }
+
+  private double numberSetting(JsonNode settings, String key) {
+    JsonNode v = settings.get(key);
+    if (!v.isNumber()) {
+      throw new IllegalArgumentException("config key '" + key + "' in " + config + ": expected a number, got " + v);
+    }
+    return v.asDouble();
   }
 
   private int intSetting(JsonNode settings, String key) {

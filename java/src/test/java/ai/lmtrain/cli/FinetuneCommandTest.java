@@ -181,6 +181,9 @@ class FinetuneCommandTest {
     Path badKey = write("bad-key.json", "{\"num_train_epoch\": 3}");
     Outcome key = finetune(trainCsv, "label", "--config", badKey.toString());
     assertTrue(key.err().startsWith("error: unknown key 'num_train_epoch' in " + badKey), key.err());
+    Path badDropout = write("bad-dropout.json", "{\"classifier_dropout\": \"high\"}");
+    cases.put(finetune(trainCsv, "label", "--config", badDropout.toString()), "error: config key 'classifier_dropout' in "
+        + badDropout + ": expected a number, got \"high\"\n");
     for (Map.Entry<Outcome, String> c : cases.entrySet()) {
       assertEquals(1, c.getKey().exit(), c.getKey().err());
       assertEquals(c.getValue(), c.getKey().err());
