@@ -1,11 +1,13 @@
 package ai.lmtrain.data;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.csv.CsvMapper;
+import com.fasterxml.jackson.dataformat.csv.CsvParser;
+import com.fasterxml.jackson.dataformat.csv.CsvSchema;
 import java.io.IOException;
-import java.io.StringReader;
-import java.io.UncheckedIOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -13,13 +15,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import org.apache.commons.csv.CSVFormat;
-import org.apache.commons.csv.CSVParser;
-import org.apache.commons.csv.CSVRecord;
 
 /**
  * Reads labelled text for sequence classification from a file, by its extension:
@@ -35,6 +32,7 @@ import org.apache.commons.csv.CSVRecord;
  */
 public final class LabelledTextFile {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final CsvMapper CSV = CsvMapper.builder().enable(CsvParser.Feature.SKIP_EMPTY_LINES).build();
 
   private LabelledTextFile() {}
 
@@ -67,48 +65,63 @@ public final class LabelledTextFile {
 
   private static List<LabelledText> readDelimited(Path file, char delimiter, String textColumn, String pairColumn,
       String labelColumn) throws IOException {
-    String text = readUtf8(file);
-    int[] lineStarts = lineStarts(text);
-    CSVFormat format = CSVFormat.RFC4180.builder().setDelimiter(delimiter).setHeader().setSkipHeaderRecord(true)
-        .setIgnoreEmptyLines(true).get();
+    String kind = delimiter == '\t' ? "TSV" : "CSV";
+    CsvSchema schema = CsvSchema.emptySchema().withColumnSeparator(delimiter).withQuoteChar('"');
     List<LabelledText> rows = new ArrayList<>();
-    try (CSVParser parser = CSVParser.builder().setReader(new StringReader(text)).setFormat(format).get()) {
-      Map<String, Integer> header = parser.getHeaderMap();
-      if (header == null || header.isEmpty()) {
-        throw new IllegalArgumentException(file + ": no header row (expected the column names on line 1)");
-      }
-      for (String column : new String[] {textColumn, pairColumn, labelColumn}) {
-        if (column != null && !header.containsKey(column)) {
-          throw new IllegalArgumentException(file + ": no column '" + column + "' (the header names "
-              + String.join(", ", header.keySet()) + ")");
-        }
-      }
-      Iterator<CSVRecord> records = parser.iterator();
+    try (CsvParser parser = CSV.getFactory().createParser(readUtf8(file))) {
+      parser.setSchema(schema);
+      List<String> header = null;
+      int text = -1;
+      int pair = -1;
+      int label = -1;
       while (true) {
-        CSVRecord record;
+        long line;
+        List<String> fields = new ArrayList<>();
         try {
-          if (!records.hasNext()) {
+          if (parser.nextToken() == null) { // each record is one array of its fields
             break;
           }
-          record = records.next();
-        } catch (UncheckedIOException | IllegalStateException e) {
-          throw new IllegalArgumentException(file + ": not valid "
-              + (delimiter == '\t' ? "TSV" : "CSV") + ": " + rootMessage(e), e);
+          line = -1;
+          for (JsonToken t = parser.nextToken(); t != JsonToken.END_ARRAY; t = parser.nextToken()) {
+            line = line < 0 ? parser.currentTokenLocation().getLineNr() : line; // where the record's first field is
+            fields.add(parser.getText());
+          }
+        } catch (JsonProcessingException e) {
+          throw new IllegalArgumentException(file + ":" + e.getLocation().getLineNr() + ": not valid " + kind + ": "
+              + e.getOriginalMessage(), e);
         }
-        String where = file + ":" + lineOf(lineStarts, firstCharacter(text, record.getCharacterPosition()));
-        if (!record.isConsistent()) {
-          throw new IllegalArgumentException(where + ": " + record.size() + " fields, but the header names "
+        if (header == null) {
+          header = fields;
+          text = column(file, header, textColumn);
+          pair = pairColumn == null ? -1 : column(file, header, pairColumn);
+          label = column(file, header, labelColumn);
+          continue;
+        }
+        String where = file + ":" + line;
+        if (fields.size() != header.size()) {
+          throw new IllegalArgumentException(where + ": " + fields.size() + " fields, but the header names "
               + header.size() + " columns");
         }
-        String label = record.get(labelColumn);
-        if (label.isBlank()) {
+        String value = fields.get(label);
+        if (value.isBlank()) {
           throw new IllegalArgumentException(where + ": column '" + labelColumn + "' is empty (expected a label)");
         }
-        rows.add(new LabelledText(record.get(textColumn), pairColumn == null ? null : record.get(pairColumn),
-            List.of(label.strip()), where));
+        rows.add(new LabelledText(fields.get(text), pair < 0 ? null : fields.get(pair), List.of(value.strip()), where));
+      }
+      if (header == null) {
+        throw new IllegalArgumentException(file + ": no header row (expected the column names on line 1)");
       }
     }
     return rows;
+  }
+
+  private static int column(Path file, List<String> header, String name) {
+    int i = header.indexOf(name);
+    if (i < 0) {
+      throw new IllegalArgumentException(file + ": no column '" + name + "' (the header names "
+          + String.join(", ", header) + ")");
+    }
+    return i;
   }
 
   /** The file as strict UTF-8, without a leading byte-order mark. */
@@ -121,33 +134,6 @@ public final class LabelledTextFile {
     } catch (CharacterCodingException e) {
       throw new IllegalArgumentException(file + ": not valid UTF-8", e);
     }
-  }
-
-  /** The character offset at which each line starts. */
-  private static int[] lineStarts(String text) {
-    List<Integer> starts = new ArrayList<>();
-    starts.add(0);
-    for (int i = 0; i < text.length(); i++) {
-      if (text.charAt(i) == '\n') {
-        starts.add(i + 1);
-      }
-    }
-    return starts.stream().mapToInt(Integer::intValue).toArray();
-  }
-
-  /** The position of the first character at or after {@code position} that is not a line break (skipped blank lines). */
-  private static long firstCharacter(String text, long position) {
-    int i = (int) position;
-    while (i < text.length() && (text.charAt(i) == '\n' || text.charAt(i) == '\r')) {
-      i++;
-    }
-    return i;
-  }
-
-  /** The 1-based line holding character {@code position}. */
-  private static long lineOf(int[] lineStarts, long position) {
-    int i = java.util.Arrays.binarySearch(lineStarts, (int) position);
-    return (i >= 0 ? i : -i - 2) + 1;
   }
 
   private static List<LabelledText> readJsonLines(Path file, String textColumn, String pairColumn, String labelColumn)
@@ -209,16 +195,5 @@ public final class LabelledTextFile {
     List<String> names = new ArrayList<>();
     o.fieldNames().forEachRemaining(names::add);
     return names.isEmpty() ? "no keys" : "keys " + String.join(", ", names);
-  }
-
-  private static String rootMessage(Throwable e) {
-    Throwable cause = e;
-    while (cause.getCause() != null && cause.getCause() != cause) {
-      cause = cause.getCause();
-    }
-    if (cause instanceof CharacterCodingException) {
-      return "not valid UTF-8";
-    }
-    return cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
   }
 }

@@ -70,7 +70,7 @@ class LabelledTextFileTest {
     fails(file("b.csv", "text,label\nx,\n"), "label", dir.resolve("b.csv")
         + ":2: column 'label' is empty (expected a label)");
     fails(file("q.csv", "text,label\n\"unterminated,y\n"), "label", dir.resolve("q.csv")
-        + ": not valid CSV: (startline 2) EOF reached before encapsulated token finished");
+        + ":3: not valid CSV: Missing closing quote for value");
     fails(file("k.jsonl", "{\"text\": \"x\"}\n"), "label", dir.resolve("k.jsonl") + ":1: no key 'label' (the object"
         + " has keys text)");
     fails(file("j.jsonl", "{\"text\": \"x\", \"label\": 1}\n{oops\n"), "label", dir.resolve("j.jsonl")
