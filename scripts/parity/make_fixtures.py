@@ -3,12 +3,15 @@
 
 For each model folder given (written by lmtrain's ParityFixtures: model.safetensors, config.json,
 inputs.json), this script rebuilds the model in plain PyTorch with the Hugging Face math
-(BertForMaskedLM / GPT2LMHeadModel / BertForSequenceClassification / GPT2ForSequenceClassification as
-in transformers' modeling_bert.py / modeling_gpt2.py, dropout off), runs it in fp32, and writes
+(BertForMaskedLM / BertForPreTraining / RobertaPreLayerNormForMaskedLM / GPT2LMHeadModel /
+BertForSequenceClassification / GPT2ForSequenceClassification as in transformers' modeling_bert.py,
+modeling_roberta_prelayernorm.py and modeling_gpt2.py, dropout off), runs it in fp32, and writes
 reference.safetensors beside the inputs:
 
   logits                  (B*T, V)   forward logits (classifiers: (B, num_labels))
-  loss                    (1)        mean cross-entropy over labels != -100 (GPT-2: shifted); classifiers:
+  seq_relationship_logits (B, 2)     BertForPreTraining only: the next-sentence head's logits
+  loss                    (1)        mean cross-entropy over labels != -100 (GPT-2: shifted); BertForPreTraining:
+                                     that plus the mean cross-entropy of next_sentence_label; classifiers:
                                      the loss of config.json's problem_type (cross-entropy, BCE with
                                      logits, MSE) against the per-sequence labels
   grad.<parameter name>   (shape)    gradient of the loss for every parameter
@@ -105,18 +108,70 @@ def bert_body(p, cfg, ids, mask, types):
     return x
 
 
-def bert_loss(p, cfg, inputs):
-    ids, mask, types, labels = inputs
-    b, t = ids.shape
+def roberta_position_ids(ids, pad):
+    """transformers' create_position_ids_from_input_ids: non-pad tokens count from pad + 1, pad tokens get pad."""
+    keep = (ids != pad).int()
+    return (torch.cumsum(keep, dim=1) * keep).long() + pad
+
+
+def prelayernorm_body(p, cfg, ids, mask, types):
+    """RobertaPreLayerNormModel without its pooler: hidden states (B, T, H)."""
+    eps = cfg["layer_norm_eps"]
+    e = "roberta_prelayernorm.embeddings."
+    x = p[e + "word_embeddings.weight"][ids] + p[e + "token_type_embeddings.weight"][types]
+    x = x + p[e + "position_embeddings.weight"][roberta_position_ids(ids, cfg["pad_token_id"])]
+    x = layer_norm(x, p[e + "LayerNorm.weight"], p[e + "LayerNorm.bias"], eps)
+    am = padding_mask(mask)
+    lin = lambda x, name: x @ p[name + ".weight"].T + p[name + ".bias"]
+    for i in range(cfg["num_hidden_layers"]):
+        pre = f"roberta_prelayernorm.encoder.layer.{i}."
+        s = pre + "attention.self."
+        h = layer_norm(x, p[pre + "attention.LayerNorm.weight"], p[pre + "attention.LayerNorm.bias"], eps)
+        ctx = attention(lin(h, s + "query"), lin(h, s + "key"), lin(h, s + "value"), cfg["num_attention_heads"], am)
+        x = lin(ctx, pre + "attention.output.dense") + x
+        h = layer_norm(x, p[pre + "intermediate.LayerNorm.weight"], p[pre + "intermediate.LayerNorm.bias"], eps)
+        x = lin(gelu_exact(lin(h, pre + "intermediate.dense")), pre + "output.dense") + x
+    return layer_norm(x, p["roberta_prelayernorm.LayerNorm.weight"], p["roberta_prelayernorm.LayerNorm.bias"], eps)
+
+
+def mlm_logits(p, cfg, x, head):
+    """The masked-LM head on hidden states (B, T, H): BERT's cls.predictions.* or RobertaLMHead's lm_head.*."""
     eps = cfg["layer_norm_eps"]
     lin = lambda x, name: x @ p[name + ".weight"].T + p[name + ".bias"]
+    if head == "bert":
+        h = gelu_exact(lin(x, "cls.predictions.transform.dense"))
+        h = layer_norm(h, p["cls.predictions.transform.LayerNorm.weight"],
+                       p["cls.predictions.transform.LayerNorm.bias"], eps)
+        logits = h @ p["bert.embeddings.word_embeddings.weight"].T + p["cls.predictions.bias"]
+    else:
+        h = layer_norm(gelu_exact(lin(x, "lm_head.dense")), p["lm_head.layer_norm.weight"],
+                       p["lm_head.layer_norm.bias"], eps)
+        logits = h @ p["roberta_prelayernorm.embeddings.word_embeddings.weight"].T + p["lm_head.bias"]
+    return logits.reshape(-1, logits.shape[-1])
+
+
+def bert_loss(p, cfg, inputs):
+    ids, mask, types, labels = inputs[:4]
+    logits = mlm_logits(p, cfg, bert_body(p, cfg, ids, mask, types), "bert")
+    return logits, torch.nn.functional.cross_entropy(logits, labels.reshape(-1), ignore_index=-100)
+
+
+def prelayernorm_loss(p, cfg, inputs):
+    ids, mask, types, labels = inputs[:4]
+    logits = mlm_logits(p, cfg, prelayernorm_body(p, cfg, ids, mask, types), "roberta")
+    return logits, torch.nn.functional.cross_entropy(logits, labels.reshape(-1), ignore_index=-100)
+
+
+def bert_pretraining_loss(p, cfg, inputs):
+    """BertForPreTraining: masked-LM loss + next-sentence loss (pooler tanh(dense(x[:, 0])), cls.seq_relationship)."""
+    ids, mask, types, labels, next_sentence = inputs
     x = bert_body(p, cfg, ids, mask, types)
-    h = gelu_exact(lin(x, "cls.predictions.transform.dense"))
-    h = layer_norm(h, p["cls.predictions.transform.LayerNorm.weight"], p["cls.predictions.transform.LayerNorm.bias"], eps)
-    logits = h @ p["bert.embeddings.word_embeddings.weight"].T + p["cls.predictions.bias"]
-    logits = logits.reshape(b * t, -1)
-    loss = torch.nn.functional.cross_entropy(logits, labels.reshape(-1), ignore_index=-100)
-    return logits, loss
+    logits = mlm_logits(p, cfg, x, "bert")
+    pooled = torch.tanh(x[:, 0] @ p["bert.pooler.dense.weight"].T + p["bert.pooler.dense.bias"])
+    seq = pooled @ p["cls.seq_relationship.weight"].T + p["cls.seq_relationship.bias"]
+    loss = torch.nn.functional.cross_entropy(logits, labels.reshape(-1), ignore_index=-100) \
+        + torch.nn.functional.cross_entropy(seq, next_sentence)
+    return (logits, seq), loss
 
 
 def gpt2_body(p, cfg, ids, mask):
@@ -145,7 +200,7 @@ def gpt2_body(p, cfg, ids, mask):
 
 
 def gpt2_loss(p, cfg, inputs):
-    ids, mask, _, labels = inputs
+    ids, mask, _, labels = inputs[:4]
     b, t = ids.shape
     x = gpt2_body(p, cfg, ids, mask)
     logits = x @ p["transformer.wte.weight"].T
@@ -168,7 +223,7 @@ def classification_loss(logits, labels, cfg):
 
 def bert_cls_loss(p, cfg, inputs):
     """BertForSequenceClassification: pooler tanh(dense(x[:, 0])), classifier (dropout off)."""
-    ids, mask, types, labels = inputs
+    ids, mask, types, labels = inputs[:4]
     x = bert_body(p, cfg, ids, mask, types)
     pooled = torch.tanh(x[:, 0] @ p["bert.pooler.dense.weight"].T + p["bert.pooler.dense.bias"])
     logits = pooled @ p["classifier.weight"].T + p["classifier.bias"]
@@ -177,7 +232,7 @@ def bert_cls_loss(p, cfg, inputs):
 
 def gpt2_cls_loss(p, cfg, inputs):
     """GPT2ForSequenceClassification: score on every position, read at the rightmost non-pad token."""
-    ids, mask, _, labels = inputs
+    ids, mask, _, labels = inputs[:4]
     logits = gpt2_body(p, cfg, ids, mask) @ p["score.weight"].T
     non_pad = (ids != cfg["pad_token_id"]).int()
     last = (torch.arange(ids.shape[-1], dtype=torch.int) * non_pad).argmax(-1)
@@ -185,12 +240,13 @@ def gpt2_cls_loss(p, cfg, inputs):
     return pooled, classification_loss(pooled, labels, cfg)
 
 
-FORWARDS = {"BertForMaskedLM": bert_loss, "GPT2LMHeadModel": gpt2_loss,
+FORWARDS = {"BertForMaskedLM": bert_loss, "GPT2LMHeadModel": gpt2_loss, "BertForPreTraining": bert_pretraining_loss,
+            "RobertaPreLayerNormForMaskedLM": prelayernorm_loss,
             "BertForSequenceClassification": bert_cls_loss, "GPT2ForSequenceClassification": gpt2_cls_loss}
 
 
 def no_decay(name):
-    return name.endswith(".bias") or "LayerNorm.weight" in name or ".ln_" in name
+    return name.endswith(".bias") or "LayerNorm.weight" in name or "layer_norm.weight" in name or ".ln_" in name
 
 
 def run(folder):
@@ -206,11 +262,15 @@ def run(folder):
     else:
         labels = as_tensor("labels")
     inputs = (as_tensor("input_ids"), as_tensor("attention_mask"),
-              as_tensor("token_type_ids") if "token_type_ids" in spec else None, labels)
+              as_tensor("token_type_ids") if "token_type_ids" in spec else None, labels,
+              torch.tensor(spec["next_sentence_label"]) if "next_sentence_label" in spec else None)
     params = {k: v.clone().requires_grad_(True) for k, v in read_safetensors(folder / "model.safetensors").items()}
     logits, loss = forward(params, cfg, inputs)
     loss.backward()
-    out = {"logits": logits, "loss": loss.reshape(1)}
+    out = {"loss": loss.reshape(1)}
+    if isinstance(logits, tuple):
+        logits, out["seq_relationship_logits"] = logits
+    out["logits"] = logits
     out.update({"grad." + k: v.grad.detach().clone() for k, v in params.items()})
 
     opt_spec = spec["adamw"]

@@ -53,7 +53,9 @@ final class ConsoleProgress implements TrainingListener, AutoCloseable {
     String scores = result.classification() != null
         ? String.format("accuracy %.4f  macro-F1 %.4f", result.accuracy(), result.classification().macroF1())
         : Double.isNaN(result.perplexity()) ? "" // regression: the loss is the mean squared error
-        : String.format("perplexity %.3f  accuracy %.4f", result.perplexity(), result.accuracy());
+        : String.format("perplexity %.3f  accuracy %.4f", result.perplexity(), result.accuracy())
+            + (result.sentencePair() == null ? "" : String.format("  %s accuracy %.4f",
+                result.sentencePair().task().toUpperCase(java.util.Locale.ROOT), result.sentencePair().accuracy()));
     LOG.info(String.format("[%s] eval at step %d: loss %.4f  %s%s", run, step, result.loss(), scores,
         improved ? "  (best so far)" : ""));
   }

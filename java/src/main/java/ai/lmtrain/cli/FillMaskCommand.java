@@ -1,8 +1,8 @@
 package ai.lmtrain.cli;
 
 import ai.lmtrain.infer.FillMask;
-import ai.lmtrain.models.BertForMaskedLM;
 import ai.lmtrain.models.LanguageModel;
+import ai.lmtrain.models.MaskedLanguageModel;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +35,7 @@ final class FillMaskCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     logits.checkUsage(spec, json);
     try (LoadedModel.Open<LanguageModel> open = model.open()) {
-      if (!(open.model() instanceof BertForMaskedLM bert)) {
+      if (!(open.model() instanceof MaskedLanguageModel bert)) {
         throw new IllegalArgumentException(model.dir + " holds a " + open.model().modelType()
             + " model; fill-mask needs a BERT (masked LM) model");
       }

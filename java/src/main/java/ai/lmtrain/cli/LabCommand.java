@@ -1,14 +1,15 @@
 package ai.lmtrain.cli;
 
+import ai.lmtrain.data.SentencePairs;
 import ai.lmtrain.data.TextSource;
 import ai.lmtrain.infer.FillMask;
 import ai.lmtrain.infer.Generator;
 import ai.lmtrain.infer.SamplingConfig;
 import ai.lmtrain.io.AtomicFiles;
 import ai.lmtrain.models.BertConfig;
-import ai.lmtrain.models.BertForMaskedLM;
 import ai.lmtrain.models.Gpt2Config;
 import ai.lmtrain.models.Gpt2LMHeadModel;
+import ai.lmtrain.models.MaskedLanguageModel;
 import ai.lmtrain.models.ModelConfig;
 import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tensor.Backends;
@@ -75,6 +76,10 @@ final class LabCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "42", description = "random seed (default: ${DEFAULT-VALUE})")
   long seed;
 
+  @Option(names = "--objective", defaultValue = "mlm", description = "BERT's objective: mlm, mlm+nsp (next"
+      + " sentence prediction) or mlm+sop (sentence order prediction) (default: ${DEFAULT-VALUE})")
+  String objective;
+
   @Option(names = "--json", description = "print one JSON object {device, precision, seed, epochs, output, runs: "
       + "{bert, gpt2}, fill_mask, generation} on stdout; the report goes to stderr")
   boolean json;
@@ -91,6 +96,7 @@ final class LabCommand implements Callable<Integer> {
   }
 
   private int run(Backend backend) throws Exception {
+    SentencePairs.Task task = TrainCommand.sentenceTask(objective, true);
     Files.createDirectories(output);
     List<String> corpus = corpus();
     int trainSize = (int) (0.9 * corpus.size());
@@ -115,12 +121,13 @@ final class LabCommand implements Callable<Integer> {
     TrainingArguments args = arguments(epochs, seed, Precision.parse(precision));
 
     Map<String, Object> summary;
-    Run bert = train("bert", bertConfig, tokenizer, train, validation, args, backend);
+    Run bert = task == null ? train("bert", bertConfig, tokenizer, train, validation, args, backend)
+        : trainWithSentencePairs(bertConfig, tokenizer, task, args, backend);
     try (var bertModel = bert.result.model()) {
       Run gpt2 = train("gpt2", gptConfig, tokenizer, train, validation, args, backend);
       try (var gptModel = gpt2.result.model()) {
         printComparison(bert, gpt2);
-        List<FillMaskDemo> fillMask = fillMaskDemos((BertForMaskedLM) bertModel, tokenizer);
+        List<FillMaskDemo> fillMask = fillMaskDemos((MaskedLanguageModel) bertModel, tokenizer);
         List<GenerationDemo> generation = generationDemos((Gpt2LMHeadModel) gptModel, tokenizer);
         printDemos(fillMask, generation);
         summary = summary(bert, gpt2, fillMask, generation);
@@ -178,12 +185,41 @@ final class LabCommand implements Callable<Integer> {
   private Run train(String name, ModelConfig config, Tokenizer tokenizer, List<String> train, List<String> validation,
       TrainingArguments args, Backend backend) throws Exception {
     report.printf("%nPre-training %s (%s) ...%n", name, name.equals("bert") ? "masked LM" : "causal LM");
-    Path dir = output.resolve(name);
-    Files.deleteIfExists(dir.resolve(MetricsLog.FILE_NAME)); // a fresh run, not an append to an older one
+    return run(new PretrainingJob.Spec(name, config, tokenizer, train, validation, LmDatasets.Mode.LINES, 64, 64, args,
+        output.resolve(name), false, LossWeighting.MEAN), backend);
+  }
+
+  /**
+   * BERT with the masked-LM loss and a sentence-pair task. The documents are the toy corpus's three
+   * ten-sentence paragraphs (animals; places and culture; daily life), so a random second segment
+   * always comes from another paragraph; the pairs are drawn {@link #TRAIN_DUPE_FACTOR} times from
+   * each of them for training and, with another seed, as many times for validation: like the
+   * corpus the lab memorises, validation holds the training sentences.
+   */
+  private Run trainWithSentencePairs(BertConfig config, Tokenizer tokenizer, SentencePairs.Task task,
+      TrainingArguments args, Backend backend) throws Exception {
+    report.printf("%nPre-training bert (masked LM + %s) ...%n", task == SentencePairs.Task.NSP
+        ? "next sentence prediction" : "sentence order prediction");
+    List<String> sentences = TextSource.bundledLines("toy_corpus.txt");
+    List<String> documents = new ArrayList<>();
+    for (int i = 0; i < sentences.size(); i += PARAGRAPH) {
+      documents.add(String.join("\n", sentences.subList(i, Math.min(i + PARAGRAPH, sentences.size()))));
+    }
+    return run(new PretrainingJob.Spec("bert", config, tokenizer, documents, documents, LmDatasets.Mode.LINES, 64, 64,
+        args, output.resolve("bert"), false, LossWeighting.MEAN, task, TRAIN_DUPE_FACTOR), backend);
+  }
+
+  /** Sentences per document of the toy corpus (its three topics). */
+  private static final int PARAGRAPH = 10;
+
+  /** How many times the lab draws sentence pairs from each paragraph. */
+  static final int TRAIN_DUPE_FACTOR = 60;
+
+  private Run run(PretrainingJob.Spec spec, Backend backend) throws Exception {
+    Files.deleteIfExists(spec.outputDir().resolve(MetricsLog.FILE_NAME)); // a fresh run, not an append to an older one
     long start = System.nanoTime();
-    try (ConsoleProgress progress = new ConsoleProgress(name)) {
-      PretrainingJob.Result result = PretrainingJob.run(new PretrainingJob.Spec(name, config, tokenizer, train,
-          validation, LmDatasets.Mode.LINES, 64, 64, args, dir, false, LossWeighting.MEAN), backend, progress);
+    try (ConsoleProgress progress = new ConsoleProgress(spec.runName())) {
+      PretrainingJob.Result result = PretrainingJob.run(spec, backend, progress);
       return new Run(result, (System.nanoTime() - start) / 1e9,
           result.model().parameters().table().parameterCount());
     }
@@ -200,6 +236,10 @@ final class LabCommand implements Callable<Integer> {
     row("validation perplexity", fmt(b.perplexity()), fmt(g.perplexity()));
     row("validation accuracy", String.format("%.1f%% masked", 100 * b.accuracy()),
         String.format("%.1f%% next", 100 * g.accuracy()));
+    if (b.sentencePair() != null) {
+      String task = b.sentencePair().task().toUpperCase(java.util.Locale.ROOT);
+      row(task + " accuracy", String.format("%.1f%%", 100 * b.sentencePair().accuracy()), "-");
+    }
     row("training time", String.format("%.1f s", bert.seconds), String.format("%.1f s", gpt2.seconds));
     row("context used", "both sides", "left only");
   }
@@ -225,7 +265,7 @@ final class LabCommand implements Callable<Integer> {
   /** GPT-2's greedy and sampled continuations of one prompt. */
   private record GenerationDemo(String prompt, String greedy, String sampled) {}
 
-  private static List<FillMaskDemo> fillMaskDemos(BertForMaskedLM bert, Tokenizer tokenizer) {
+  private static List<FillMaskDemo> fillMaskDemos(MaskedLanguageModel bert, Tokenizer tokenizer) {
     List<FillMaskDemo> out = new ArrayList<>();
     for (String sentence : FILL_MASK_DEMOS) {
       out.add(new FillMaskDemo(sentence, FillMask.predict(bert, tokenizer, sentence, 3).get(0)));
@@ -291,6 +331,10 @@ final class LabCommand implements Callable<Integer> {
     out.put("validation_loss", eval.loss());
     out.put("validation_perplexity", eval.perplexity());
     out.put("validation_accuracy", eval.accuracy());
+    if (eval.sentencePair() != null) {
+      out.put("validation_mlm_loss", eval.sentencePair().mlmLoss());
+      out.put("validation_" + eval.sentencePair().task() + "_accuracy", eval.sentencePair().accuracy());
+    }
     out.put("training_seconds", run.seconds);
     return out;
   }

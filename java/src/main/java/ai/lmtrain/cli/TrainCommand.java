@@ -1,5 +1,6 @@
 package ai.lmtrain.cli;
 
+import ai.lmtrain.data.SentencePairs;
 import ai.lmtrain.data.TextSource;
 import ai.lmtrain.data.TrainValidationSplit;
 import ai.lmtrain.io.FileFormatException;
@@ -36,14 +37,25 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code lmtrain train}: pre-trains a BERT (masked LM) or GPT-2 (causal LM) on text files. The
- * {@code --config} JSON holds Hugging Face TrainingArguments keys (num_train_epochs, learning_rate,
- * ...) and model config keys (hidden_size, n_layer, ...) side by side.
+ * {@code lmtrain train}: pre-trains a BERT (masked LM, optionally with next sentence or sentence
+ * order prediction; post-LN "bert" or pre-LN "roberta-prelayernorm") or GPT-2 (causal LM) on text
+ * files. The {@code --config} JSON holds Hugging Face TrainingArguments keys (num_train_epochs,
+ * learning_rate, ...) and model config keys (hidden_size, n_layer, initializer, ...) side by side.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, description = "Pre-train a BERT or GPT-2 model on text files.")
 final class TrainCommand implements Callable<Integer> {
-  @Option(names = "--model", required = true, description = "bert or gpt2")
+  @Option(names = "--model", required = true,
+      description = "bert, roberta-prelayernorm (BERT with pre-LN layers) or gpt2 (the config.json model_type)")
   String modelType;
+
+  @Option(names = "--objective", description = "bert and roberta-prelayernorm: mlm (default), mlm+nsp (next sentence"
+      + " prediction) or mlm+sop (sentence order prediction); with a sentence task the corpus holds one sentence per"
+      + " line and blank lines between documents")
+  String objective;
+
+  @Option(names = "--dupe-factor", defaultValue = "1",
+      description = "with mlm+nsp / mlm+sop: times the sentence pairs are drawn from each document (default: ${DEFAULT-VALUE})")
+  int dupeFactor;
 
   @Option(names = "--corpus", required = true, arity = "1..*", paramLabel = "FILE", description = "UTF-8 training text files")
   List<Path> corpus;
@@ -99,22 +111,32 @@ final class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     boolean bert = switch (modelType) {
-      case "bert" -> true;
-      case "gpt2" -> false;
-      default -> throw new IllegalArgumentException("--model must be bert or gpt2 (got '" + modelType + "')");
+      case BertConfig.MODEL_TYPE, BertConfig.PRE_LAYER_NORM_MODEL_TYPE -> true;
+      case Gpt2Config.MODEL_TYPE -> false;
+      default -> throw new IllegalArgumentException("--model must be bert, roberta-prelayernorm or gpt2 (got '"
+          + modelType + "')");
     };
+    SentencePairs.Task task = sentenceTask(objective, bert);
+    if (task != null && (mode != null || stride != null)) {
+      throw new IllegalArgumentException("--mode and --stride do not apply to --objective " + objective
+          + " (the examples are sentence pairs of up to --context-length tokens)");
+    }
+    if (dupeFactor < 1) {
+      throw new IllegalArgumentException("--dupe-factor must be at least 1 (got " + dupeFactor + ")");
+    }
     JsonNode settings = config == null ? JsonOut.MAPPER.createObjectNode() : readConfig(config);
     List<String> unknown = new ArrayList<>();
     TrainingArguments args = TrainingArguments.defaults().with(settings, unknown);
     args = withOverrides(args, precision, loggingDir);
     Tokenizer tokenizer = tokenizer(bert);
-    ModelConfig modelConfig = modelConfig(bert, settings, unknown, tokenizer);
+    ModelConfig modelConfig = modelConfig(settings, unknown, tokenizer);
     int context = contextLength != null ? contextLength : Math.min(128, modelConfig.maxPositions());
-    List<String> texts = TextSource.lines(corpus);
+    // a sentence-pair task reads documents (blank-line separated, one sentence per line), otherwise lines
+    List<String> texts = task != null ? TextSource.sentenceDocuments(corpus) : TextSource.lines(corpus);
     List<String> trainTexts = texts;
     List<String> evalTexts;
     if (validation != null) {
-      evalTexts = TextSource.lines(validation);
+      evalTexts = task != null ? TextSource.sentenceDocuments(validation) : TextSource.lines(validation);
     } else {
       TrainValidationSplit<String> split = TrainValidationSplit.of(texts, validationSplit, args.seed());
       trainTexts = split.train();
@@ -125,17 +147,42 @@ final class TrainCommand implements Callable<Integer> {
     try (Backend backend = Backends.open(Device.parse(device)); ConsoleProgress progress = new ConsoleProgress(modelType)) {
       PretrainingJob.Result result = PretrainingJob.run(new PretrainingJob.Spec(modelType, modelConfig, tokenizer,
           trainTexts, evalTexts, datasetMode, context, stride != null ? stride : Math.max(1, context / 2), args, output,
-          resume, LossWeighting.MEAN), backend, progress);
+          resume, LossWeighting.MEAN, task, dupeFactor), backend, progress);
       try {
         EvalResult e = result.finalEval();
         System.out.printf("trained %s: %s%nsaved to %s%n", modelType, e == null ? "no validation set"
-            : String.format("validation loss %.4f, perplexity %.3f, accuracy %.4f", e.loss(), e.perplexity(), e.accuracy()),
+            : String.format("validation loss %.4f, perplexity %.3f, accuracy %.4f", e.loss(), e.perplexity(), e.accuracy())
+                + (e.sentencePair() == null ? "" : String.format(", %s accuracy %.4f",
+                    e.sentencePair().task().toUpperCase(java.util.Locale.ROOT), e.sentencePair().accuracy())),
             output);
       } finally {
         result.model().close();
       }
     }
     return 0;
+  }
+
+  /**
+   * The sentence-pair task of an {@code --objective} value: null for mlm (or no value), NSP for
+   * mlm+nsp, SOP for mlm+sop.
+   *
+   * @throws IllegalArgumentException for another value, or a sentence task on GPT-2 ({@code bert} false)
+   */
+  static SentencePairs.Task sentenceTask(String objective, boolean bert) {
+    if (objective == null) {
+      return null;
+    }
+    SentencePairs.Task task = switch (objective) {
+      case "mlm" -> null;
+      case "mlm+nsp" -> SentencePairs.Task.NSP;
+      case "mlm+sop" -> SentencePairs.Task.SOP;
+      default -> throw new IllegalArgumentException("--objective must be mlm, mlm+nsp or mlm+sop (got '" + objective
+          + "')");
+    };
+    if (!bert) {
+      throw new IllegalArgumentException("--objective applies to BERT models; GPT-2 trains the causal LM objective");
+    }
+    return task;
   }
 
   private Tokenizer tokenizer(boolean bert) throws IOException {
@@ -151,11 +198,17 @@ final class TrainCommand implements Callable<Integer> {
     return trained;
   }
 
-  /** Defaults of the architecture (HF's), the config file's model keys, and the tokenizer's vocabulary and specials. */
-  private ModelConfig modelConfig(boolean bert, JsonNode settings, List<String> unknown, Tokenizer tokenizer)
+  /**
+   * Defaults of the architecture (HF's), the config file's model keys, and the tokenizer's
+   * vocabulary and specials (GPT-2's bos/eos, BERT's pad_token_id, which pre-LN position ids count from).
+   */
+  private ModelConfig modelConfig(JsonNode settings, List<String> unknown, Tokenizer tokenizer)
       throws FileFormatException {
-    ModelConfig defaults = bert ? BertConfig.bertBase().withVocabSize(tokenizer.vocabSize())
-        : gpt2Defaults(tokenizer);
+    ModelConfig defaults = switch (modelType) {
+      case BertConfig.MODEL_TYPE -> bertDefaults(BertConfig.bertBase(), tokenizer);
+      case BertConfig.PRE_LAYER_NORM_MODEL_TYPE -> bertDefaults(BertConfig.robertaPreLayerNorm(), tokenizer);
+      default -> gpt2Defaults(tokenizer);
+    };
     Set<String> modelKeys = ModelConfigs.keys(defaults);
     ObjectNode keys = JsonOut.MAPPER.createObjectNode();
     for (String key : unknown) {
@@ -167,6 +220,13 @@ final class TrainCommand implements Callable<Integer> {
     }
     Path source = config != null ? config : output.resolve("config.json");
     return ModelConfigs.merge(defaults, keys, source);
+  }
+
+  private static BertConfig bertDefaults(BertConfig base, Tokenizer tokenizer) {
+    String pad = tokenizer.specialTokens().pad();
+    OptionalInt id = pad == null ? OptionalInt.empty() : tokenizer.tokenToId(pad);
+    BertConfig c = base.withVocabSize(tokenizer.vocabSize());
+    return id.isPresent() ? c.withPadTokenId(id.getAsInt()) : c;
   }
 
   private static Gpt2Config gpt2Defaults(Tokenizer tokenizer) {

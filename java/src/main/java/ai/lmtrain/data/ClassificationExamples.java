@@ -49,17 +49,35 @@ public final class ClassificationExamples implements TokenDataset {
             + width);
       }
       width = t.length;
-      int n = e.length();
-      int[] example = new int[1 + 2 * n + t.length];
-      example[0] = n;
-      System.arraycopy(e.ids(), 0, example, 1, n);
-      System.arraycopy(e.typeIds(), 0, example, 1 + n, n);
-      for (int j = 0; j < t.length; j++) {
-        example[1 + 2 * n + j] = Float.floatToRawIntBits(t[j]);
-      }
-      packed.add(example);
+      packed.add(pack(e.ids(), e.typeIds(), t));
     }
     return new ClassificationExamples(List.copyOf(packed), Math.max(width, 0));
+  }
+
+  /** One example in the packed layout of this class: ids and segment ids (n each), then the targets. */
+  public static int[] pack(int[] ids, int[] typeIds, float[] targets) {
+    int n = ids.length;
+    if (typeIds.length != n) {
+      throw new IllegalArgumentException(n + " ids but " + typeIds.length + " segment ids");
+    }
+    int[] example = new int[1 + 2 * n + targets.length];
+    example[0] = n;
+    System.arraycopy(ids, 0, example, 1, n);
+    System.arraycopy(typeIds, 0, example, 1 + n, n);
+    for (int j = 0; j < targets.length; j++) {
+      example[1 + 2 * n + j] = Float.floatToRawIntBits(targets[j]);
+    }
+    return example;
+  }
+
+  /** Examples made by {@link #pack}, each with {@code targetWidth} targets. */
+  public static ClassificationExamples ofPacked(List<int[]> packed, int targetWidth) {
+    for (int[] e : packed) {
+      if (e.length != 1 + 2 * e[0] + targetWidth) {
+        throw new IllegalArgumentException("a packed example does not hold " + targetWidth + " target(s)");
+      }
+    }
+    return new ClassificationExamples(List.copyOf(packed), targetWidth);
   }
 
   @Override

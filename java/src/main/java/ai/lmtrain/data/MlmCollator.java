@@ -51,12 +51,21 @@ public record MlmCollator(int maskId, int padId, int vocabSize, int[] specialIds
   @Override
   public Batch collate(List<int[]> examples, SplitMix64 rng) {
     PaddedRows rows = PaddedRows.of(examples, padId, padToLength);
-    int[] inputs = rows.inputIds().clone();
+    return mask(rows.withLabels(rows.inputIds(), new int[rows.inputIds().length]), rng);
+  }
+
+  /**
+   * {@code batch} with its tokens masked as described above and the masked positions' original
+   * ids as labels (-100 elsewhere); attention mask, segment ids and sequence targets are kept.
+   * Draws from {@code rng} position by position, in row-major order.
+   */
+  public Batch mask(Batch batch, SplitMix64 rng) {
+    int[] inputs = batch.inputIds().clone();
     int[] labels = new int[inputs.length];
     Arrays.fill(labels, Batch.IGNORE);
     double randomShare = maskFraction + randomFraction;
     for (int i = 0; i < inputs.length; i++) {
-      if (rows.attentionMask()[i] == 0 || Arrays.binarySearch(specialIds, inputs[i]) >= 0) {
+      if (batch.attentionMask()[i] == 0 || Arrays.binarySearch(specialIds, inputs[i]) >= 0) {
         continue;
       }
       if (rng.nextDouble() >= probability) {
@@ -70,6 +79,7 @@ public record MlmCollator(int maskId, int padId, int vocabSize, int[] specialIds
         inputs[i] = rng.nextInt(vocabSize);
       }
     }
-    return rows.withLabels(inputs, labels);
+    return new Batch(batch.batchSize(), batch.seqLen(), inputs, batch.attentionMask(), batch.tokenTypeIds(), labels,
+        batch.sequenceTargets());
   }
 }

@@ -43,6 +43,34 @@ public final class TextSource {
     return requireText(out, files.toString());
   }
 
+  /**
+   * Documents in the BERT pre-training input format (create_pretraining_data.py): one sentence per
+   * line, blank lines between documents, and each file's end ending a document. Each document is
+   * returned as its sentences joined by {@code \n}.
+   */
+  public static List<String> sentenceDocuments(List<Path> files) {
+    List<String> out = new ArrayList<>();
+    for (Path f : files) {
+      StringBuilder document = new StringBuilder();
+      Utf8Lines.forEach(f, (line, n) -> {
+        if (line.isBlank()) {
+          endDocument(document, out);
+        } else {
+          document.append(document.isEmpty() ? "" : "\n").append(line.strip());
+        }
+      });
+      endDocument(document, out);
+    }
+    return requireText(out, files.toString());
+  }
+
+  private static void endDocument(StringBuilder document, List<String> out) {
+    if (!document.isEmpty()) {
+      out.add(document.toString());
+      document.setLength(0);
+    }
+  }
+
   /** The non-blank lines of a bundled corpus: {@code "toy_corpus.txt"} or {@code "tinyshakespeare.txt"}. */
   public static List<String> bundledLines(String name) {
     return bundled(name).stream().filter(line -> !line.isBlank()).toList();

@@ -1,7 +1,7 @@
 package ai.lmtrain.infer;
 
 import ai.lmtrain.layers.Pass;
-import ai.lmtrain.models.BertForMaskedLM;
+import ai.lmtrain.models.MaskedLanguageModel;
 import ai.lmtrain.models.ModelInput;
 import ai.lmtrain.tensor.Arena;
 import ai.lmtrain.tensor.Tensor;
@@ -29,7 +29,7 @@ public final class FillMask {
   public record Prediction(double score, int token, String tokenStr, String sequence) {}
 
   /** The top {@code topK} predictions for each mask of {@code text}, in text order. */
-  public static List<List<Prediction>> predict(BertForMaskedLM model, Tokenizer tokenizer, String text, int topK) {
+  public static List<List<Prediction>> predict(MaskedLanguageModel model, Tokenizer tokenizer, String text, int topK) {
     if (topK <= 0) {
       throw new IllegalArgumentException("top_k must be > 0 (got " + topK + ")");
     }

@@ -11,7 +11,7 @@ import ai.lmtrain.tensor.Tensor;
  * </pre>
  * x, y (B*T, H).
  */
-public final class BertLayer {
+public final class BertLayer implements TransformerBlock {
   private final SelfAttention attention;
   private final Dropout attentionDropout;
   private final LayerNorm attentionNorm;
@@ -42,6 +42,7 @@ public final class BertLayer {
     outputNorm = new LayerNorm(prefix + ".output.LayerNorm", hidden, eps);
   }
 
+  @Override
   public Tensor forward(Pass pass, Tensor x, int batch, int seqLen, Tensor keyMask) {
     Tensor attended = attentionDropout.forward(pass, attention.forward(pass, x, batch, seqLen, keyMask));
     Tensor a = attentionNorm.forward(pass, Residual.sum(pass, attended, x));
@@ -49,6 +50,7 @@ public final class BertLayer {
     return outputNorm.forward(pass, Residual.sum(pass, transformed, a));
   }
 
+  @Override
   public Tensor backward(Pass pass, Tensor dy) {
     Tensor dSum2 = outputNorm.backward(pass, dy);
     Tensor da = feedForward.backward(pass, outputDropout.backward(pass, dSum2));

@@ -31,6 +31,12 @@ import java.nio.file.Path;
  * @param padTokenId pad_token_id, or null
  * @param positionEmbeddingType position_embedding_type; only "absolute" is supported
  * @param tieWordEmbeddings tie_word_embeddings; the decoder always shares the word embeddings
+ * @param modelType model_type: "bert" (post-LN encoder layers) or "roberta-prelayernorm"
+ *     (transformers' RobertaPreLayerNorm: LayerNorm before attention and before the feed-forward
+ *     layer, a final LayerNorm, RoBERTa's position ids, parameters under roberta_prelayernorm. and
+ *     lm_head.); pre-LN needs pad_token_id
+ * @param initializer initializer: how {@link Model#initialize} draws new parameters, "hf" or
+ *     "pytorch" ({@link InitScheme}); an lmtrain key that transformers ignores
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record BertConfig(
@@ -48,11 +54,16 @@ public record BertConfig(
     @JsonProperty("layer_norm_eps") double layerNormEps,
     @JsonProperty("pad_token_id") Integer padTokenId,
     @JsonProperty("position_embedding_type") String positionEmbeddingType,
-    @JsonProperty("tie_word_embeddings") boolean tieWordEmbeddings)
+    @JsonProperty("tie_word_embeddings") boolean tieWordEmbeddings,
+    @JsonProperty("model_type") String modelType,
+    @JsonProperty("initializer") String initializer)
     implements ModelConfig {
 
   /** HF's {@code model_type} for BERT. */
   public static final String MODEL_TYPE = "bert";
+
+  /** HF's {@code model_type} of the pre-LN BERT (transformers' RobertaPreLayerNorm* classes). */
+  public static final String PRE_LAYER_NORM_MODEL_TYPE = "roberta-prelayernorm";
 
   /**
    * Validates every value.
@@ -79,12 +90,50 @@ public record BertConfig(
           + "' is not supported (expected \"absolute\")");
     }
     ModelConfigs.requireTied(tieWordEmbeddings);
+    if (!MODEL_TYPE.equals(modelType) && !PRE_LAYER_NORM_MODEL_TYPE.equals(modelType)) {
+      throw new IllegalArgumentException("model_type '" + modelType + "' is not a BERT type (expected \""
+          + MODEL_TYPE + "\" or \"" + PRE_LAYER_NORM_MODEL_TYPE + "\")");
+    }
+    if (PRE_LAYER_NORM_MODEL_TYPE.equals(modelType)) {
+      if (padTokenId == null) {
+        throw new IllegalArgumentException("a " + PRE_LAYER_NORM_MODEL_TYPE + " model needs pad_token_id (its"
+            + " position ids count from pad_token_id + 1)");
+      }
+      if (maxPositionEmbeddings < padTokenId + 2) {
+        throw new IllegalArgumentException("max_position_embeddings " + maxPositionEmbeddings + " leaves no position"
+            + " for a " + PRE_LAYER_NORM_MODEL_TYPE + " model (positions start at pad_token_id + 1 = "
+            + (padTokenId + 1) + ")");
+      }
+    }
+    InitScheme.parse(initializer);
+  }
+
+  /**
+   * A config with the architecture's model_type "bert" and Hugging Face's initialisation (the
+   * components before {@code modelType}, as in earlier releases).
+   */
+  public BertConfig(int vocabSize, int hiddenSize, int numHiddenLayers, int numAttentionHeads, int intermediateSize,
+      String hiddenAct, double hiddenDropoutProb, double attentionProbsDropoutProb, int maxPositionEmbeddings,
+      int typeVocabSize, double initializerRange, double layerNormEps, Integer padTokenId,
+      String positionEmbeddingType, boolean tieWordEmbeddings) {
+    this(vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize, hiddenAct, hiddenDropoutProb,
+        attentionProbsDropoutProb, maxPositionEmbeddings, typeVocabSize, initializerRange, layerNormEps, padTokenId,
+        positionEmbeddingType, tieWordEmbeddings, MODEL_TYPE, InitScheme.HF.key());
   }
 
   /** bert-base-uncased, which equals HF's BertConfig defaults: 12 layers, H 768, 12 heads, I 3072. */
   public static BertConfig bertBase() {
     return new BertConfig(30522, 768, 12, 12, 3072, "gelu", 0.1, 0.1, 512, 2, 0.02, 1e-12, 0,
         "absolute", true);
+  }
+
+  /**
+   * transformers' RobertaPreLayerNormConfig defaults: bert-base's shape with pre-LN layers,
+   * vocab_size 50265 and pad_token_id 1.
+   */
+  public static BertConfig robertaPreLayerNorm() {
+    return new BertConfig(50265, 768, 12, 12, 3072, "gelu", 0.1, 0.1, 512, 2, 0.02, 1e-12, 1, "absolute", true,
+        PRE_LAYER_NORM_MODEL_TYPE, InitScheme.HF.key());
   }
 
   /**
@@ -97,13 +146,15 @@ public record BertConfig(
   }
 
   /**
-   * Reads an HF config.json; missing keys take HF's defaults, unknown keys are ignored.
+   * Reads an HF config.json of model_type "bert" or "roberta-prelayernorm"; missing keys take
+   * HF's defaults of that type ({@link #bertBase()}, {@link #robertaPreLayerNorm()}), unknown keys
+   * are ignored.
    *
-   * @throws ai.lmtrain.io.FileFormatException naming the file, for malformed JSON, a model_type
-   *     other than "bert" or an invalid value
+   * @throws ai.lmtrain.io.FileFormatException naming the file, for malformed JSON, another
+   *     model_type or an invalid value
    */
   public static BertConfig fromJson(Path file) throws IOException {
-    return ModelConfigs.read(file, bertBase());
+    return ModelConfigs.readBert(file);
   }
 
   /** This config with another vocabulary size (the tokenizer's). */
@@ -111,7 +162,41 @@ public record BertConfig(
     return new BertConfig(newVocabSize, hiddenSize, numHiddenLayers, numAttentionHeads,
         intermediateSize, hiddenAct, hiddenDropoutProb, attentionProbsDropoutProb,
         maxPositionEmbeddings, typeVocabSize, initializerRange, layerNormEps, padTokenId,
-        positionEmbeddingType, tieWordEmbeddings);
+        positionEmbeddingType, tieWordEmbeddings, modelType, initializer);
+  }
+
+  /** This config with another pad_token_id (the tokenizer's padding token). */
+  public BertConfig withPadTokenId(Integer newPadTokenId) {
+    return new BertConfig(vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads,
+        intermediateSize, hiddenAct, hiddenDropoutProb, attentionProbsDropoutProb,
+        maxPositionEmbeddings, typeVocabSize, initializerRange, layerNormEps, newPadTokenId,
+        positionEmbeddingType, tieWordEmbeddings, modelType, initializer);
+  }
+
+  /** This config with another model_type: "bert" or "roberta-prelayernorm" (pre-LN layers). */
+  public BertConfig withModelType(String newModelType) {
+    return new BertConfig(vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads,
+        intermediateSize, hiddenAct, hiddenDropoutProb, attentionProbsDropoutProb,
+        maxPositionEmbeddings, typeVocabSize, initializerRange, layerNormEps, padTokenId,
+        positionEmbeddingType, tieWordEmbeddings, newModelType, initializer);
+  }
+
+  /** This config with another initialisation scheme. */
+  public BertConfig withInitializer(InitScheme scheme) {
+    return new BertConfig(vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads,
+        intermediateSize, hiddenAct, hiddenDropoutProb, attentionProbsDropoutProb,
+        maxPositionEmbeddings, typeVocabSize, initializerRange, layerNormEps, padTokenId,
+        positionEmbeddingType, tieWordEmbeddings, modelType, scheme.key());
+  }
+
+  /** Whether the encoder layers are pre-LN (model_type "roberta-prelayernorm"). */
+  public boolean preLayerNorm() {
+    return PRE_LAYER_NORM_MODEL_TYPE.equals(modelType);
+  }
+
+  /** The initialisation scheme of {@link #initializer()}. */
+  public InitScheme initScheme() {
+    return InitScheme.parse(initializer);
   }
 
   /** The activation of the feed-forward layers and of the prediction head transform. */
@@ -125,17 +210,16 @@ public record BertConfig(
   }
 
   @Override
-  public String modelType() {
-    return MODEL_TYPE;
-  }
-
-  @Override
   public String architecture() {
-    return "BertForMaskedLM";
+    return preLayerNorm() ? "RobertaPreLayerNormForMaskedLM" : "BertForMaskedLM";
   }
 
+  /**
+   * The longest sequence: max_position_embeddings, or for pre-LN max_position_embeddings -
+   * pad_token_id - 1, as RoBERTa's position ids of a sequence's tokens count from pad_token_id + 1.
+   */
   @Override
   public int maxPositions() {
-    return maxPositionEmbeddings;
+    return preLayerNorm() ? maxPositionEmbeddings - padTokenId - 1 : maxPositionEmbeddings;
   }
 }

@@ -1,8 +1,8 @@
 package ai.lmtrain.models;
 
-import ai.lmtrain.layers.LayerNorm;
 import ai.lmtrain.layers.Linear;
 import ai.lmtrain.layers.Pass;
+import ai.lmtrain.layers.PredictionHeadTransform;
 import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tensor.DType;
 import ai.lmtrain.tensor.GeluKind;
@@ -10,50 +10,61 @@ import ai.lmtrain.tensor.ParameterTable;
 import ai.lmtrain.tensor.Tensor;
 
 /**
- * BERT with its masked-LM head, as Hugging Face's {@code BertForMaskedLM} (no pooler):
+ * BERT with its masked-LM head, as Hugging Face's {@code BertForMaskedLM} (no pooler), or
+ * {@code RobertaPreLayerNormForMaskedLM} for model_type "roberta-prelayernorm":
  * <pre>
  *   x = {@link BertBody}(ids, token types, attention mask)                      (B*T, H)
- *   logits = LN(gelu(dense(x))) W_word^T + cls.predictions.bias      (decoder tied to word embeddings)
+ *   logits = LN(gelu(dense(x))) W_word^T + bias             (decoder tied to the word embeddings)
  * </pre>
+ * The head is cls.predictions.{transform.dense, transform.LayerNorm, bias} (BERT, gelu of
+ * hidden_act) or lm_head.{dense, layer_norm, bias} (pre-LN, RobertaLMHead's exact gelu).
  * Shapes: ids (B, T) -> logits (B*T, V).
  */
-public final class BertForMaskedLM extends TransformerModel implements LanguageModel {
-  private static final String HEAD = "cls.predictions.";
-
+public final class BertForMaskedLM extends TransformerModel implements MaskedLanguageModel {
   private final BertConfig config;
-  private final GeluKind gelu;
   private final BertBody body;
-  private final Linear transform;
-  private final LayerNorm transformNorm;
+  private final PredictionHeadTransform transform;
   private final Linear decoder;
-  private Tensor encoded;
-  private Tensor transformed;
-  private Tensor activated;
   private Tensor normalized;
 
   /** A model with zeroed parameters; call {@link #initialize} or load weights. */
   public BertForMaskedLM(BertConfig config, Backend backend, DType computeType) {
-    super(backend, table(config), computeType, config.vocabSize(), config.maxPositionEmbeddings());
+    super(backend, table(config), computeType, config.vocabSize(), config.maxPositions());
     this.config = config;
-    int h = config.hiddenSize();
-    gelu = config.geluKind();
     body = new BertBody(config);
-    transform = new Linear(HEAD + "transform.dense.weight", HEAD + "transform.dense.bias", h, h, Linear.Layout.OUT_IN);
-    transformNorm = new LayerNorm(HEAD + "transform.LayerNorm", h, (float) config.layerNormEps());
-    decoder = new Linear(BertBody.EMB + "word_embeddings.weight", HEAD + "bias", h, config.vocabSize(),
-        Linear.Layout.OUT_IN);
+    transform = headTransform(config);
+    decoder = decoder(config);
   }
 
-  /** The parameter layout: the body's, then the MLM head's. */
+  /** The parameter layout: the body's, then the masked-LM head's. */
   static ParameterTable table(BertConfig c) {
-    int h = c.hiddenSize();
     ParameterTable t = new ParameterTable();
     BertBody.addParameters(t, c);
-    t.add(HEAD + "transform.dense.weight", true, h, h);
-    t.add(HEAD + "transform.dense.bias", false, h);
-    BertBody.addNorm(t, HEAD + "transform.LayerNorm", h);
-    t.add(HEAD + "bias", false, c.vocabSize());
+    addHeadParameters(t, c);
     return t;
+  }
+
+  /** Appends the masked-LM head's parameters (transform dense and LayerNorm, output bias). */
+  static void addHeadParameters(ParameterTable t, BertConfig c) {
+    BertNames names = BertNames.of(c);
+    int h = c.hiddenSize();
+    t.add(names.headDense + ".weight", true, h, h);
+    t.add(names.headDense + ".bias", false, h);
+    BertBody.addNorm(t, names.headNorm, h);
+    t.add(names.outputBias, false, c.vocabSize());
+  }
+
+  /** The masked-LM head's transform; RobertaLMHead applies the exact gelu whatever hidden_act says. */
+  static PredictionHeadTransform headTransform(BertConfig c) {
+    BertNames names = BertNames.of(c);
+    return new PredictionHeadTransform(names.headDense, names.headNorm, c.hiddenSize(),
+        c.preLayerNorm() ? GeluKind.EXACT : c.geluKind(), (float) c.layerNormEps());
+  }
+
+  /** The output projection: the word embeddings (tied) with the output bias. */
+  static Linear decoder(BertConfig c) {
+    BertNames names = BertNames.of(c);
+    return new Linear(names.wordEmbeddings(), names.outputBias, c.hiddenSize(), c.vocabSize(), Linear.Layout.OUT_IN);
   }
 
   public BertConfig config() {
@@ -62,7 +73,7 @@ public final class BertForMaskedLM extends TransformerModel implements LanguageM
 
   @Override
   public String modelType() {
-    return "bert";
+    return config.modelType();
   }
 
   @Override
@@ -72,19 +83,14 @@ public final class BertForMaskedLM extends TransformerModel implements LanguageM
 
   @Override
   public Tensor forward(Pass pass, ModelInput in) {
-    encoded = body.forward(pass, upload(pass, in, true, 0), in.batch(), in.seqLen());
-    transformed = transform.forward(pass, encoded);
-    activated = pass.activation(transformed.shape());
-    pass.backend().gelu(activated, transformed, gelu);
-    normalized = transformNorm.forward(pass, activated);
+    Tensor encoded = body.forward(pass, upload(pass, in, true, 0), in);
+    normalized = transform.forward(pass, encoded);
     return decoder.forward(pass, normalized);
   }
 
   @Override
   public void backward(Pass pass, Tensor dlogits) {
-    Tensor d = transformNorm.backward(pass, decoder.backward(pass, dlogits, normalized, true));
-    pass.backend().geluBackward(d, transformed, d, gelu);
-    body.backward(pass, transform.backward(pass, d, encoded, true));
+    body.backward(pass, transform.backward(pass, decoder.backward(pass, dlogits, normalized, true)));
   }
 
   @Override
@@ -97,15 +103,25 @@ public final class BertForMaskedLM extends TransformerModel implements LanguageM
 
   @Override
   public void initialize(long seed) {
-    initializeWith(seed, BertBody.initializer(config));
+    initializeWith(seed, BertBody.initializer(config, store.table()));
   }
 
   @Override
   public String parameterNameFor(String key) {
-    String k = BertBody.parameterName(key);
-    if (k == null || k.equals(HEAD + "decoder.weight") || k.equals(HEAD + "decoder.bias") || k.startsWith("bert.pooler.")
+    return maskedLmParameterName(config, key);
+  }
+
+  /**
+   * The masked-LM model's share of {@link Model#parameterNameFor}: the body's keys and the head's,
+   * null for the tied decoder keys and for keys of other heads (pooler, next sentence,
+   * classifier).
+   */
+  static String maskedLmParameterName(BertConfig config, String key) {
+    BertNames names = BertNames.of(config);
+    String k = BertBody.parameterName(config, key);
+    if (k == null || k.startsWith(names.decoder + ".") || k.startsWith(names.pooler() + ".")
         || k.startsWith("cls.seq_relationship") || k.startsWith("classifier.")) {
-      return null; // tied to word embeddings / to cls.predictions.bias, or not part of the MLM model
+      return null; // tied to the word embeddings / to the output bias, or not part of the masked-LM model
     }
     return k;
   }

@@ -32,15 +32,29 @@ public final class BertForSequenceClassification extends TransformerModel implem
   /** A model with zeroed parameters; call {@link #initialize} or load weights. */
   public BertForSequenceClassification(BertConfig config, SequenceClassification head, Backend backend,
       DType computeType) {
-    super(backend, table(config, head.numLabels()), computeType, config.vocabSize(), config.maxPositionEmbeddings());
+    super(backend, table(requireBertLayout(config), head.numLabels()), computeType, config.vocabSize(),
+        config.maxPositions());
     this.config = config;
     this.head = head.withPadTokenId(null);
     int h = config.hiddenSize();
     body = new BertBody(config);
-    pooler = new BertPooler("bert.pooler", h);
+    pooler = new BertPooler(BertNames.BERT.pooler(), h);
     dropout = new Dropout((float) (head.classifierDropout() != null ? head.classifierDropout()
         : config.hiddenDropoutProb()));
     classifier = new Linear(CLASSIFIER + "weight", CLASSIFIER + "bias", h, head.numLabels(), Linear.Layout.OUT_IN);
+  }
+
+  /**
+   * transformers' RobertaPreLayerNormForSequenceClassification has another head (classifier.dense
+   * and classifier.out_proj on the first token, no pooler), which this class does not build.
+   */
+  private static BertConfig requireBertLayout(BertConfig config) {
+    if (config.preLayerNorm()) {
+      throw new IllegalArgumentException("sequence classification of a " + BertConfig.PRE_LAYER_NORM_MODEL_TYPE
+          + " (pre-LN) model is not supported (transformers' RobertaPreLayerNormForSequenceClassification head is not"
+          + " implemented); fine-tune a \"bert\" or \"gpt2\" model");
+    }
+    return config;
   }
 
   /** The parameter layout: the body's, the pooler, the classifier. */
@@ -82,7 +96,7 @@ public final class BertForSequenceClassification extends TransformerModel implem
 
   @Override
   public Tensor forward(Pass pass, ModelInput in) {
-    Tensor x = body.forward(pass, upload(pass, in, true, 0), in.batch(), in.seqLen());
+    Tensor x = body.forward(pass, upload(pass, in, true, 0), in);
     dropped = dropout.forward(pass, pooler.forward(pass, x, in.batch(), in.seqLen()));
     return classifier.forward(pass, dropped);
   }
@@ -95,12 +109,12 @@ public final class BertForSequenceClassification extends TransformerModel implem
 
   @Override
   public void initialize(long seed) {
-    initializeWith(seed, BertBody.initializer(config));
+    initializeWith(seed, BertBody.initializer(config, store.table()));
   }
 
   @Override
   public String parameterNameFor(String key) {
-    String k = BertBody.parameterName(key);
+    String k = BertBody.parameterName(config, key);
     if (k == null || k.startsWith("cls.")) {
       return null; // the pre-training heads (masked LM, next sentence) are dropped
     }

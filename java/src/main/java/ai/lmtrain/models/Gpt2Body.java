@@ -1,14 +1,15 @@
 package ai.lmtrain.models;
 
 import ai.lmtrain.layers.Dropout;
-import ai.lmtrain.layers.Gpt2Block;
 import ai.lmtrain.layers.LayerNorm;
 import ai.lmtrain.layers.Pass;
+import ai.lmtrain.layers.PreLnBlock;
 import ai.lmtrain.tensor.GeluKind;
 import ai.lmtrain.tensor.ParameterTable;
 import ai.lmtrain.tensor.Tensor;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What every GPT-2 head sits on (Hugging Face's {@code GPT2Model}): token and position embeddings,
@@ -26,7 +27,7 @@ final class Gpt2Body {
 
   private final Gpt2Config config;
   private final Dropout embeddingDropout;
-  private final List<Gpt2Block> blocks;
+  private final List<PreLnBlock> blocks;
   private final LayerNorm finalNorm;
   private TransformerModel.Inputs inputs;
 
@@ -36,9 +37,9 @@ final class Gpt2Body {
     float eps = (float) config.layerNormEpsilon();
     GeluKind gelu = config.geluKind();
     embeddingDropout = new Dropout((float) config.embdPdrop());
-    Gpt2Block[] all = new Gpt2Block[config.nLayer()];
+    PreLnBlock[] all = new PreLnBlock[config.nLayer()];
     for (int i = 0; i < all.length; i++) {
-      all[i] = new Gpt2Block("transformer.h." + i, e, config.innerSize(), config.nHead(), gelu,
+      all[i] = PreLnBlock.gpt2("transformer.h." + i, e, config.innerSize(), config.nHead(), gelu,
           (float) config.residPdrop(), (float) config.attnPdrop(), eps);
     }
     blocks = List.of(all);
@@ -70,11 +71,15 @@ final class Gpt2Body {
   }
 
   /**
-   * Hugging Face's GPT-2 initialisation for any table of GPT-2 parameters: LayerNorm weights 1,
-   * c_proj weights N(0, initializer_range / sqrt(2 n_layer)), other weights N(0, initializer_range),
-   * biases 0.
+   * The config's initialisation for any table of GPT-2 parameters ({@link InitScheme}). Hugging
+   * Face's: LayerNorm weights 1, c_proj weights N(0, initializer_range / sqrt(2 n_layer)), other
+   * weights N(0, initializer_range), biases 0; PyTorch's module defaults otherwise, the blocks'
+   * Conv1D weights (in, out) taking their fan_in from the first dimension.
    */
-  static TransformerModel.Initializer initializer(Gpt2Config config) {
+  static TransformerModel.Initializer initializer(Gpt2Config config, ParameterTable table) {
+    if (config.initScheme() == InitScheme.PYTORCH) {
+      return new PyTorchInit(table, name -> name.startsWith("transformer.h."), Map.of());
+    }
     double std = config.initializerRange();
     double projStd = std / Math.sqrt(2.0 * config.nLayer());
     return (e, values, random) -> {
@@ -95,7 +100,7 @@ final class Gpt2Body {
     pass.backend().embeddingForward(embedded, inputs.ids(), null, pass.params().param(WTE), pass.params().param(WPE),
         null, 0);
     Tensor x = embeddingDropout.forward(pass, embedded.view((long) batch * seqLen, e));
-    for (Gpt2Block block : blocks) {
+    for (PreLnBlock block : blocks) {
       x = block.forward(pass, x, batch, seqLen, inputs.keyMask());
     }
     return finalNorm.forward(pass, x);
@@ -114,7 +119,7 @@ final class Gpt2Body {
   }
 
   /** Blocks, for incremental decoding. */
-  List<Gpt2Block> blocks() {
+  List<PreLnBlock> blocks() {
     return blocks;
   }
 

@@ -33,6 +33,8 @@ import java.nio.file.Path;
  * @param bosTokenId bos_token_id, or null
  * @param eosTokenId eos_token_id, or null; generation stops there
  * @param tieWordEmbeddings tie_word_embeddings; lm_head always shares wte
+ * @param initializer initializer: how {@link Model#initialize} draws new parameters, "hf" or
+ *     "pytorch" ({@link InitScheme}); an lmtrain key that transformers ignores
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record Gpt2Config(
@@ -52,7 +54,8 @@ public record Gpt2Config(
     @JsonProperty("scale_attn_by_inverse_layer_idx") boolean scaleAttnByInverseLayerIdx,
     @JsonProperty("bos_token_id") Integer bosTokenId,
     @JsonProperty("eos_token_id") Integer eosTokenId,
-    @JsonProperty("tie_word_embeddings") boolean tieWordEmbeddings)
+    @JsonProperty("tie_word_embeddings") boolean tieWordEmbeddings,
+    @JsonProperty("initializer") String initializer)
     implements ModelConfig {
 
   /** HF's {@code model_type} for GPT-2. */
@@ -89,6 +92,17 @@ public record Gpt2Config(
     requireTokenId("bos_token_id", bosTokenId, vocabSize);
     requireTokenId("eos_token_id", eosTokenId, vocabSize);
     ModelConfigs.requireTied(tieWordEmbeddings);
+    InitScheme.parse(initializer);
+  }
+
+  /** A config with Hugging Face's initialisation (the components before {@code initializer}, as in earlier releases). */
+  public Gpt2Config(int vocabSize, int nPositions, int nEmbd, int nLayer, int nHead, Integer nInner,
+      String activationFunction, double residPdrop, double embdPdrop, double attnPdrop, double layerNormEpsilon,
+      double initializerRange, boolean scaleAttnWeights, boolean scaleAttnByInverseLayerIdx, Integer bosTokenId,
+      Integer eosTokenId, boolean tieWordEmbeddings) {
+    this(vocabSize, nPositions, nEmbd, nLayer, nHead, nInner, activationFunction, residPdrop, embdPdrop, attnPdrop,
+        layerNormEpsilon, initializerRange, scaleAttnWeights, scaleAttnByInverseLayerIdx, bosTokenId, eosTokenId,
+        tieWordEmbeddings, InitScheme.HF.key());
   }
 
   /** GPT-2 small (124M), which equals HF's GPT2Config defaults: 12 layers, E 768, 12 heads, 1024 positions. */
@@ -121,14 +135,26 @@ public record Gpt2Config(
   public Gpt2Config withVocabSize(int newVocabSize) {
     return new Gpt2Config(newVocabSize, nPositions, nEmbd, nLayer, nHead, nInner,
         activationFunction, residPdrop, embdPdrop, attnPdrop, layerNormEpsilon, initializerRange,
-        scaleAttnWeights, scaleAttnByInverseLayerIdx, bosTokenId, eosTokenId, tieWordEmbeddings);
+        scaleAttnWeights, scaleAttnByInverseLayerIdx, bosTokenId, eosTokenId, tieWordEmbeddings, initializer);
+  }
+
+  /** This config with another initialisation scheme. */
+  public Gpt2Config withInitializer(InitScheme scheme) {
+    return new Gpt2Config(vocabSize, nPositions, nEmbd, nLayer, nHead, nInner,
+        activationFunction, residPdrop, embdPdrop, attnPdrop, layerNormEpsilon, initializerRange,
+        scaleAttnWeights, scaleAttnByInverseLayerIdx, bosTokenId, eosTokenId, tieWordEmbeddings, scheme.key());
+  }
+
+  /** The initialisation scheme of {@link #initializer()}. */
+  public InitScheme initScheme() {
+    return InitScheme.parse(initializer);
   }
 
   /** This config with other bos/eos ids (null unsets). */
   public Gpt2Config withSpecialTokens(Integer newBosTokenId, Integer newEosTokenId) {
     return new Gpt2Config(vocabSize, nPositions, nEmbd, nLayer, nHead, nInner,
         activationFunction, residPdrop, embdPdrop, attnPdrop, layerNormEpsilon, initializerRange,
-        scaleAttnWeights, scaleAttnByInverseLayerIdx, newBosTokenId, newEosTokenId, tieWordEmbeddings);
+        scaleAttnWeights, scaleAttnByInverseLayerIdx, newBosTokenId, newEosTokenId, tieWordEmbeddings, initializer);
   }
 
   /** The MLP width: n_inner, or 4 * n_embd when n_inner is null. */

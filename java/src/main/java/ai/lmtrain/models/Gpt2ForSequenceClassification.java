@@ -120,7 +120,7 @@ public final class Gpt2ForSequenceClassification extends TransformerModel implem
 
   @Override
   public void initialize(long seed) {
-    initializeWith(seed, Gpt2Body.initializer(config));
+    initializeWith(seed, Gpt2Body.initializer(config, store.table()));
   }
 
   @Override

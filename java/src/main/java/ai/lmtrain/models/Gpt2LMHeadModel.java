@@ -1,9 +1,9 @@
 package ai.lmtrain.models;
 
-import ai.lmtrain.layers.Gpt2Block;
 import ai.lmtrain.layers.KvCache;
 import ai.lmtrain.layers.Linear;
 import ai.lmtrain.layers.Pass;
+import ai.lmtrain.layers.PreLnBlock;
 import ai.lmtrain.tensor.Arena;
 import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tensor.DType;
@@ -105,7 +105,7 @@ public final class Gpt2LMHeadModel extends TransformerModel implements LanguageM
       pass.backend().embeddingForward(embedded, in.ids(), null, store.param(Gpt2Body.WTE), store.param(Gpt2Body.WPE),
           null, length);
       Tensor x = embedded.view(n, e);
-      List<Gpt2Block> blocks = body.blocks();
+      List<PreLnBlock> blocks = body.blocks();
       for (int i = 0; i < blocks.size(); i++) {
         x = blocks.get(i).forwardCached(pass, x, caches.get(i));
       }
@@ -141,7 +141,7 @@ public final class Gpt2LMHeadModel extends TransformerModel implements LanguageM
 
   @Override
   public void initialize(long seed) {
-    initializeWith(seed, Gpt2Body.initializer(config));
+    initializeWith(seed, Gpt2Body.initializer(config, store.table()));
   }
 
   @Override

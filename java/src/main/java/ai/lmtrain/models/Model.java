@@ -9,7 +9,7 @@ import ai.lmtrain.tensor.ParameterStore;
  */
 public interface Model extends AutoCloseable {
 
-  /** "bert" or "gpt2" (the config.json model_type). */
+  /** "bert", "roberta-prelayernorm" (pre-LN BERT) or "gpt2" (the config.json model_type). */
   String modelType();
 
   /** The parameters, in contiguous buffers named by Hugging Face checkpoint keys. */

@@ -8,7 +8,7 @@ import java.nio.file.Path;
  * implementations are records whose components map 1:1 to the HF keys.
  */
 public sealed interface ModelConfig permits BertConfig, Gpt2Config {
-  /** The HF {@code model_type}: "bert" or "gpt2". */
+  /** The HF {@code model_type}: "bert", "roberta-prelayernorm" (pre-LN BERT) or "gpt2". */
   String modelType();
 
   /** The HF {@code architectures} entry this project's model matches. */

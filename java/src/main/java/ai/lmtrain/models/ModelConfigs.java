@@ -45,7 +45,8 @@ public final class ModelConfigs {
 
   /**
    * Reads the config.json of a checkpoint folder (or the file itself) and returns a {@link
-   * BertConfig} for model_type "bert" or a {@link Gpt2Config} for "gpt2".
+   * BertConfig} for model_type "bert" or "roberta-prelayernorm" (pre-LN BERT) or a {@link
+   * Gpt2Config} for "gpt2".
    *
    * @throws FileFormatException naming the file, when model_type is missing or unsupported, the
    *     JSON is malformed or a value is invalid
@@ -53,17 +54,31 @@ public final class ModelConfigs {
    */
   public static ModelConfig read(Path dirOrFile) throws IOException {
     Path file = Files.isDirectory(dirOrFile) ? dirOrFile.resolve(CONFIG_FILE) : dirOrFile;
-    JsonNode modelType = readObject(file).get("model_type");
+    ObjectNode config = readObject(file);
+    JsonNode modelType = config.get("model_type");
     if (modelType == null || !modelType.isTextual()) {
-      throw new FileFormatException(file, "missing string 'model_type' (expected \""
-          + BertConfig.MODEL_TYPE + "\" or \"" + Gpt2Config.MODEL_TYPE + "\")");
+      throw new FileFormatException(file, "missing string 'model_type' (expected " + SUPPORTED_TYPES + ")");
     }
     return switch (modelType.textValue()) {
-      case BertConfig.MODEL_TYPE -> BertConfig.fromJson(file);
-      case Gpt2Config.MODEL_TYPE -> Gpt2Config.fromJson(file);
+      case BertConfig.MODEL_TYPE, BertConfig.PRE_LAYER_NORM_MODEL_TYPE -> readBert(config, file);
+      case Gpt2Config.MODEL_TYPE -> merge(Gpt2Config.gpt2Small(), config, file);
       default -> throw new FileFormatException(file, "unsupported model_type '" + modelType.textValue()
-          + "' (expected \"" + BertConfig.MODEL_TYPE + "\" or \"" + Gpt2Config.MODEL_TYPE + "\")");
+          + "' (expected " + SUPPORTED_TYPES + ")");
     };
+  }
+
+  /** The model_type values {@link #read} understands, for messages. */
+  private static final String SUPPORTED_TYPES = "\"" + BertConfig.MODEL_TYPE + "\", \""
+      + BertConfig.PRE_LAYER_NORM_MODEL_TYPE + "\" or \"" + Gpt2Config.MODEL_TYPE + "\"";
+
+  /** {@link BertConfig#fromJson}: a BERT config file, its missing keys from the defaults of its model_type. */
+  static BertConfig readBert(Path file) throws IOException {
+    return readBert(readObject(file), file);
+  }
+
+  private static BertConfig readBert(ObjectNode config, Path file) throws FileFormatException {
+    boolean preLayerNorm = BertConfig.PRE_LAYER_NORM_MODEL_TYPE.equals(config.path("model_type").asText());
+    return merge(preLayerNorm ? BertConfig.robertaPreLayerNorm() : BertConfig.bertBase(), config, file);
   }
 
   /**

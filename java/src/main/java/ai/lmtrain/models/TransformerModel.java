@@ -7,6 +7,7 @@ import ai.lmtrain.tensor.ParameterStore;
 import ai.lmtrain.tensor.ParameterTable;
 import ai.lmtrain.tensor.Tensor;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Random;
 
 /**
@@ -103,7 +104,22 @@ abstract class TransformerModel implements Model {
 
   /** True for LayerNorm weights (initialised to 1). */
   protected static boolean isNormWeight(String name) {
-    return name.endsWith("LayerNorm.weight") || name.matches(".*\\.ln_[12f]\\.weight");
+    return name.endsWith("LayerNorm.weight") || name.endsWith("layer_norm.weight")
+        || name.matches(".*\\.ln_[12f]\\.weight");
+  }
+
+  /** True for LayerNorm biases (initialised to 0). */
+  protected static boolean isNormBias(String name) {
+    return name.endsWith("LayerNorm.bias") || name.endsWith("layer_norm.bias") || name.matches(".*\\.ln_[12f]\\.bias");
+  }
+
+  /** Zeroes the padding_idx row of an embedding named in {@code paddingRows} (nn.Embedding(padding_idx=...)). */
+  protected static void zeroPaddingRow(ParameterTable.Entry e, float[] values, Map<String, Integer> paddingRows) {
+    Integer row = paddingRows.get(e.name());
+    if (row != null && row >= 0 && row < e.shape()[0]) {
+      int width = Math.toIntExact(e.shape()[1]);
+      Arrays.fill(values, row * width, (row + 1) * width, 0f);
+    }
   }
 
   /** Maps legacy LayerNorm names (gamma/beta) to weight/bias. */

@@ -9,6 +9,7 @@ import ai.lmtrain.io.SafeTensorsFile;
 import ai.lmtrain.io.TensorData;
 import ai.lmtrain.models.BertConfig;
 import ai.lmtrain.models.BertForMaskedLM;
+import ai.lmtrain.models.BertForPreTraining;
 import ai.lmtrain.models.Gpt2Config;
 import ai.lmtrain.models.Gpt2LMHeadModel;
 import ai.lmtrain.models.LanguageModel;
@@ -91,6 +92,22 @@ public final class Checkpoints {
         ? new BertForMaskedLM(bert, backend, computeType)
         : new Gpt2LMHeadModel((Gpt2Config) config, backend, computeType);
     return withWeights(model, dir, name -> false, new ArrayList<>());
+  }
+
+  /**
+   * Loads a BERT folder with both pre-training heads ({@link BertForPreTraining}: saved by a run
+   * with a sentence-pair task, or transformers' BertForPreTraining).
+   *
+   * @throws FileFormatException naming the file when it is not a BERT config or lacks the pooler or
+   *     the cls.seq_relationship head
+   */
+  public static BertForPreTraining loadPreTraining(Path dir, Backend backend, DType computeType) throws IOException {
+    requireFolder(dir);
+    if (!(ModelConfigs.read(dir) instanceof BertConfig bert)) {
+      throw new FileFormatException(dir.resolve(ModelConfigs.CONFIG_FILE), "not a BERT model (a sentence-pair task"
+          + " needs model_type \"bert\" or \"" + BertConfig.PRE_LAYER_NORM_MODEL_TYPE + "\")");
+    }
+    return withWeights(new BertForPreTraining(bert, backend, computeType), dir, name -> false, new ArrayList<>());
   }
 
   /** The optimizer steps a training checkpoint had taken (its trainer_state.json's global_step). */
@@ -256,10 +273,12 @@ public final class Checkpoints {
       }
       byParameter.put(name, t.getValue());
     }
-    // BERT: the MLM output bias may only be stored under its tied alias.
-    if (!byParameter.containsKey("cls.predictions.bias") && weights.contains("cls.predictions.decoder.bias")
-        && store.table().contains("cls.predictions.bias")) {
-      byParameter.put("cls.predictions.bias", weights.tensor("cls.predictions.decoder.bias"));
+    // BERT / pre-LN BERT: the MLM output bias may only be stored under its tied alias.
+    for (String[] alias : new String[][] {{"cls.predictions.bias", "cls.predictions.decoder.bias"},
+        {"lm_head.bias", "lm_head.decoder.bias"}}) {
+      if (!byParameter.containsKey(alias[0]) && weights.contains(alias[1]) && store.table().contains(alias[0])) {
+        byParameter.put(alias[0], weights.tensor(alias[1]));
+      }
     }
     for (Map.Entry<String, TensorData> t : byParameter.entrySet()) {
       ParameterTable.Entry entry = store.table().get(t.getKey());
@@ -287,9 +306,13 @@ public final class Checkpoints {
 
   private static void uploadExact(SafeTensorsFile file, String name, ai.lmtrain.tensor.Tensor target, Backend backend)
       throws IOException {
-    if (!file.contains(name) || file.tensor(name).numel() != target.numel()) {
-      throw new FileFormatException(file.path(), "optimizer state '" + name + "' is missing or has the wrong size"
-          + " (expected " + target.numel() + " elements)");
+    if (!file.contains(name)) {
+      throw new FileFormatException(file.path(), "optimizer state '" + name + "' is missing");
+    }
+    if (file.tensor(name).numel() != target.numel()) {
+      throw new FileFormatException(file.path(), "optimizer state '" + name + "' has " + file.tensor(name).numel()
+          + " elements but this run's model needs " + target.numel() + " (was the checkpoint trained with another"
+          + " model config or --objective?)");
     }
     backend.upload(target, file.tensor(name).toFloats());
   }

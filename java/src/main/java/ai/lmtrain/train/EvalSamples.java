@@ -3,9 +3,9 @@ package ai.lmtrain.train;
 import ai.lmtrain.infer.FillMask;
 import ai.lmtrain.infer.Generator;
 import ai.lmtrain.infer.SamplingConfig;
-import ai.lmtrain.models.BertForMaskedLM;
 import ai.lmtrain.models.Gpt2LMHeadModel;
 import ai.lmtrain.models.LanguageModel;
+import ai.lmtrain.models.MaskedLanguageModel;
 import ai.lmtrain.tokenizers.EncodeOptions;
 import ai.lmtrain.tokenizers.Tokenizer;
 import java.util.Arrays;
@@ -28,7 +28,7 @@ final class EvalSamples {
     StringBuilder md = new StringBuilder();
     for (String text : texts.subList(0, Math.min(TEXTS, texts.size()))) {
       String[] words = text.strip().split("\\s+");
-      if (model instanceof BertForMaskedLM bert && tokenizer.specialTokens().mask() != null) {
+      if (model instanceof MaskedLanguageModel bert && tokenizer.specialTokens().mask() != null) {
         String[] masked = words.clone();
         masked[words.length / 2] = tokenizer.specialTokens().mask();
         String input = String.join(" ", masked);

@@ -14,18 +14,28 @@ public final class Evaluation {
 
   /** Runs every remaining batch of the loader's current epoch in inference mode. */
   public static EvalResult run(LanguageModel model, DataLoader source, Arena arena) {
-    Backend backend = model.parameters().backend();
-    double lossSum = 0;
-    long scored = 0;
-    long correct = 0;
+    Totals totals = new Totals();
     while (source.hasNext()) {
       ModelInput input = ModelInput.from(source.next());
       arena.reset();
-      LossStep.Result r = LossStep.run(model, Pass.inference(model.parameters(), arena), input, LossWeighting.MEAN,
-          false, 1f);
+      totals.add(model, input, LossStep.run(model, Pass.inference(model.parameters(), arena), input,
+          LossWeighting.MEAN, false, 1f));
+    }
+    return totals.result();
+  }
+
+  /** Running sums of a language-model evaluation: loss and argmax hits over the scored positions. */
+  static final class Totals {
+    private double lossSum;
+    private long scored;
+    private long correct;
+
+    /** Adds the batch {@code input} whose (inference) loss step gave {@code r}. */
+    void add(LanguageModel model, ModelInput input, LossStep.Result r) {
       if (r.scoredPositions() == 0) {
-        continue;
+        return;
       }
+      Backend backend = model.parameters().backend();
       lossSum += r.loss() * r.scoredPositions();
       scored += r.scoredPositions();
       int[] labels = model.lossLabels(input);
@@ -35,10 +45,23 @@ public final class Evaluation {
         }
       }
     }
-    if (scored == 0) {
-      throw new IllegalArgumentException("the evaluation set has no scored position (no labels other than -100)");
+
+    /** Mean loss over the scored positions. */
+    double loss() {
+      requireScored();
+      return lossSum / scored;
     }
-    double loss = lossSum / scored;
-    return new EvalResult(loss, Math.exp(loss), correct / (double) scored, scored);
+
+    /** The result: loss, perplexity exp(loss), accuracy. */
+    EvalResult result() {
+      double loss = loss();
+      return new EvalResult(loss, Math.exp(loss), correct / (double) scored, scored);
+    }
+
+    private void requireScored() {
+      if (scored == 0) {
+        throw new IllegalArgumentException("the evaluation set has no scored position (no labels other than -100)");
+      }
+    }
   }
 }

@@ -72,6 +72,20 @@ public final class LossStep {
    */
   public static Result run(LanguageModel model, Pass pass, ModelInput input, LossWeighting weighting, boolean backward,
       float gradScale) {
+    Result r = forwardAndLoss(model, pass, input, weighting, backward, gradScale);
+    if (backward && r.lossSum() != null) {
+      model.backward(pass, r.logits());
+    }
+    return r;
+  }
+
+  /**
+   * {@link #run} without the model's backward: with {@code backward}, the logits tensor of the
+   * result holds the loss's gradient (when a position was scored), for a caller that adds other
+   * losses before it runs the model's backward.
+   */
+  static Result forwardAndLoss(LanguageModel model, Pass pass, ModelInput input, LossWeighting weighting,
+      boolean backward, float gradScale) {
     int[] labels = model.lossLabels(input);
     int scored = 0;
     for (int label : labels) {
@@ -100,9 +114,6 @@ public final class LossStep {
     Tensor lossSum = pass.scratch(DType.F32, 1);
     backend.softmaxCrossEntropy(lossSum, null, backward ? logits : null, logits, labelTensor, weightTensor,
         ModelInput.IGNORE_INDEX, meanScale * gradScale);
-    if (backward) {
-      model.backward(pass, logits);
-    }
     return new Result(backend, lossSum, meanScale, scored, logits);
   }
 }

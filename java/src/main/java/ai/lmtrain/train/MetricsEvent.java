@@ -23,6 +23,8 @@ import com.fasterxml.jackson.annotation.JsonValue;
  * @param mlmAccuracy fraction of masked positions predicted exactly (BERT), or null
  * @param classification a classifier's evaluation (accuracy, per-label precision / recall / F1,
  *     confusion matrix), or null
+ * @param sentencePair the sentence-pair task's evaluation of a BERT pre-trained with NSP or SOP
+ *     (task, mlm_loss, loss, accuracy, examples; loss is then their sum and perplexity exp(mlm_loss)), or null
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
@@ -38,7 +40,8 @@ public record MetricsEvent(
     @JsonProperty("tokens_seen") Long tokensSeen,
     @JsonProperty("tokens_per_s") Double tokensPerS,
     @JsonProperty("mlm_accuracy") Double mlmAccuracy,
-    @JsonProperty("classification") ClassificationMetrics classification) {
+    @JsonProperty("classification") ClassificationMetrics classification,
+    @JsonProperty("sentence_pair") SentencePairMetrics sentencePair) {
 
   /** Which data a measurement comes from. */
   public enum Split {
@@ -94,6 +97,7 @@ public record MetricsEvent(
     private Double tokensPerS;
     private Double mlmAccuracy;
     private ClassificationMetrics classification;
+    private SentencePairMetrics sentencePair;
 
     private Builder(String run, long step, Split split) {
       this.run = run;
@@ -149,11 +153,18 @@ public record MetricsEvent(
       return this;
     }
 
+    /** The sentence-pair task's evaluation; the event's perplexity is then exp(mlm_loss). */
+    public Builder sentencePair(SentencePairMetrics value) {
+      sentencePair = value;
+      return this;
+    }
+
     /** The event. */
     public MetricsEvent build() {
-      Double perplexity = loss == null || classification != null ? null : Math.exp(loss);
+      Double perplexity = sentencePair != null ? Double.valueOf(Math.exp(sentencePair.mlmLoss()))
+          : loss == null || classification != null ? null : Math.exp(loss);
       return new MetricsEvent(run, step, epoch, split, loss, perplexity, lr, gradNorm, tokensSeen,
-          tokensPerS, mlmAccuracy, classification);
+          tokensPerS, mlmAccuracy, classification, sentencePair);
     }
   }
 }

@@ -2,9 +2,12 @@ package ai.lmtrain.train;
 
 import ai.lmtrain.data.Collator;
 import ai.lmtrain.data.DataLoader;
+import ai.lmtrain.data.MlmCollator;
+import ai.lmtrain.data.SentencePairs;
 import ai.lmtrain.data.TokenDataset;
 import ai.lmtrain.models.BertConfig;
 import ai.lmtrain.models.BertForMaskedLM;
+import ai.lmtrain.models.BertForPreTraining;
 import ai.lmtrain.models.Gpt2Config;
 import ai.lmtrain.models.Gpt2LMHeadModel;
 import ai.lmtrain.models.LanguageModel;
@@ -21,8 +24,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One pre-training run from texts to a saved model: datasets and collator (MLM for BERT, CLM for
- * GPT-2), the model (new, or resumed from the run's checkpoint), the {@link Trainer}, and the
- * output folder:
+ * GPT-2; for BERT with a sentence-pair task, {@link SentencePairs} examples of the documents and
+ * the MLM collator), the model (new, or resumed from the run's checkpoint), the {@link Trainer}, and
+ * the output folder:
  * <pre>
  *   DIR/model.safetensors, config.json, tokenizer.json ...   the final model (Hugging Face layout)
  *   DIR/best/                                                the model with the lowest eval loss
@@ -49,10 +53,25 @@ public final class PretrainingJob {
    * @param outputDir where everything is written
    * @param resume continue from {@code outputDir/checkpoint}
    * @param weighting the loss weighting hook
+   * @param sentenceTask BERT's sentence-pair task (next sentence or sentence order prediction), or
+   *     null for the language-modelling loss alone; with a task, the texts are documents (their
+   *     lines are sentences, see {@link ai.lmtrain.data.TextSource#sentenceDocuments}), mode and
+   *     stride do not apply, and the model is a {@link BertForPreTraining}
+   * @param dupeFactor with a sentence-pair task: how many times the pairs are drawn from every
+   *     document (create_pretraining_data.py's dupe_factor)
    */
   public record Spec(String runName, ModelConfig config, Tokenizer tokenizer, List<String> trainTexts,
       List<String> evalTexts, LmDatasets.Mode mode, int contextLength, int stride, TrainingArguments args, Path outputDir,
-      boolean resume, LossWeighting weighting) {}
+      boolean resume, LossWeighting weighting, SentencePairs.Task sentenceTask, int dupeFactor) {
+
+    /** A language-modelling run (no sentence-pair task). */
+    public Spec(String runName, ModelConfig config, Tokenizer tokenizer, List<String> trainTexts,
+        List<String> evalTexts, LmDatasets.Mode mode, int contextLength, int stride, TrainingArguments args,
+        Path outputDir, boolean resume, LossWeighting weighting) {
+      this(runName, config, tokenizer, trainTexts, evalTexts, mode, contextLength, stride, args, outputDir, resume,
+          weighting, null, 1);
+    }
+  }
 
   /**
    * What the run produced.
@@ -71,28 +90,52 @@ public final class PretrainingJob {
     Files.createDirectories(spec.outputDir());
     TrainingArguments args = spec.args();
     boolean mlm = spec.config() instanceof BertConfig;
-    Collator collator = LmDatasets.collator(spec.tokenizer(), mlm, args.mlmProbability());
-    TokenDataset trainSet = LmDatasets.dataset(spec.tokenizer(), spec.trainTexts(), spec.mode(), spec.contextLength(),
-        spec.stride(), mlm);
+    SentencePairs.Task task = spec.sentenceTask();
+    Collator collator;
+    TokenDataset trainSet;
+    TokenDataset evalSet = null;
+    if (task != null) {
+      MlmCollator masking = MlmCollator.forTokenizer(spec.tokenizer()).withProbability(args.mlmProbability());
+      collator = SentencePairs.collator(masking);
+      trainSet = SentencePairs.examples(spec.tokenizer(), spec.trainTexts(), spec.contextLength(), task,
+          spec.dupeFactor(), args.seed());
+      if (!spec.evalTexts().isEmpty()) {
+        evalSet = SentencePairs.examples(spec.tokenizer(), spec.evalTexts(), spec.contextLength(), task,
+            spec.dupeFactor(), args.seed() + 1);
+      }
+    } else {
+      collator = LmDatasets.collator(spec.tokenizer(), mlm, args.mlmProbability());
+      trainSet = LmDatasets.dataset(spec.tokenizer(), spec.trainTexts(), spec.mode(), spec.contextLength(),
+          spec.stride(), mlm);
+      if (!spec.evalTexts().isEmpty()) {
+        evalSet = LmDatasets.dataset(spec.tokenizer(), spec.evalTexts(), spec.mode(), spec.contextLength(),
+            spec.stride(), mlm);
+      }
+    }
     DataLoader train = new DataLoader(trainSet, collator, args.trainBatchSize(), true, args.seed(), false);
-    DataLoader eval = spec.evalTexts().isEmpty() ? null
-        : new DataLoader(LmDatasets.dataset(spec.tokenizer(), spec.evalTexts(), spec.mode(), spec.contextLength(),
-            spec.stride(), mlm), collator, args.evalBatchSize(), false, args.seed() + 1, false);
+    DataLoader eval = evalSet == null ? null
+        : new DataLoader(evalSet, collator, args.evalBatchSize(), false, args.seed() + 1, false);
     Path checkpoint = spec.outputDir().resolve("checkpoint");
     if (spec.resume() && !Files.isDirectory(checkpoint)) {
       throw new IllegalArgumentException("nothing to resume: " + checkpoint + " does not exist (train without --resume"
           + " first)");
     }
     LanguageModel model = spec.resume()
-        ? Checkpoints.loadModel(checkpoint, backend, args.precision().computeType())
-        : newModel(spec.config(), backend, args);
+        ? (task != null ? Checkpoints.loadPreTraining(checkpoint, backend, args.precision().computeType())
+            : Checkpoints.loadModel(checkpoint, backend, args.precision().computeType()))
+        : newModel(spec.config(), task != null, backend, args);
+    TrainingObjective objective = task != null ? new SentencePairObjective((BertForPreTraining) model, task)
+        : new LanguageModelObjective(model, spec.weighting());
+    // documents (sentence pairs): their first sentences make the TensorBoard samples
+    List<String> sampleTexts = task == null ? spec.evalTexts()
+        : spec.evalTexts().stream().map(d -> d.lines().findFirst().orElse(d)).toList();
     List<MetricsEvent> events = new ArrayList<>();
     try (MetricsLog metrics = MetricsLog.open(spec.outputDir().resolve(MetricsLog.FILE_NAME));
         TensorBoardLog tensorBoard = RunRecorder.openTensorBoard(args, spec.outputDir(),
             spec.resume() ? Checkpoints.savedStep(checkpoint) : 0);
-        Trainer trainer = new Trainer(model, args, train, eval, spec.weighting(),
+        Trainer trainer = new Trainer(objective, args, train, eval,
             new RunRecorder(spec.runName(), spec.outputDir(), model, spec.tokenizer(), metrics, events, tensorBoard,
-                mlm, step -> EvalSamples.describe(model, spec.tokenizer(), spec.evalTexts()), display))) {
+                mlm, step -> EvalSamples.describe(model, spec.tokenizer(), sampleTexts), display))) {
       if (spec.resume()) {
         Checkpoints.restoreTraining(checkpoint, trainer);
         LOG.info("{}: resumed from {} at step {} of {}", spec.runName(), checkpoint, trainer.state().globalStep(),
@@ -125,12 +168,19 @@ public final class PretrainingJob {
     if (spec.trainTexts().isEmpty()) {
       throw new IllegalArgumentException("no training text");
     }
+    if (spec.sentenceTask() != null && !(spec.config() instanceof BertConfig)) {
+      throw new IllegalArgumentException("a sentence-pair task (" + spec.sentenceTask().key() + ") needs a BERT model,"
+          + " not " + spec.config().modelType());
+    }
   }
 
-  private static LanguageModel newModel(ModelConfig config, Backend backend, TrainingArguments args) {
+  /** A freshly initialised model of {@code config}: with {@code preTraining}, BERT with both pre-training heads. */
+  private static LanguageModel newModel(ModelConfig config, boolean preTraining, Backend backend,
+      TrainingArguments args) {
+    var dtype = args.precision().computeType();
     LanguageModel model = config instanceof BertConfig bert
-        ? new BertForMaskedLM(bert, backend, args.precision().computeType())
-        : new Gpt2LMHeadModel((Gpt2Config) config, backend, args.precision().computeType());
+        ? (preTraining ? new BertForPreTraining(bert, backend, dtype) : new BertForMaskedLM(bert, backend, dtype))
+        : new Gpt2LMHeadModel((Gpt2Config) config, backend, dtype);
     model.initialize(args.seed());
     return model;
   }

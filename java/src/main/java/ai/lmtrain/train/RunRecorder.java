@@ -91,7 +91,7 @@ final class RunRecorder implements TrainingListener {
     if (result.classification() != null) {
       b.classification(result.classification());
     } else if (mlm) {
-      b.mlmAccuracy(result.accuracy());
+      b.mlmAccuracy(result.accuracy()).sentencePair(result.sentencePair());
     }
     record(b.build());
     if (tensorBoard != null) {
@@ -102,6 +102,12 @@ final class RunRecorder implements TrainingListener {
         }
         if (!Double.isNaN(result.accuracy())) {
           tensorBoard.scalar("eval/accuracy", step, result.accuracy());
+        }
+        SentencePairMetrics pairs = result.sentencePair();
+        if (pairs != null) {
+          tensorBoard.scalar("eval/mlm_loss", step, pairs.mlmLoss());
+          tensorBoard.scalar("eval/" + pairs.task() + "_loss", step, pairs.loss());
+          tensorBoard.scalar("eval/" + pairs.task() + "_accuracy", step, pairs.accuracy());
         }
         if (result.classification() != null) {
           tensorBoard.scalar("eval/f1", step, result.classification().macroF1());

@@ -156,7 +156,7 @@ class ModelCommandsTest {
     assertTrue(typo.err().startsWith("error: unknown key 'lerning_rate' in " + config), typo.err());
     Outcome model = run("train", "--model", "gpt3", "--corpus", corpus.toString(), "--train-tokenizer", "--output",
         tmp.resolve("o").toString());
-    assertEquals("error: --model must be bert or gpt2 (got 'gpt3')", model.err().strip());
+    assertEquals("error: --model must be bert, roberta-prelayernorm or gpt2 (got 'gpt3')", model.err().strip());
     assertEquals(2, run("generate", "--prompt", "x").exit(), "missing --model is a usage error");
   }
 }

@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.lmtrain.data.Batch;
+import ai.lmtrain.data.SentencePairs;
 import ai.lmtrain.layers.Pass;
 import ai.lmtrain.models.BertConfig;
 import ai.lmtrain.models.BertForMaskedLM;
+import ai.lmtrain.models.BertForPreTraining;
 import ai.lmtrain.models.Gpt2Config;
 import ai.lmtrain.models.Gpt2LMHeadModel;
 import ai.lmtrain.models.LanguageModel;
@@ -31,6 +33,7 @@ import ai.lmtrain.train.BatchLoss;
 import ai.lmtrain.train.ClassificationObjective;
 import ai.lmtrain.train.LanguageModelObjective;
 import ai.lmtrain.train.LossWeighting;
+import ai.lmtrain.train.SentencePairObjective;
 import ai.lmtrain.train.TrainingObjective;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -38,7 +41,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * A tiny BERT and GPT-2 (head dim 32, the smallest the CUDA attention takes), as language models
- * and as sequence classifiers, trained for 20 AdamW steps on the GPU and on the CPU from the same weights and batch: fp32 losses agree within 1e-4
+ * and as sequence classifiers, a pre-LN BERT (roberta-prelayernorm) and BERT with both pre-training
+ * heads (masked LM + next sentence), trained for 20 AdamW steps on the GPU and on the CPU from the same weights and batch: fp32 losses agree within 1e-4
  * relative at every step, bf16 GPU losses within 3e-2 relative of the fp32 CPU losses. Skipped
  * without a CUDA build or device.
  */
@@ -48,10 +52,19 @@ class GpuTrainingParityTest {
 
   /** The tiny language model, or the tiny classifier (3 labels, single-label) on the same body. */
   private static TrainingObjective objective(String type, boolean classifier, Backend backend, DType dtype) {
-    ModelConfig body = type.equals("bert")
-        ? new BertConfig(TinyModels.VOCAB, 64, 2, 2, 128, "gelu", 0.0, 0.0, 12, 2, 0.02, 1e-12, 0, "absolute", true)
-        : new Gpt2Config(TinyModels.VOCAB, 12, 64, 2, 2, null, "gelu_new", 0.0, 0.0, 0.0, 1e-5, 0.02, true, false,
-            null, null, true);
+    BertConfig bertBody = new BertConfig(TinyModels.VOCAB, 64, 2, 2, 128, "gelu", 0.0, 0.0, 12, 2, 0.02, 1e-12, 0,
+        "absolute", true);
+    ModelConfig body = switch (type) {
+      case "bert", "bert-pretraining" -> bertBody;
+      case "bert-preln" -> bertBody.withModelType(BertConfig.PRE_LAYER_NORM_MODEL_TYPE);
+      default -> new Gpt2Config(TinyModels.VOCAB, 12, 64, 2, 2, null, "gelu_new", 0.0, 0.0, 0.0, 1e-5, 0.02, true,
+          false, null, null, true);
+    };
+    if (type.equals("bert-pretraining")) {
+      BertForPreTraining m = new BertForPreTraining(bertBody, backend, dtype);
+      m.initialize(11);
+      return new SentencePairObjective(m, SentencePairs.Task.NSP);
+    }
     if (classifier) {
       SequenceClassifier m = SequenceClassifier.create(body, new SequenceClassification(
           SequenceClassification.defaultLabels(3), ProblemType.SINGLE_LABEL, type.equals("gpt2") ? 0 : null, null),
@@ -66,8 +79,9 @@ class GpuTrainingParityTest {
   }
 
   private static float[] losses(String type, boolean classifier, Backend backend, DType dtype) {
-    ModelInput in = type.equals("bert") ? TinyModels.batch() : TinyModels.clmBatch();
-    Batch batch = classifier ? TinyModels.classificationBatch(ProblemType.SINGLE_LABEL) : new Batch(in.batch(),
+    ModelInput in = type.startsWith("bert") ? TinyModels.batch() : TinyModels.clmBatch();
+    Batch batch = classifier ? TinyModels.classificationBatch(ProblemType.SINGLE_LABEL)
+        : type.equals("bert-pretraining") ? TinyModels.sentencePairBatch() : new Batch(in.batch(),
         in.seqLen(), in.inputIds(), in.attentionMask(), in.tokenTypeIds() == null ? new int[in.positions()]
         : in.tokenTypeIds(), in.labels());
     TrainingObjective objective = objective(type, classifier, backend, dtype);
@@ -86,7 +100,7 @@ class GpuTrainingParityTest {
   }
 
   @ParameterizedTest
-  @CsvSource({"bert, false", "gpt2, false", "bert, true", "gpt2, true"})
+  @CsvSource({"bert, false", "gpt2, false", "bert, true", "gpt2, true", "bert-preln, false", "bert-pretraining, false"})
   void gpuTrainingMatchesCpuTraining(String type, boolean classifier) {
     assumeTrue(NativeCalls.hasCudaBackend(), "the native core was built without its CUDA backend");
     CudaDevices.Discovery found = CudaDevices.discover();

@@ -1,6 +1,7 @@
 package ai.lmtrain.models;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -110,7 +111,7 @@ class ModelConfigsTest {
   void writesTheFullHfConfigWithSortedKeys() throws IOException {
     JsonNode bert = new ObjectMapper().readTree(BertConfig.tiny(1000).toJson());
     assertEquals(List.of("architectures", "attention_probs_dropout_prob", "hidden_act",
-        "hidden_dropout_prob", "hidden_size", "initializer_range", "intermediate_size",
+        "hidden_dropout_prob", "hidden_size", "initializer", "initializer_range", "intermediate_size",
         "layer_norm_eps", "max_position_embeddings", "model_type", "num_attention_heads",
         "num_hidden_layers", "pad_token_id", "position_embedding_type", "tie_word_embeddings",
         "torch_dtype", "transformers_version", "type_vocab_size", "vocab_size"), keys(bert));
@@ -127,7 +128,7 @@ class ModelConfigsTest {
     assertTrue(gptText.endsWith("}\n"));
     JsonNode gpt = new ObjectMapper().readTree(gptText);
     assertEquals(List.of("activation_function", "architectures", "attn_pdrop", "bos_token_id",
-        "embd_pdrop", "eos_token_id", "initializer_range", "layer_norm_epsilon", "model_type",
+        "embd_pdrop", "eos_token_id", "initializer", "initializer_range", "layer_norm_epsilon", "model_type",
         "n_embd", "n_head", "n_inner", "n_layer", "n_positions", "resid_pdrop",
         "scale_attn_by_inverse_layer_idx", "scale_attn_weights", "tie_word_embeddings",
         "torch_dtype", "transformers_version", "vocab_size"), keys(gpt));
@@ -143,6 +144,70 @@ class ModelConfigsTest {
       config.writeJson(file);
       assertEquals(config, ModelConfigs.read(file));
     }
+  }
+
+  /** config.json of andreasmadsen/efficient_mlm_m0.30 on the HF hub (refs/pr/1), a RobertaPreLayerNormForMaskedLM. */
+  private static final String HUB_PRE_LN = """
+      {
+        "_name_or_path": "/tmp/andreasmadsen/efficient_mlm_m0.30",
+        "architectures": ["RobertaPreLayerNormForMaskedLM"],
+        "attention_probs_dropout_prob": 0.1,
+        "bos_token_id": 0,
+        "classifier_dropout": null,
+        "eos_token_id": 2,
+        "hidden_act": "gelu",
+        "hidden_dropout_prob": 0.1,
+        "hidden_size": 1024,
+        "initializer_range": 0.02,
+        "intermediate_size": 4096,
+        "layer_norm_eps": 1e-05,
+        "max_position_embeddings": 514,
+        "model_type": "roberta-prelayernorm",
+        "num_attention_heads": 16,
+        "num_hidden_layers": 24,
+        "pad_token_id": 1,
+        "position_embedding_type": "absolute",
+        "torch_dtype": "float32",
+        "transformers_version": "4.25.0.dev0",
+        "type_vocab_size": 1,
+        "use_cache": true,
+        "vocab_size": 50265
+      }
+      """;
+
+  @Test
+  void readsPreLayerNormConfigsWithRobertasPositionRange(@TempDir Path tmp) throws IOException {
+    Path folder = Files.createDirectory(tmp.resolve("preln"));
+    Files.writeString(folder.resolve(ModelConfigs.CONFIG_FILE), HUB_PRE_LN);
+    BertConfig c = (BertConfig) ModelConfigs.read(folder);
+    assertTrue(c.preLayerNorm());
+    assertEquals("roberta-prelayernorm", c.modelType());
+    assertEquals("RobertaPreLayerNormForMaskedLM", c.architecture());
+    assertEquals(1e-5, c.layerNormEps());
+    assertEquals(1, c.typeVocabSize());
+    assertEquals(24, c.numHiddenLayers());
+    assertEquals(512, c.maxPositions(), "positions 2..513 of 514: pad_token_id 1, then 512 tokens");
+    assertEquals(c, BertConfig.fromJson(folder.resolve(ModelConfigs.CONFIG_FILE)));
+    // missing keys take RobertaPreLayerNormConfig's defaults, not bert-base's
+    Path sparse = write("sparse.json", "{\"model_type\": \"roberta-prelayernorm\", \"num_hidden_layers\": 2}");
+    BertConfig defaults = BertConfig.fromJson(sparse);
+    assertEquals(1, defaults.padTokenId());
+    assertEquals(50265, defaults.vocabSize());
+    assertEquals(510, defaults.maxPositions());
+    Path back = tmp.resolve("back.json");
+    c.writeJson(back);
+    assertEquals(c, ModelConfigs.read(back));
+    assertFalse(BertConfig.bertBase().preLayerNorm());
+    assertEquals(512, BertConfig.bertBase().maxPositions());
+  }
+
+  @Test
+  void preLayerNormConfigsNeedAPaddingId() {
+    assertInvalid(() -> BertConfig.bertBase().withPadTokenId(null).withModelType("roberta-prelayernorm"),
+        "a roberta-prelayernorm model needs pad_token_id (its position ids count from pad_token_id + 1)");
+    assertInvalid(() -> BertConfig.tiny(100).withPadTokenId(63).withModelType("roberta-prelayernorm"),
+        "max_position_embeddings 64 leaves no position for a roberta-prelayernorm model");
+    assertInvalid(() -> BertConfig.tiny(100).withModelType("roberta"), "model_type 'roberta' is not a BERT type");
   }
 
   @Test
@@ -185,7 +250,7 @@ class ModelConfigsTest {
   @Test
   void badFilesNameTheFileAndTheProblem() throws IOException {
     assertBadFile(() -> ModelConfigs.read(write("llama.json", "{\"model_type\": \"llama\"}")),
-        "unsupported model_type 'llama' (expected \"bert\" or \"gpt2\")");
+        "unsupported model_type 'llama' (expected \"bert\", \"roberta-prelayernorm\" or \"gpt2\")");
     assertBadFile(() -> ModelConfigs.read(write("none.json", "{\"vocab_size\": 5}")), "missing string 'model_type'");
     assertBadFile(() -> ModelConfigs.read(write("broken.json", "{\"model_type\": \"bert\",")), "not valid JSON");
     assertBadFile(() -> ModelConfigs.read(write("array.json", "[]")), "expected a JSON object");

@@ -4,12 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.lmtrain.data.Batch;
+import ai.lmtrain.data.SentencePairs;
 import ai.lmtrain.layers.Pass;
 import ai.lmtrain.tensor.CpuBackendTest;
 import ai.lmtrain.tensor.ParameterStore;
 import ai.lmtrain.tensor.ParameterTable;
+import ai.lmtrain.train.BatchLoss;
 import ai.lmtrain.train.LossStep;
 import ai.lmtrain.train.LossWeighting;
+import ai.lmtrain.train.SentencePairObjective;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
@@ -17,7 +21,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Whole-model backward passes against central finite differences of the loss, for several
  * elements of every parameter tensor: this checks the wiring of every layer's backward (residuals,
- * tied embeddings, packed q|k|v, masks, GPT-2's label shift). Tolerance: |analytic - numeric| <=
+ * tied embeddings, packed q|k|v, masks, GPT-2's label shift, pre-LN layers and RoBERTa positions,
+ * the next-sentence head). Tolerance: |analytic - numeric| <=
  * 2e-4 + 3e-2 |numeric| (fp32 loss differences with step 1e-2 relative to weights ~0.02).
  */
 class ModelGradientTest extends CpuBackendTest {
@@ -35,17 +40,51 @@ class ModelGradientTest extends CpuBackendTest {
     }
   }
 
-  private static double loss(LanguageModel model, ModelInput input) {
-    arena.reset();
-    return LossStep.run(model, Pass.inference(model.parameters(), arena), input, LossWeighting.MEAN, false, 1f).loss();
+  /** Pre-LN BERT: the pre-LN layers, the final LayerNorm and RoBERTa's position ids on a padded batch. */
+  @Test
+  void preLayerNormBertGradientsMatchFiniteDifferences() {
+    try (BertForMaskedLM model = TinyModels.preLnBert(backend, 7)) {
+      checkGradients(model, TinyModels.batch());
+    }
+  }
+
+  /**
+   * BERT with both pre-training heads under the masked-LM + next-sentence loss: the pooler and
+   * cls.seq_relationship gradients, and both heads' gradients meeting in the encoder.
+   */
+  @Test
+  void preTrainingHeadGradientsMatchFiniteDifferences() {
+    try (BertForPreTraining model = TinyModels.bertPreTraining(backend, 7)) {
+      SentencePairObjective objective = new SentencePairObjective(model, SentencePairs.Task.NSP);
+      Batch batch = TinyModels.sentencePairBatch();
+      checkGradients(model, backward -> {
+        arena.reset();
+        BatchLoss r = objective.run(new Pass(model.parameters(), arena, backward, 1, 0), batch, backward, 1f);
+        return backend.downloadFloats(r.lossSum())[0] * (double) r.meanScale();
+      });
+    }
+  }
+
+  /** The loss of the fixed batch; with {@code backward}, its gradients accumulate. */
+  @FunctionalInterface
+  private interface LossFunction {
+    double loss(boolean backward);
   }
 
   private static void checkGradients(LanguageModel model, ModelInput input) {
+    checkGradients(model, backward -> {
+      arena.reset();
+      Pass pass = backward ? new Pass(model.parameters(), arena, true, 1, 0)
+          : Pass.inference(model.parameters(), arena);
+      return LossStep.run(model, pass, input, LossWeighting.MEAN, backward, 1f).loss();
+    });
+  }
+
+  private static void checkGradients(Model model, LossFunction lossOf) {
     ParameterStore store = model.parameters();
     store.zeroGrads();
-    arena.reset();
-    double loss = LossStep.run(model, new Pass(store, arena, true, 1, 0), input, LossWeighting.MEAN, true, 1f).loss();
-    assertTrue(loss > 2 && loss < 6, "initial loss " + loss + " should be near ln(V) = " + Math.log(TinyModels.VOCAB));
+    double loss = lossOf.loss(true);
+    assertTrue(loss > 2 && loss < 7, "initial loss " + loss + " should be near ln(V) = " + Math.log(TinyModels.VOCAB));
     SplittableRandom pick = new SplittableRandom(3);
     int checked = 0;
     for (ParameterTable.Entry e : store.table().entries()) {
@@ -58,7 +97,7 @@ class ModelGradientTest extends CpuBackendTest {
         Function<Float, Double> at = v -> {
           weights[i] = v;
           store.setMaster(e.name(), weights);
-          return loss(model, input);
+          return lossOf.loss(false);
         };
         double numeric = (at.apply((float) (saved + h)) - at.apply((float) (saved - h))) / (2 * h);
         at.apply(saved);

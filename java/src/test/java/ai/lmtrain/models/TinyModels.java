@@ -20,6 +20,32 @@ public final class TinyModels {
         true);
   }
 
+  /** {@link #bertConfig()} with pre-LN layers (model_type roberta-prelayernorm; pad 0, so 11 positions). */
+  public static BertConfig preLnBertConfig() {
+    return bertConfig().withModelType(BertConfig.PRE_LAYER_NORM_MODEL_TYPE);
+  }
+
+  /** The pre-LN BERT of {@link #preLnBertConfig()}. */
+  public static BertForMaskedLM preLnBert(Backend backend, long seed) {
+    BertForMaskedLM m = new BertForMaskedLM(preLnBertConfig(), backend, DType.F32);
+    m.initialize(seed);
+    return m;
+  }
+
+  /** BERT with both pre-training heads (masked LM, next sentence) on {@link #bertConfig()}. */
+  public static BertForPreTraining bertPreTraining(Backend backend, long seed) {
+    BertForPreTraining m = new BertForPreTraining(bertConfig(), backend, DType.F32);
+    m.initialize(seed);
+    return m;
+  }
+
+  /** {@link #batch()} with sentence labels 1 (random B) and 0 (B follows A) for the pre-training heads. */
+  public static ai.lmtrain.data.Batch sentencePairBatch() {
+    ModelInput in = batch();
+    return new ai.lmtrain.data.Batch(in.batch(), in.seqLen(), in.inputIds(), in.attentionMask(), in.tokenTypeIds(),
+        in.labels(), new float[] {1, 0});
+  }
+
   public static BertForMaskedLM bert(Backend backend, long seed) {
     BertForMaskedLM m = new BertForMaskedLM(bertConfig(), backend, DType.F32);
     m.initialize(seed);

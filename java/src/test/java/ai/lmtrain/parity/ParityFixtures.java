@@ -57,21 +57,33 @@ public final class ParityFixtures {
     return new Batch(b.batchSize(), b.seqLen(), b.inputIds(), b.attentionMask(), b.tokenTypeIds(), b.labels(), targets);
   }
 
+  /** The language-model fixtures: BERT, GPT-2, pre-LN BERT (roberta-prelayernorm). */
+  static final String[] LANGUAGE_MODELS = {"bert", "gpt2", "bert-preln"};
+
+  /** The fixture of BERT with both pre-training heads (masked LM and next sentence prediction). */
+  static final String PRE_TRAINING = "bert-pretraining";
+
   /** The model the fixture describes, freshly built. */
   static LanguageModel model(String type, CpuBackend backend) {
-    return type.equals("bert") ? TinyModels.bert(backend, SEED) : TinyModels.gpt2(backend, SEED);
+    return switch (type) {
+      case "bert" -> TinyModels.bert(backend, SEED);
+      case "gpt2" -> TinyModels.gpt2(backend, SEED);
+      case "bert-preln" -> TinyModels.preLnBert(backend, SEED);
+      case PRE_TRAINING -> TinyModels.bertPreTraining(backend, SEED);
+      default -> throw new IllegalArgumentException("no fixture " + type);
+    };
   }
 
-  /** The batch the fixture uses. */
+  /** The batch the fixture uses (the padded second row checks masks and, for pre-LN, RoBERTa's position ids). */
   static ModelInput input(String type) {
-    return type.equals("bert") ? TinyModels.batch() : TinyModels.clmBatch();
+    return type.equals("gpt2") ? TinyModels.clmBatch() : TinyModels.batch();
   }
 
   public static void main(String[] args) throws IOException {
     Path root = Path.of(args.length > 0 ? args[0] : "java/src/test/resources/parity");
     ObjectMapper json = new ObjectMapper();
     try (CpuBackend backend = new CpuBackend()) {
-      for (String type : new String[] {"bert", "gpt2"}) {
+      for (String type : new String[] {"bert", "gpt2", "bert-preln", PRE_TRAINING}) {
         Path dir = root.resolve(type);
         try (LanguageModel model = model(type, backend)) {
           Checkpoints.saveModel(dir, model, null);
@@ -85,6 +97,13 @@ public final class ParityFixtures {
           o.set("token_type_ids", json.valueToTree(in.tokenTypeIds()));
         }
         o.set("labels", json.valueToTree(in.labels()));
+        if (type.equals(PRE_TRAINING)) {
+          float[] sentenceLabels = TinyModels.sentencePairBatch().sequenceTargets();
+          var labels = o.putArray("next_sentence_label");
+          for (float label : sentenceLabels) {
+            labels.add((int) label);
+          }
+        }
         write(json, dir, o);
       }
       for (String name : new java.util.TreeSet<>(CLASSIFIERS.keySet())) {

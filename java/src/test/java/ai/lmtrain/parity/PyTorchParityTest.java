@@ -5,14 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.lmtrain.data.Batch;
+import ai.lmtrain.data.SentencePairs;
 import ai.lmtrain.infer.SequenceLogits;
 import ai.lmtrain.io.SafeTensors;
 import ai.lmtrain.io.SafeTensorsFile;
 import ai.lmtrain.layers.Pass;
+import ai.lmtrain.models.BertForPreTraining;
 import ai.lmtrain.models.LanguageModel;
 import ai.lmtrain.models.Model;
 import ai.lmtrain.models.ModelInput;
 import ai.lmtrain.models.SequenceClassifier;
+import ai.lmtrain.models.TinyModels;
 import ai.lmtrain.tensor.CpuBackendTest;
 import ai.lmtrain.tensor.DType;
 import ai.lmtrain.tensor.ParameterTable;
@@ -22,6 +25,7 @@ import ai.lmtrain.train.Checkpoints;
 import ai.lmtrain.train.ClassificationObjective;
 import ai.lmtrain.train.LossStep;
 import ai.lmtrain.train.LossWeighting;
+import ai.lmtrain.train.SentencePairObjective;
 import java.nio.file.Path;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
@@ -29,8 +33,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Our BERT and GPT-2, and their sequence classifiers (single-label, multi-label, regression),
- * against PyTorch with the Hugging Face math (fixtures from {@code scripts/parity/make_fixtures.sh}):
+ * Our BERT, pre-LN BERT (roberta-prelayernorm, with RoBERTa's position ids on a padded row), GPT-2,
+ * BERT with both pre-training heads (masked LM + next sentence), and the sequence classifiers
+ * (single-label, multi-label, regression), against PyTorch with the Hugging Face math (fixtures from {@code scripts/parity/make_fixtures.sh}):
  * the model folder written by this project loads, and logits, loss, every parameter gradient and
  * the losses of 5 AdamW steps match.
  * Tolerances (fp32): logits and loss 1e-4 absolute + 1e-4 relative; gradients 1e-4 relative to
@@ -42,10 +47,12 @@ class PyTorchParityTest extends CpuBackendTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"bert", "gpt2"})
+  @ValueSource(strings = {"bert", "gpt2", "bert-preln", ParityFixtures.PRE_TRAINING})
   void fixturesAreInSyncWithTheGenerator(String type) throws Exception {
     try (LanguageModel generated = ParityFixtures.model(type, backend);
-        LanguageModel loaded = Checkpoints.loadModel(fixture(type), backend, DType.F32)) {
+        LanguageModel loaded = type.equals(ParityFixtures.PRE_TRAINING)
+            ? Checkpoints.loadPreTraining(fixture(type), backend, DType.F32)
+            : Checkpoints.loadModel(fixture(type), backend, DType.F32)) {
       assertArrayEquals(backend.downloadFloats(generated.parameters().masterAll()),
           backend.downloadFloats(loaded.parameters().masterAll()),
           "the fixture weights no longer match ParityFixtures; rerun scripts/parity/make_fixtures.sh");
@@ -73,7 +80,7 @@ class PyTorchParityTest extends CpuBackendTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"bert", "gpt2"})
+  @ValueSource(strings = {"bert", "gpt2", "bert-preln"})
   void logitsLossGradientsAndAdamWStepsMatchPyTorch(String type) throws Exception {
     SafeTensorsFile reference = SafeTensors.read(fixture(type).resolve("reference.safetensors"));
     ModelInput input = ParityFixtures.input(type);
@@ -90,6 +97,34 @@ class PyTorchParityTest extends CpuBackendTest {
       assertClose(type + " loss", reference.tensor("loss").toFloats(), new float[] {(float) r.loss()}, 1e-4, 1e-4);
       assertGradientsAndAdamWStepsMatch(type, reference, model, update -> (float) LossStep.run(model,
           new Pass(model.parameters(), arena, true, 0, 0), input, LossWeighting.MEAN, update, 1f).loss());
+    }
+  }
+
+  /**
+   * BertForPreTraining: the masked-LM and next-sentence logits, the summed loss, every gradient
+   * (both heads into the shared encoder) and 5 AdamW steps of {@link SentencePairObjective}.
+   */
+  @Test
+  void preTrainingHeadsMatchPyTorch() throws Exception {
+    String name = ParityFixtures.PRE_TRAINING;
+    SafeTensorsFile reference = SafeTensors.read(fixture(name).resolve("reference.safetensors"));
+    Batch batch = TinyModels.sentencePairBatch();
+    try (BertForPreTraining model = Checkpoints.loadPreTraining(fixture(name), backend, DType.F32)) {
+      SentencePairObjective objective = new SentencePairObjective(model, SentencePairs.Task.NSP);
+      arena.reset();
+      float[] logits = backend.downloadFloats(model.forward(new Pass(model.parameters(), arena, true, 0, 0),
+          ModelInput.from(batch)));
+      assertClose(name + " logits", reference.tensor("logits").toFloats(), logits, 1e-4, 1e-4);
+      assertClose(name + " seq_relationship logits", reference.tensor("seq_relationship_logits").toFloats(),
+          backend.downloadFloats(model.seqRelationshipLogits()), 1e-4, 1e-4);
+
+      model.parameters().zeroGrads();
+      arena.reset();
+      assertClose(name + " loss", reference.tensor("loss").toFloats(),
+          new float[] {loss(objective.run(new Pass(model.parameters(), arena, true, 0, 0), batch, true, 1f))}, 1e-4,
+          1e-4);
+      assertGradientsAndAdamWStepsMatch(name, reference, model, update -> loss(objective.run(
+          new Pass(model.parameters(), arena, true, 0, 0), batch, update, 1f)));
     }
   }
 
