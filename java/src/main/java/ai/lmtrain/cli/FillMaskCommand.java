@@ -7,7 +7,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code lmtrain fill-mask}: top-k predictions for each [MASK] of a text (BERT models). */
 @Command(name = "fill-mask", mixinStandardHelpOptions = true, description = "Predict the [MASK] tokens of a text with a BERT model.")
@@ -23,8 +25,11 @@ final class FillMaskCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print one JSON object {\"text\":..., \"masks\":[[{score, token, token_str, sequence}...]...]}")
   boolean json;
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
+    Flags.inRange(spec, "--top-k", topK, 1, Integer.MAX_VALUE);
     try (LoadedModel.Open open = model.open()) {
       if (!(open.model() instanceof BertForMaskedLM bert)) {
         throw new IllegalArgumentException(model.dir + " holds a " + open.model().modelType()

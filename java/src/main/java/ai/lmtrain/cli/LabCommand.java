@@ -27,7 +27,8 @@ import ai.lmtrain.train.MetricsLog;
 import ai.lmtrain.train.Precision;
 import ai.lmtrain.train.PretrainingJob;
 import ai.lmtrain.train.TrainingArguments;
-import java.nio.file.Files;
+import ai.lmtrain.train.RunFolder;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -35,7 +36,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code lmtrain lab}: the encoder-vs-decoder lab of the Hugging Face course, end to end. On the
@@ -73,15 +76,34 @@ final class LabCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "42", description = "random seed (default: ${DEFAULT-VALUE})")
   long seed;
 
+  @Option(names = "--overwrite", description = "replace an earlier lab run in DIR: the new one is built beside it and"
+      + " swapped in when complete")
+  boolean overwrite;
+
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
+    Flags.inRange(spec, "--epochs", epochs, 1, 10_000);
+    Precision.parse(precision);
+    boolean replacing = RunFolder.check(output, RunFolder.Mode.of(false, overwrite));
     try (Backend backend = Backends.open(Device.parse(device))) {
-      return run(backend);
+      return replacing ? RunFolder.replace(output, folder -> run(backend, folder)) : run(backend, output);
     }
   }
 
-  private int run(Backend backend) throws Exception {
-    Files.createDirectories(output);
+  /** The lab into {@code dir} (the output folder, or the folder an --overwrite builds); a failure leaves nothing. */
+  private int run(Backend backend, Path dir) throws IOException {
+    RunFolder.begin(dir, RunFolder.Mode.NEW, "lab");
+    try {
+      return runLab(backend, dir);
+    } catch (IOException | RuntimeException e) {
+      RunFolder.discard(dir, e);
+      throw e;
+    }
+  }
+
+  private int runLab(Backend backend, Path dir) throws IOException {
     List<String> corpus = new ArrayList<>();
     List<String> sentences = TextSource.bundledLines("toy_corpus.txt");
     for (int i = 0; i < 20; i++) {
@@ -93,7 +115,7 @@ final class LabCommand implements Callable<Integer> {
     System.out.printf("Toy corpus: %d sentences (%d train, %d validation)%n", corpus.size(), train.size(),
         validation.size());
 
-    Path corpusFile = output.resolve("toy_corpus.txt");
+    Path corpusFile = dir.resolve("toy_corpus.txt");
     AtomicFiles.writeString(corpusFile, String.join("\n", corpus) + "\n");
     long start = System.nanoTime();
     Tokenizer tokenizer = TokenizerTrainer.trainWordPiece(List.of(corpusFile), TrainerOptions.wordPiece(1000));
@@ -114,26 +136,24 @@ final class LabCommand implements Callable<Integer> {
         "constant_with_warmup"), Map.entry("mlmProbability", 0.2), Map.entry("loggingSteps", 10),
         Map.entry("seed", seed), Map.entry("precision", Precision.parse(precision))));
 
-    Run bert = train("bert", bertConfig, tokenizer, train, validation, args, backend);
+    Run bert = train("bert", bertConfig, tokenizer, train, validation, args, backend, dir);
     try (var bertModel = bert.result.model()) {
-      Run gpt2 = train("gpt2", gptConfig, tokenizer, train, validation, args, backend);
+      Run gpt2 = train("gpt2", gptConfig, tokenizer, train, validation, args, backend, dir);
       try (var gptModel = gpt2.result.model()) {
         printComparison(bert, gpt2);
         demos((BertForMaskedLM) bertModel, (Gpt2LMHeadModel) gptModel, tokenizer);
       }
       List<MetricsEvent> all = new ArrayList<>(bert.result.events());
       all.addAll(gpt2.result.events());
-      Files.deleteIfExists(output.resolve(MetricsLog.FILE_NAME)); // this run's metrics, not appended to an older run's
-      try (MetricsLog combined = MetricsLog.open(output.resolve(MetricsLog.FILE_NAME))) {
+      try (MetricsLog combined = MetricsLog.open(dir.resolve(MetricsLog.FILE_NAME))) {
         for (MetricsEvent e : all) {
           combined.append(e);
         }
       }
       String plot = "no loss plot: this Java runtime has no java.desktop module (use 'lmtrain plot' on a full JDK)";
       if (PlotSupport.available()) {
-        Path png = output.resolve("loss-comparison.png");
-        LossPlot.write(png, all, LossPlot.DEFAULT_WIDTH, LossPlot.DEFAULT_HEIGHT);
-        plot = png.toString();
+        LossPlot.write(dir.resolve("loss-comparison.png"), all, LossPlot.DEFAULT_WIDTH, LossPlot.DEFAULT_HEIGHT);
+        plot = output.resolve("loss-comparison.png").toString();
       }
       System.out.printf("%nWrote %s/{bert,gpt2} (Hugging Face model folders), %s and %s%n", output,
           output.resolve(MetricsLog.FILE_NAME), plot);
@@ -144,10 +164,9 @@ final class LabCommand implements Callable<Integer> {
   private record Run(PretrainingJob.Result result, double seconds, long parameters) {}
 
   private Run train(String name, ModelConfig config, Tokenizer tokenizer, List<String> train, List<String> validation,
-      TrainingArguments args, Backend backend) throws Exception {
+      TrainingArguments args, Backend backend, Path labDir) throws IOException {
     System.out.printf("%nPre-training %s (%s) ...%n", name, name.equals("bert") ? "masked LM" : "causal LM");
-    Path dir = output.resolve(name);
-    Files.deleteIfExists(dir.resolve(MetricsLog.FILE_NAME)); // a fresh run, not an append to an older one
+    Path dir = labDir.resolve(name);
     long start = System.nanoTime();
     try (ConsoleProgress progress = new ConsoleProgress(name)) {
       PretrainingJob.Result result = PretrainingJob.run(new PretrainingJob.Spec(name, config, tokenizer, train,

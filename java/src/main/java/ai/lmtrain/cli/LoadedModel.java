@@ -30,7 +30,7 @@ final class LoadedModel {
     }
   }
 
-  /** Loads the folder; the tokenizer's vocabulary must fit the model's. */
+  /** Loads the folder; the tokenizer must belong with the model (see {@link Checkpoints#requireMatchingTokenizer}). */
   Open open() throws IOException {
     Backend backend = Backends.open(Device.parse(device));
     try {
@@ -38,10 +38,7 @@ final class LoadedModel {
       Tokenizer tokenizer;
       try {
         tokenizer = Tokenizers.load(dir);
-        if (tokenizer.vocabSize() > model.vocabSize()) {
-          throw new IllegalArgumentException("the tokenizer in " + dir + " has " + tokenizer.vocabSize()
-              + " tokens but the model's vocab_size is " + model.vocabSize() + " (mismatched files?)");
-        }
+        Checkpoints.requireMatchingTokenizer(model, tokenizer, dir);
       } catch (RuntimeException e) {
         model.close();
         throw e;

@@ -3,13 +3,14 @@ package ai.lmtrain.cli;
 import ai.lmtrain.infer.Generator;
 import ai.lmtrain.infer.TopK;
 import ai.lmtrain.models.Gpt2LMHeadModel;
-import ai.lmtrain.tokenizers.EncodeOptions;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code lmtrain next-token}: the most likely next tokens after a prompt, with probabilities (GPT-2). */
 @Command(name = "next-token", mixinStandardHelpOptions = true,
@@ -26,11 +27,18 @@ final class NextTokenCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print one JSON object {\"text\", \"tokens\", \"next\":[{token, token_str, probability}]}")
   boolean json;
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
+    Flags.inRange(spec, "--top-k", topK, 1, Integer.MAX_VALUE);
     try (LoadedModel.Open open = model.open()) {
       Gpt2LMHeadModel gpt2 = GenerateCommand.causal(open, model);
-      int[] ids = open.tokenizer().encode(text, EncodeOptions.defaults().withAddSpecialTokens(false)).ids();
+      int[] ids = GenerateCommand.promptIds(spec, "--text", text, open.tokenizer());
+      if (ids.length > gpt2.maxPositions()) {
+        throw Flags.usage(spec, "--text has " + ids.length + " tokens but the model takes at most "
+            + gpt2.maxPositions() + " positions (n_positions)");
+      }
       List<TopK.Candidate> next = new Generator(gpt2).nextTokens(ids, topK);
       if (json) {
         JsonOut.print(Map.of("text", text, "tokens", ids, "next", next.stream().map(c -> Map.of("token", c.id(),

@@ -2,7 +2,7 @@ package ai.lmtrain.cli;
 
 import ai.lmtrain.data.TextSource;
 import ai.lmtrain.data.TrainValidationSplit;
-import ai.lmtrain.io.FileFormatException;
+import ai.lmtrain.io.StrictJson;
 import ai.lmtrain.models.BertConfig;
 import ai.lmtrain.models.Gpt2Config;
 import ai.lmtrain.models.ModelConfig;
@@ -17,8 +17,10 @@ import ai.lmtrain.tokenizers.TrainerOptions;
 import ai.lmtrain.train.EvalResult;
 import ai.lmtrain.train.LmDatasets;
 import ai.lmtrain.train.LossWeighting;
+import ai.lmtrain.train.Checkpoints;
 import ai.lmtrain.train.Precision;
 import ai.lmtrain.train.PretrainingJob;
+import ai.lmtrain.train.RunFolder;
 import ai.lmtrain.train.TrainingArguments;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -31,9 +33,13 @@ import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code lmtrain train}: pre-trains a BERT (masked LM) or GPT-2 (causal LM) on text files. The
@@ -42,13 +48,15 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "train", mixinStandardHelpOptions = true, description = "Pre-train a BERT or GPT-2 model on text files.")
 final class TrainCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(TrainCommand.class);
+
   @Option(names = "--model", required = true, description = "bert or gpt2")
   String modelType;
 
   @Option(names = "--corpus", required = true, arity = "1..*", paramLabel = "FILE", description = "UTF-8 training text files")
   List<Path> corpus;
 
-  @ArgGroup(exclusive = true, multiplicity = "1")
+  @ArgGroup(exclusive = true, multiplicity = "0..1")
   TokenizerChoice tokenizerChoice;
 
   static final class TokenizerChoice {
@@ -68,8 +76,15 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--output", required = true, paramLabel = "DIR", description = "output folder")
   Path output;
 
-  @Option(names = "--resume", description = "continue from DIR/checkpoint with the same settings")
+  @Option(names = "--resume", description = "continue from DIR/checkpoint (its tokenizer, model config and, without"
+      + " --config, its training arguments)")
   boolean resume;
+
+  @Option(names = "--overwrite", description = "replace the run in DIR: the new run is built beside it and swapped in"
+      + " when complete")
+  boolean overwrite;
+
+  @Spec CommandSpec spec;
 
   @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda[:N] (default: ${DEFAULT-VALUE})")
   String device;
@@ -99,36 +114,50 @@ final class TrainCommand implements Callable<Integer> {
       case "gpt2" -> false;
       default -> throw new IllegalArgumentException("--model must be bert or gpt2 (got '" + modelType + "')");
     };
+    checkFlags();
+    RunFolder.Mode runMode = RunFolder.Mode.of(resume, overwrite);
+    boolean replacing = RunFolder.check(output, runMode);
+    Path checkpoint = resume ? PretrainingJob.checkpointToResume(output) : null;
     JsonNode settings = config == null ? JsonOut.MAPPER.createObjectNode() : readConfig(config);
     List<String> unknown = new ArrayList<>();
-    TrainingArguments args = TrainingArguments.defaults().with(settings, unknown);
+    TrainingArguments base = config == null && resume ? Checkpoints.readState(checkpoint).arguments()
+        : TrainingArguments.defaults();
+    TrainingArguments args = base.with(settings, unknown);
     if (precision != null) {
       args = args.copy(Map.of("precision", Precision.parse(precision)));
     }
-    Tokenizer tokenizer = tokenizer(bert);
-    ModelConfig modelConfig = modelConfig(bert, settings, unknown, tokenizer);
-    int context = contextLength != null ? contextLength : Math.min(128, modelConfig.maxPositions());
-    List<String> texts = TextSource.lines(corpus);
-    List<String> trainTexts = texts;
-    List<String> evalTexts;
-    if (validation != null) {
-      evalTexts = TextSource.lines(validation);
-    } else {
-      TrainValidationSplit<String> split = TrainValidationSplit.of(texts, validationSplit, args.seed());
-      trainTexts = split.train();
-      evalTexts = split.validation();
-    }
-    LmDatasets.Mode datasetMode = mode != null ? LmDatasets.Mode.parse(mode) : bert ? LmDatasets.Mode.LINES
-        : LmDatasets.Mode.CHUNKS;
-    try (Backend backend = Backends.open(Device.parse(device)); ConsoleProgress progress = new ConsoleProgress(modelType)) {
-      PretrainingJob.Result result = PretrainingJob.run(new PretrainingJob.Spec(modelType, modelConfig, tokenizer,
-          trainTexts, evalTexts, datasetMode, context, stride != null ? stride : Math.max(1, context / 2), args, output,
-          resume, LossWeighting.MEAN), backend, progress);
+    try (Backend backend = Backends.open(Device.parse(device))) {
+      Tokenizer tokenizer = resume ? Tokenizers.load(checkpoint) : tokenizer(bert);
+      ModelConfig modelConfig = modelConfig(bert, settings, unknown, tokenizer, checkpoint);
+      int context = contextLength != null ? Flags.inRange(spec, "--context-length", contextLength, 2,
+          modelConfig.maxPositions()) : Math.min(128, modelConfig.maxPositions());
+      List<String> texts = TextSource.lines(corpus);
+      List<String> trainTexts = texts;
+      List<String> evalTexts;
+      if (validation != null) {
+        evalTexts = TextSource.lines(validation);
+      } else {
+        TrainValidationSplit<String> split = TrainValidationSplit.of(texts, validationSplit, args.seed());
+        trainTexts = split.train();
+        evalTexts = split.validation();
+      }
+      LmDatasets.Mode datasetMode = mode != null ? LmDatasets.Mode.parse(mode) : bert ? LmDatasets.Mode.LINES
+          : LmDatasets.Mode.CHUNKS;
+      int windowStride = stride != null ? stride : Math.max(1, context / 2);
+      List<String> train = trainTexts;
+      TrainingArguments trainingArgs = args;
+      RunFolder.Builder<PretrainingJob.Result> job = folder -> {
+        try (ConsoleProgress progress = new ConsoleProgress(modelType)) {
+          return PretrainingJob.run(new PretrainingJob.Spec(modelType, modelConfig, tokenizer, train, evalTexts,
+              datasetMode, context, windowStride, trainingArgs, folder, resume, LossWeighting.MEAN), backend, progress);
+        }
+      };
+      PretrainingJob.Result result = replacing ? RunFolder.replace(output, job) : job.buildIn(output);
       try {
         EvalResult e = result.finalEval();
         System.out.printf("trained %s: %s%nsaved to %s%n", modelType, e == null ? "no validation set"
-            : String.format("validation loss %.4f, perplexity %.3f, accuracy %.4f", e.loss(), e.perplexity(), e.accuracy()),
-            output);
+            : String.format("validation loss %.4f, perplexity %.3f, accuracy %.4f", e.loss(), e.perplexity(),
+                e.accuracy()), output);
       } finally {
         result.model().close();
       }
@@ -136,24 +165,51 @@ final class TrainCommand implements Callable<Integer> {
     return 0;
   }
 
-  private Tokenizer tokenizer(boolean bert) throws IOException {
-    if (resume) {
-      return Tokenizers.load(output.resolve("checkpoint"));
+  /** The range of every numeric flag, and the flags --resume excludes, before any work. */
+  private void checkFlags() {
+    Flags.inRange(spec, "--vocab-size", vocabSize, 1, ModelConfigs.MAX_VOCAB);
+    if (stride != null) {
+      Flags.inRange(spec, "--stride", stride, 1, Integer.MAX_VALUE);
     }
+    if (contextLength != null) {
+      Flags.inRange(spec, "--context-length", contextLength, 2, ModelConfigs.MAX_POSITIONS);
+    }
+    Flags.inRange(spec, "--validation-split", validationSplit, 0, true, 1, false);
+    if (resume && tokenizerChoice != null) {
+      throw Flags.usage(spec, "--resume continues with the tokenizer saved in " + output.resolve("checkpoint")
+          + "; drop " + (tokenizerChoice.train ? "--train-tokenizer" : "--tokenizer"));
+    }
+    if (!resume && tokenizerChoice == null) {
+      throw Flags.usage(spec, "give --tokenizer PATH or --train-tokenizer (a run continued with --resume uses its"
+          + " checkpoint's tokenizer)");
+    }
+  }
+
+  private Tokenizer tokenizer(boolean bert) throws IOException {
     if (tokenizerChoice.path != null) {
       return Tokenizers.load(tokenizerChoice.path);
     }
     Tokenizer trained = bert ? TokenizerTrainer.trainWordPiece(corpus, TrainerOptions.wordPiece(vocabSize))
         : TokenizerTrainer.trainByteLevelBpe(corpus, TrainerOptions.byteLevelBpe(vocabSize));
-    Files.createDirectories(output);
+    if (trained.vocabSize() < vocabSize) {
+      LOG.warn("the corpus yields only {} tokens, fewer than --vocab-size {}: the model's vocab_size is {}",
+          trained.vocabSize(), vocabSize, trained.vocabSize());
+    }
     return trained;
   }
 
-  /** Defaults of the architecture (HF's), the config file's model keys, and the tokenizer's vocabulary and specials. */
-  private ModelConfig modelConfig(boolean bert, JsonNode settings, List<String> unknown, Tokenizer tokenizer)
-      throws FileFormatException {
-    ModelConfig defaults = bert ? BertConfig.bertBase().withVocabSize(tokenizer.vocabSize())
-        : gpt2Defaults(tokenizer);
+  /**
+   * Defaults of the architecture (HF's), the config file's model keys, and the tokenizer's vocabulary
+   * and specials; a resumed run starts from its checkpoint's config.json instead of the defaults.
+   */
+  private ModelConfig modelConfig(boolean bert, JsonNode settings, List<String> unknown, Tokenizer tokenizer,
+      Path checkpoint) throws IOException {
+    ModelConfig defaults = checkpoint != null ? ModelConfigs.read(checkpoint)
+        : bert ? BertConfig.bertBase().withVocabSize(tokenizer.vocabSize()) : gpt2Defaults(tokenizer);
+    if (!defaults.modelType().equals(modelType)) {
+      throw new IllegalArgumentException("--model " + modelType + " but " + checkpoint + " holds a "
+          + defaults.modelType() + " model");
+    }
     Set<String> modelKeys = ModelConfigs.keys(defaults);
     ObjectNode keys = JsonOut.MAPPER.createObjectNode();
     for (String key : unknown) {
@@ -176,17 +232,8 @@ final class TrainCommand implements Callable<Integer> {
 
   private static JsonNode readConfig(Path file) throws IOException {
     if (!Files.isRegularFile(file)) {
-      throw new java.nio.file.NoSuchFileException(file.toString(), null, "config file not found");
+      throw new java.nio.file.NoSuchFileException(file.toString(), null, "config file not found (--config)");
     }
-    JsonNode node;
-    try {
-      node = JsonOut.MAPPER.readTree(file.toFile());
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new FileFormatException(file, "not valid JSON: " + e.getOriginalMessage(), e);
-    }
-    if (!node.isObject()) {
-      throw new FileFormatException(file, "expected a JSON object of settings");
-    }
-    return node;
+    return StrictJson.readObject(file);
   }
 }

@@ -39,6 +39,8 @@ public final class TrainTokenizerCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    Flags.inRange(spec, "--vocab-size", vocabSize, 1, ai.lmtrain.models.ModelConfigs.MAX_VOCAB);
+    Flags.inRange(spec, "--min-frequency", minFrequency, 1, Integer.MAX_VALUE);
     long t0 = System.nanoTime();
     Tokenizer tok = type == Type.bpe
         ? TokenizerTrainer.trainByteLevelBpe(corpus, TrainerOptions.byteLevelBpe(vocabSize).withMinFrequency(minFrequency))

@@ -12,10 +12,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.type.LogicalType;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * The JSON rules for every file lmtrain reads (config.json, trainer_state.json, training configs,
@@ -64,7 +61,7 @@ public final class StrictJson {
    * @throws IOException when the file cannot be read (the exception names it)
    */
   public static ObjectNode readObject(Path file) throws IOException {
-    JsonNode root = parse(readBytes(file), file);
+    JsonNode root = parse(TextFiles.readBytes(file, MAX_FILE_BYTES), file);
     if (!(root instanceof ObjectNode object)) {
       throw new FileFormatException(file, "expected a JSON object, got " + describe(root));
     }
@@ -111,17 +108,5 @@ public final class StrictJson {
       case NUMBER -> "the number " + node;
       default -> node.getNodeType().toString().toLowerCase(java.util.Locale.ROOT);
     };
-  }
-
-  /** The bytes of {@code file}, refusing files over {@link #MAX_FILE_BYTES}. */
-  static byte[] readBytes(Path file) throws IOException {
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-      long size = channel.size();
-      if (size > MAX_FILE_BYTES) {
-        throw new FileFormatException(file, size + " bytes is more than the " + MAX_FILE_BYTES
-            + " a JSON file may have here");
-      }
-    }
-    return Files.readAllBytes(file);
   }
 }

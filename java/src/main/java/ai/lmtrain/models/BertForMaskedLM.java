@@ -172,6 +172,11 @@ public final class BertForMaskedLM extends TransformerModel {
 
   @Override
   public String parameterNameFor(String key) {
+    return parameterName(key);
+  }
+
+  /** {@link #parameterNameFor} without a model: the parameter a checkpoint key fills, or null. */
+  static String parameterName(String key) {
     String k = modernNormNames(key);
     if (k.equals(HEAD + "decoder.weight") || k.equals(HEAD + "decoder.bias") || k.startsWith("bert.pooler.")
         || k.endsWith("position_ids") || k.startsWith("cls.seq_relationship")) {

@@ -204,6 +204,11 @@ public final class Gpt2LMHeadModel extends TransformerModel {
 
   @Override
   public String parameterNameFor(String key) {
+    return parameterName(key);
+  }
+
+  /** {@link #parameterNameFor} without a model: the parameter a checkpoint key fills, or null. */
+  static String parameterName(String key) {
     String k = modernNormNames(key);
     if (k.equals("lm_head.weight") || k.endsWith(".attn.bias") || k.endsWith(".attn.masked_bias")) {
       return null; // tied to wte, or causal-mask buffers

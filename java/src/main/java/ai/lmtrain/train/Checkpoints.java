@@ -4,8 +4,11 @@ import ai.lmtrain.data.LoaderState;
 import ai.lmtrain.io.AtomicFiles;
 import ai.lmtrain.io.CheckpointWriter;
 import ai.lmtrain.io.FileFormatException;
+import ai.lmtrain.io.JsonFields;
 import ai.lmtrain.io.SafeTensors;
 import ai.lmtrain.io.SafeTensorsFile;
+import ai.lmtrain.io.SafeTensorsValidator;
+import ai.lmtrain.io.StrictJson;
 import ai.lmtrain.io.TensorData;
 import ai.lmtrain.models.BertConfig;
 import ai.lmtrain.models.BertForMaskedLM;
@@ -14,12 +17,12 @@ import ai.lmtrain.models.Gpt2LMHeadModel;
 import ai.lmtrain.models.LanguageModel;
 import ai.lmtrain.models.ModelConfig;
 import ai.lmtrain.models.ModelConfigs;
+import ai.lmtrain.models.ParameterLayouts;
 import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tensor.DType;
 import ai.lmtrain.tensor.ParameterStore;
 import ai.lmtrain.tensor.ParameterTable;
 import ai.lmtrain.tokenizers.Tokenizer;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -27,11 +30,9 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Model folders in the Hugging Face layout ({@code model.safetensors}, {@code config.json},
@@ -44,7 +45,7 @@ public final class Checkpoints {
   public static final String OPTIMIZER_FILE = "optimizer.safetensors";
   public static final String STATE_FILE = "trainer_state.json";
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = StrictJson.MAPPER;
 
   private Checkpoints() {}
 
@@ -79,15 +80,40 @@ public final class Checkpoints {
     });
   }
 
-  /** Loads a model folder (saved here or by transformers) onto {@code backend}. */
+  /**
+   * Loads a model folder (saved here or by transformers) onto {@code backend}. Before anything is
+   * allocated, config.json is checked against the weights file's header (every tensor's name and
+   * shape) and against the device's memory.
+   *
+   * @throws FileFormatException naming config.json or model.safetensors and what does not match
+   */
   public static LanguageModel loadModel(Path dir, Backend backend, DType computeType) throws IOException {
     requireFolder(dir);
     ModelConfig config = ModelConfigs.read(dir);
-    LanguageModel model = config instanceof BertConfig bert
-        ? new BertForMaskedLM(bert, backend, computeType)
-        : new Gpt2LMHeadModel((Gpt2Config) config, backend, computeType);
+    Path weightsFile = dir.resolve(WEIGHTS_FILE);
+    if (!Files.isRegularFile(weightsFile)) {
+      throw new NoSuchFileException(weightsFile.toString(), null, "missing model weights (expected " + WEIGHTS_FILE
+          + ")");
+    }
+    Path configFile = dir.resolve(ModelConfigs.CONFIG_FILE);
+    ParameterTable table = ParameterLayouts.table(config);
+    Map<String, long[]> shapes = new LinkedHashMap<>();
+    for (SafeTensorsValidator.Entry e : SafeTensorsValidator.validate(weightsFile).entries()) {
+      shapes.put(e.name(), e.shape());
+    }
+    Map<String, String> keys = ParameterLayouts.match(config, table, shapes, weightsFile, configFile);
     try {
-      loadWeights(dir.resolve(WEIGHTS_FILE), model);
+      ParameterLayouts.requireFits(config, table, bytesPerElement(computeType, false), backend.memoryBytes(),
+          backend.device().toString());
+    } catch (IllegalArgumentException e) {
+      throw new FileFormatException(configFile, e.getMessage());
+    }
+    LanguageModel model = newModel(config, backend, computeType);
+    try {
+      SafeTensorsFile weights = SafeTensors.read(weightsFile);
+      for (Map.Entry<String, String> k : keys.entrySet()) {
+        model.parameters().setMaster(k.getKey(), weights.tensor(k.getValue()).toFloats());
+      }
       return model;
     } catch (IOException | RuntimeException e) {
       model.close();
@@ -96,35 +122,138 @@ public final class Checkpoints {
   }
 
   /**
+   * Checks that {@code tokenizer} belongs with {@code model} (both from {@code dir}): its ids fit the
+   * vocabulary, a GPT-2 config's bos/eos ids are the tokenizer's end-of-text token, and a BERT
+   * tokenizer has the [MASK] token masked language modelling needs.
+   *
+   * @throws IllegalArgumentException naming the folder and the mismatch (another model's tokenizer?)
+   */
+  public static void requireMatchingTokenizer(LanguageModel model, Tokenizer tokenizer, Path dir) {
+    String where = "the tokenizer in " + dir + " does not fit its " + model.modelType() + " model: ";
+    if (tokenizer.vocabSize() > model.vocabSize()) {
+      throw new IllegalArgumentException(where + "it has " + tokenizer.vocabSize() + " tokens but the model's"
+          + " vocab_size is " + model.vocabSize() + " (mismatched files?)");
+    }
+    if (model instanceof Gpt2LMHeadModel gpt2) {
+      String eos = tokenizer.specialTokens().eos();
+      java.util.OptionalInt eosId = eos == null ? java.util.OptionalInt.empty() : tokenizer.tokenToId(eos);
+      for (String[] key : new String[][] {{"bos_token_id", String.valueOf(gpt2.config().bosTokenId())},
+          {"eos_token_id", String.valueOf(gpt2.config().eosTokenId())}}) {
+        if (!key[1].equals("null") && (eosId.isEmpty() || eosId.getAsInt() != Integer.parseInt(key[1]))) {
+          throw new IllegalArgumentException(where + "config.json's " + key[0] + " is " + key[1] + " but the"
+              + " tokenizer's end-of-text token is " + (eosId.isEmpty() ? "missing" : "'" + eos + "' (id "
+              + eosId.getAsInt() + ")") + " (is it another model's tokenizer?)");
+        }
+      }
+    } else {
+      String mask = tokenizer.specialTokens().mask();
+      if (mask == null || tokenizer.tokenToId(mask).isEmpty()) {
+        throw new IllegalArgumentException(where + "it has no mask token, which a BERT (masked LM) model needs (is it"
+            + " another model's tokenizer?)");
+      }
+    }
+  }
+
+  /** A zeroed model of {@code config} (BERT or GPT-2). */
+  static LanguageModel newModel(ModelConfig config, Backend backend, DType computeType) {
+    return config instanceof BertConfig bert ? new BertForMaskedLM(bert, backend, computeType)
+        : new Gpt2LMHeadModel((Gpt2Config) config, backend, computeType);
+  }
+
+  /**
+   * Bytes one parameter element occupies: F32 master weights and gradients, a working copy for
+   * bf16/fp16, and for training AdamW's two F32 moments.
+   */
+  static long bytesPerElement(DType computeType, boolean training) {
+    return 8 + (computeType == DType.F32 ? 0 : computeType.bytes()) + (training ? 8 : 0);
+  }
+
+  /**
+   * What a training checkpoint's trainer_state.json holds, read strictly: every field typed and
+   * range-checked.
+   *
+   * @param state where the run stands
+   * @param maxSteps the run's planned optimizer steps
+   * @param arguments the training arguments the checkpoint was written with
+   */
+  public record SavedState(TrainState state, long maxSteps, TrainingArguments arguments) {}
+
+  /**
+   * Reads {@code dir}/trainer_state.json.
+   *
+   * @throws FileFormatException naming the file and the field that is missing, of the wrong type or
+   *     out of range
+   * @throws NoSuchFileException when the folder has no trainer_state.json
+   */
+  public static SavedState readState(Path dir) throws IOException {
+    Path file = dir.resolve(STATE_FILE);
+    if (!Files.isRegularFile(file)) {
+      throw new NoSuchFileException(file.toString(), null, "no training checkpoint to resume from (expected "
+          + STATE_FILE + ")");
+    }
+    JsonFields f = JsonFields.of(file, StrictJson.readObject(file));
+    long maxSteps = f.integer("max_steps", 1, Integer.MAX_VALUE);
+    long step = f.integer("global_step", 0, maxSteps);
+    JsonFields loader = f.object("loader");
+    LoaderState loaderState = new LoaderState(loader.intInRange("epoch", 0, Integer.MAX_VALUE),
+        loader.intInRange("position", 0, Integer.MAX_VALUE), loader.integer("rng_state", Long.MIN_VALUE,
+        Long.MAX_VALUE));
+    long microBatches = f.integer("micro_batches", step, Long.MAX_VALUE);
+    long tokensSeen = f.integer("tokens_seen", 0, Long.MAX_VALUE);
+    float lossScale = (float) f.finite("loss_scale", Float.MIN_NORMAL, Float.MAX_VALUE);
+    int cleanSteps = f.intInRange("clean_steps", 0, Integer.MAX_VALUE);
+    double bestLoss = f.has("best_eval_loss") ? f.finite("best_eval_loss", 0, Double.MAX_VALUE) : Double.NaN;
+    long bestStep = f.integer("best_step", -1, step);
+    if (Double.isNaN(bestLoss) != (bestStep < 0)) {
+      throw f.problem("best_step", "is " + bestStep + " but best_eval_loss is " + (Double.isNaN(bestLoss)
+          ? "absent" : bestLoss) + " (both are set after the first evaluation, neither before)");
+    }
+    JsonFields savedArgs = f.object("training_args");
+    List<String> unknown = new ArrayList<>();
+    TrainingArguments arguments;
+    try {
+      arguments = TrainingArguments.defaults().with(savedArgs.node(), unknown);
+    } catch (IllegalArgumentException e) {
+      throw f.problem("training_args", "is invalid: " + e.getMessage());
+    }
+    if (!unknown.isEmpty()) {
+      throw f.problem("training_args", "has unknown key(s) " + unknown);
+    }
+    return new SavedState(new TrainState(step, loaderState, microBatches, tokensSeen, lossScale, cleanSteps, bestLoss,
+        bestStep), maxSteps, arguments);
+  }
+
+  /**
    * Restores optimizer moments and trainer state from a training checkpoint into {@code trainer}
    * (whose model must already hold the checkpoint's weights).
    */
   public static void restoreTraining(Path dir, Trainer trainer) throws IOException {
     Path stateFile = dir.resolve(STATE_FILE);
-    if (!Files.isRegularFile(stateFile)) {
-      throw new NoSuchFileException(stateFile.toString(), null, "no training checkpoint to resume from");
-    }
-    JsonNode state = JSON.readTree(stateFile.toFile());
-    TrainingArguments saved = TrainingArguments.defaults().with(state.path("training_args"), new ArrayList<>());
+    SavedState saved = readState(dir);
+    TrainingArguments was = saved.arguments();
     TrainingArguments now = trainer.arguments();
-    if (saved.seed() != now.seed() || saved.trainBatchSize() != now.trainBatchSize()
-        || saved.gradientAccumulationSteps() != now.gradientAccumulationSteps()) {
-      throw new FileFormatException(stateFile, "the checkpoint was trained with seed " + saved.seed() + ", batch size "
-          + saved.trainBatchSize() + ", accumulation " + saved.gradientAccumulationSteps()
+    if (was.seed() != now.seed() || was.trainBatchSize() != now.trainBatchSize()
+        || was.gradientAccumulationSteps() != now.gradientAccumulationSteps()) {
+      throw new FileFormatException(stateFile, "the checkpoint was trained with seed " + was.seed() + ", batch size "
+          + was.trainBatchSize() + ", accumulation " + was.gradientAccumulationSteps()
           + "; resuming needs the same values (got " + now.seed() + ", " + now.trainBatchSize() + ", "
           + now.gradientAccumulationSteps() + ")");
     }
-    SafeTensorsFile moments = SafeTensors.read(dir.resolve(OPTIMIZER_FILE));
+    Path optimizerFile = dir.resolve(OPTIMIZER_FILE);
+    if (!Files.isRegularFile(optimizerFile)) {
+      throw new NoSuchFileException(optimizerFile.toString(), null, "missing the optimizer state of the checkpoint"
+          + " (expected " + OPTIMIZER_FILE + " beside " + STATE_FILE + ")");
+    }
+    SafeTensorsFile moments = SafeTensors.read(optimizerFile);
     Backend backend = trainer.model().parameters().backend();
     uploadExact(moments, "exp_avg", trainer.optimizer().firstMoments(), backend);
     uploadExact(moments, "exp_avg_sq", trainer.optimizer().secondMoments(), backend);
-    JsonNode loader = state.path("loader");
-    trainer.restore(new TrainState(state.path("global_step").asLong(),
-        new LoaderState(loader.path("epoch").asInt(), loader.path("position").asInt(), loader.path("rng_state").asLong()),
-        state.path("micro_batches").asLong(), state.path("tokens_seen").asLong(),
-        (float) state.path("loss_scale").asDouble(), state.path("clean_steps").asInt(),
-        state.path("best_eval_loss").isNumber() ? state.path("best_eval_loss").asDouble() : Double.NaN,
-        state.path("best_step").asLong()));
+    try {
+      trainer.restore(saved.state());
+    } catch (IllegalArgumentException e) {
+      throw new FileFormatException(stateFile, "field 'loader' does not fit this run: " + e.getMessage()
+          + " (were the corpus, the batch size or the context length changed?)");
+    }
   }
 
   private static ObjectNode stateJson(Trainer trainer) {
@@ -153,53 +282,6 @@ public final class Checkpoints {
     AtomicFiles.writeString(folder.resolve(ModelConfigs.CONFIG_FILE), model.configJson());
     if (tokenizer != null) {
       tokenizer.save(folder);
-    }
-  }
-
-  /** Fills every parameter of {@code model} from a safetensors file, Hugging Face naming rules applied. */
-  static void loadWeights(Path file, LanguageModel model) throws IOException {
-    if (!Files.isRegularFile(file)) {
-      throw new NoSuchFileException(file.toString(), null, "missing model weights (expected " + WEIGHTS_FILE + ")");
-    }
-    SafeTensorsFile weights = SafeTensors.read(file);
-    ParameterStore store = model.parameters();
-    Set<String> filled = new HashSet<>();
-    Map<String, TensorData> byParameter = new LinkedHashMap<>();
-    for (Map.Entry<String, TensorData> t : weights.tensors().entrySet()) {
-      String name = model.parameterNameFor(t.getKey());
-      if (name == null) {
-        continue;
-      }
-      if (!store.table().contains(name)) {
-        throw new FileFormatException(file, "tensor '" + t.getKey() + "' is not a parameter of this "
-            + model.modelType() + " model (does config.json match the weights?)");
-      }
-      byParameter.put(name, t.getValue());
-    }
-    // BERT: the MLM output bias may only be stored under its tied alias.
-    if (!byParameter.containsKey("cls.predictions.bias") && weights.contains("cls.predictions.decoder.bias")
-        && store.table().contains("cls.predictions.bias")) {
-      byParameter.put("cls.predictions.bias", weights.tensor("cls.predictions.decoder.bias"));
-    }
-    for (Map.Entry<String, TensorData> t : byParameter.entrySet()) {
-      ParameterTable.Entry entry = store.table().get(t.getKey());
-      TensorData data = t.getValue();
-      if (!java.util.Arrays.equals(entry.shape(), data.shape())) {
-        throw new FileFormatException(file, "tensor '" + t.getKey() + "' has shape "
-            + java.util.Arrays.toString(data.shape()) + " but the config needs " + java.util.Arrays.toString(entry.shape()));
-      }
-      store.setMaster(t.getKey(), data.toFloats());
-      filled.add(t.getKey());
-    }
-    List<String> missing = new ArrayList<>();
-    for (ParameterTable.Entry e : store.table().entries()) {
-      if (!filled.contains(e.name())) {
-        missing.add(e.name());
-      }
-    }
-    if (!missing.isEmpty()) {
-      throw new FileFormatException(file, "missing " + missing.size() + " parameter(s): "
-          + String.join(", ", missing.subList(0, Math.min(5, missing.size()))) + (missing.size() > 5 ? ", ..." : ""));
     }
   }
 
