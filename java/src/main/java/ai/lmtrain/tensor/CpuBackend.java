@@ -14,9 +14,13 @@ public final class CpuBackend extends NativeBackend {
     super(Device.CPU);
   }
 
-  /** The host's physical memory (the container's limit inside one), or -1 without jdk.management. */
   @Override
   public long memoryBytes() {
+    return hostMemoryBytes();
+  }
+
+  /** The host's physical memory (the container's limit inside one), or -1 without jdk.management. */
+  public static long hostMemoryBytes() {
     try {
       return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
           .getTotalMemorySize();

@@ -101,13 +101,13 @@ public final class Checkpoints {
     for (SafeTensorsValidator.Entry e : SafeTensorsValidator.validate(weightsFile).entries()) {
       shapes.put(e.name(), e.shape());
     }
-    Map<String, String> keys = ParameterLayouts.match(config, table, shapes, weightsFile, configFile);
     try {
       ParameterLayouts.requireFits(config, table, bytesPerElement(computeType, false), backend.memoryBytes(),
           backend.device().toString());
     } catch (IllegalArgumentException e) {
       throw new FileFormatException(configFile, e.getMessage());
     }
+    Map<String, String> keys = ParameterLayouts.match(config, table, shapes, weightsFile, configFile);
     LanguageModel model = newModel(config, backend, computeType);
     try {
       SafeTensorsFile weights = SafeTensors.read(weightsFile);

@@ -1,15 +1,12 @@
 package ai.lmtrain.cli;
 
+import static ai.lmtrain.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.lmtrain.cli.CliRun.Outcome;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -22,23 +19,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ModelCommandsTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-
-  private record Outcome(int exit, String out, String err) {}
-
-  private static Outcome run(String... args) {
-    PrintStream stdout = System.out;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    StringWriter err = new StringWriter();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      var cl = Main.commandLine();
-      cl.setErr(new PrintWriter(err, true));
-      int exit = cl.execute(args);
-      return new Outcome(exit, out.toString(StandardCharsets.UTF_8), err.toString());
-    } finally {
-      System.setOut(stdout);
-    }
-  }
 
   @Test
   void trainThenInspectTheModel(@TempDir Path tmp) throws Exception {
