@@ -115,8 +115,7 @@ final class TrainCommand implements Callable<Integer> {
       default -> throw new IllegalArgumentException("--model must be bert or gpt2 (got '" + modelType + "')");
     };
     checkFlags();
-    RunFolder.Mode runMode = RunFolder.Mode.of(resume, overwrite);
-    boolean replacing = RunFolder.check(output, runMode);
+    boolean replacing = RunFolder.check(output, RunFolder.Mode.of(resume, overwrite));
     Path checkpoint = resume ? PretrainingJob.checkpointToResume(output) : null;
     JsonNode settings = config == null ? JsonOut.MAPPER.createObjectNode() : readConfig(config);
     List<String> unknown = new ArrayList<>();
@@ -167,6 +166,10 @@ final class TrainCommand implements Callable<Integer> {
 
   /** The range of every numeric flag, and the flags --resume excludes, before any work. */
   private void checkFlags() {
+    if (resume && overwrite) {
+      throw Flags.usage(spec, "--resume and --overwrite exclude each other: --resume continues the run in the output"
+          + " folder, --overwrite replaces it");
+    }
     Flags.inRange(spec, "--vocab-size", vocabSize, 1, ModelConfigs.MAX_VOCAB);
     if (stride != null) {
       Flags.inRange(spec, "--stride", stride, 1, Integer.MAX_VALUE);
