@@ -223,7 +223,12 @@ final class TrainCommand implements Callable<Integer> {
       keys.set(key, settings.get(key));
     }
     Path source = config != null ? config : output.resolve("config.json");
-    return ModelConfigs.merge(defaults, keys, source);
+    ModelConfig merged = ModelConfigs.merge(defaults, keys, source);
+    if (checkpoint == null && merged instanceof Gpt2Config gpt2 && gpt2.eosTokenId() == null) {
+      LOG.warn("the tokenizer has no end-of-text token: eos_token_id stays unset, so generation of this model"
+          + " stops only at --max-new-tokens");
+    }
+    return merged;
   }
 
   private static Gpt2Config gpt2Defaults(Tokenizer tokenizer) {

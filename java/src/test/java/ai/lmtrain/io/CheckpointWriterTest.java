@@ -190,6 +190,24 @@ class CheckpointWriterTest {
   }
 
   @Test
+  void aFailedWriteNamesTheFileAndNoLinkIsWrittenThroughOrReplaced() throws IOException {
+    Path file = dir.resolve("model.safetensors");
+    IOException full = assertThrows(IOException.class, () -> AtomicFiles.write(file, channel -> {
+      throw new IOException("No space left on device");
+    }));
+    assertEquals(file + ": cannot write (No space left on device)", full.getMessage());
+    assertEquals(List.of(), siblings(), "no temporary file is left");
+
+    Path outside = Files.writeString(dir.resolve("precious.txt"), "user data");
+    Path link = Files.createSymbolicLink(dir.resolve("config.json"), outside);
+    java.nio.file.FileSystemException refused = assertThrows(java.nio.file.FileSystemException.class,
+        () -> AtomicFiles.writeString(link, "x"));
+    assertTrue(refused.getMessage().startsWith(link + ": is a symbolic link"), refused.getMessage());
+    assertEquals("user data", Files.readString(outside));
+    assertTrue(Files.isSymbolicLink(link));
+  }
+
+  @Test
   void refusesATargetThatIsAFile() throws IOException {
     Path file = Files.writeString(dir.resolve("final"), "not a folder");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
