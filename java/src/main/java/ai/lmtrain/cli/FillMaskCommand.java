@@ -2,6 +2,7 @@ package ai.lmtrain.cli;
 
 import ai.lmtrain.infer.FillMask;
 import ai.lmtrain.models.BertForMaskedLM;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -25,11 +26,14 @@ final class FillMaskCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print one JSON object {\"text\":..., \"masks\":[[{score, token, token_str, sequence}...]...]}")
   boolean json;
 
+  @Mixin LogitsOption logits;
+
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
     Flags.inRange(spec, "--top-k", topK, 1, Integer.MAX_VALUE);
+    logits.checkUsage(spec, json);
     try (LoadedModel.Open open = model.open()) {
       if (!(open.model() instanceof BertForMaskedLM bert)) {
         throw new IllegalArgumentException(model.dir + " holds a " + open.model().modelType()
@@ -37,9 +41,12 @@ final class FillMaskCommand implements Callable<Integer> {
       }
       List<List<FillMask.Prediction>> masks = FillMask.predict(bert, open.tokenizer(), text, topK);
       if (json) {
-        JsonOut.print(Map.of("text", text, "masks", masks.stream().map(m -> m.stream().map(p -> Map.of(
-            "score", p.score(), "token", p.token(), "token_str", p.tokenStr(), "sequence", p.sequence())).toList())
-            .toList()));
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("text", text);
+        out.put("masks", masks.stream().map(m -> m.stream().map(p -> Map.of("score", p.score(), "token", p.token(),
+            "token_str", p.tokenStr(), "sequence", p.sequence())).toList()).toList());
+        logits.addTo(out, bert, open.tokenizer().encode(text).ids());
+        JsonOut.print(out);
         return 0;
       }
       for (int i = 0; i < masks.size(); i++) {

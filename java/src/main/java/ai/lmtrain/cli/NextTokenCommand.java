@@ -3,6 +3,7 @@ package ai.lmtrain.cli;
 import ai.lmtrain.infer.Generator;
 import ai.lmtrain.infer.TopK;
 import ai.lmtrain.models.Gpt2LMHeadModel;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -27,11 +28,14 @@ final class NextTokenCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print one JSON object {\"text\", \"tokens\", \"next\":[{token, token_str, probability}]}")
   boolean json;
 
+  @Mixin LogitsOption logits;
+
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
     Flags.inRange(spec, "--top-k", topK, 1, Integer.MAX_VALUE);
+    logits.checkUsage(spec, json);
     try (LoadedModel.Open open = model.open()) {
       Gpt2LMHeadModel gpt2 = GenerateCommand.causal(open, model);
       int[] ids = GenerateCommand.promptIds(spec, "--text", text, open.tokenizer());
@@ -41,8 +45,13 @@ final class NextTokenCommand implements Callable<Integer> {
       }
       List<TopK.Candidate> next = new Generator(gpt2).nextTokens(ids, topK);
       if (json) {
-        JsonOut.print(Map.of("text", text, "tokens", ids, "next", next.stream().map(c -> Map.of("token", c.id(),
-            "token_str", open.tokenizer().decode(new int[] {c.id()}), "probability", c.probability())).toList()));
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("text", text);
+        out.put("tokens", ids);
+        out.put("next", next.stream().map(c -> Map.of("token", c.id(), "token_str", open.tokenizer().decode(
+            new int[] {c.id()}), "probability", c.probability())).toList());
+        logits.addTo(out, gpt2, ids);
+        JsonOut.print(out);
         return 0;
       }
       System.out.println("prompt tokens: " + ids.length);
