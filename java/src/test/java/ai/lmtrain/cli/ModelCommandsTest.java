@@ -142,7 +142,7 @@ class ModelCommandsTest {
 
     Outcome noJson = run("next-token", "--model", gpt2, "--text", "The lion is", "--logits");
     assertEquals(2, noJson.exit());
-    assertTrue(noJson.err().startsWith("--logits needs --json"), noJson.err());
+    assertTrue(noJson.err().startsWith("error: --logits needs --json"), noJson.err());
   }
 
   @Test

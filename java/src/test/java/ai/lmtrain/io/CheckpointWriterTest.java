@@ -146,15 +146,21 @@ class CheckpointWriterTest {
     }
   }
 
-  @Test
-  void onlyTheAsideAndACompleteStagingFolderLeftRecoverTheNewOne() throws IOException {
-    // The case: killed between the two renames; both folders complete.
-    Path target = dir.resolve("checkpoint");
+  /** What a kill between the two renames of a save leaves: the old checkpoint aside, the new one sealed. */
+  private Path killedBetweenTheRenames(Path target) throws IOException {
     save(target, "old");
     Path staging = CheckpointWriter.stagingFolder(target.toAbsolutePath());
     save(dir.resolve("elsewhere"), "new");
     Files.move(target, CheckpointWriter.asideFolder(target.toAbsolutePath()));
     Files.move(dir.resolve("elsewhere"), staging);
+    return staging;
+  }
+
+  @Test
+  void onlyTheAsideAndACompleteStagingFolderLeftRecoverTheNewOne() throws IOException {
+    // The case: killed between the two renames; both folders complete.
+    Path target = dir.resolve("checkpoint");
+    killedBetweenTheRenames(target);
 
     CheckpointWriter.recover(target);
 
@@ -165,11 +171,7 @@ class CheckpointWriterTest {
   @Test
   void aSealedStagingFolderWhoseFilesNoLongerMatchItsManifestIsDiscarded() throws IOException {
     Path target = dir.resolve("checkpoint");
-    save(target, "old");
-    Path staging = CheckpointWriter.stagingFolder(target.toAbsolutePath());
-    save(dir.resolve("elsewhere"), "new");
-    Files.move(target, CheckpointWriter.asideFolder(target.toAbsolutePath()));
-    Files.move(dir.resolve("elsewhere"), staging);
+    Path staging = killedBetweenTheRenames(target);
     Files.writeString(staging.resolve("weights.bin"), "weights ne"); // damaged after the seal
 
     CheckpointWriter.recover(target);
