@@ -27,7 +27,7 @@ import java.util.List;
  * <p>Each target is also a class with Jazzer's standalone entry point {@code fuzzerTestOneInput},
  * which {@link FuzzCampaign} runs.
  */
-final class ParserFuzzTargets {
+public final class ParserFuzzTargets {
   /** The target names, which are also the seed folders under {@code ParserFuzzTestInputs/}. */
   static final List<String> NAMES = List.of("safetensors", "tokenizerJson", "vocabJsonAndMerges", "vocabTxt",
       "configJson", "trainerState", "metrics");
@@ -158,7 +158,7 @@ final class ParserFuzzTargets {
    * Jazzer's standalone entry points, one class per target (see {@link FuzzCampaign}); Jazzer calls
    * {@code fuzzerInitialize} once before fuzzing.
    */
-  static final class Safetensors {
+  public static final class Safetensors {
     public static void fuzzerInitialize() throws IOException {
       warmUp();
     }
@@ -168,7 +168,7 @@ final class ParserFuzzTargets {
     }
   }
 
-  static final class TokenizerJson {
+  public static final class TokenizerJson {
     public static void fuzzerInitialize() throws IOException {
       warmUp();
     }
@@ -178,7 +178,7 @@ final class ParserFuzzTargets {
     }
   }
 
-  static final class VocabJsonAndMerges {
+  public static final class VocabJsonAndMerges {
     public static void fuzzerInitialize() throws IOException {
       warmUp();
     }
@@ -188,7 +188,7 @@ final class ParserFuzzTargets {
     }
   }
 
-  static final class VocabTxt {
+  public static final class VocabTxt {
     public static void fuzzerInitialize() throws IOException {
       warmUp();
     }
@@ -198,7 +198,7 @@ final class ParserFuzzTargets {
     }
   }
 
-  static final class ConfigJson {
+  public static final class ConfigJson {
     public static void fuzzerInitialize() throws IOException {
       warmUp();
     }
@@ -208,7 +208,7 @@ final class ParserFuzzTargets {
     }
   }
 
-  static final class TrainerState {
+  public static final class TrainerState {
     public static void fuzzerInitialize() throws IOException {
       warmUp();
     }
@@ -218,7 +218,7 @@ final class ParserFuzzTargets {
     }
   }
 
-  static final class Metrics {
+  public static final class Metrics {
     public static void fuzzerInitialize() throws IOException {
       warmUp();
     }
