@@ -3,6 +3,7 @@ package ai.lmtrain.cli;
 import ai.lmtrain.infer.Generator;
 import ai.lmtrain.infer.TopK;
 import ai.lmtrain.models.Gpt2LMHeadModel;
+import ai.lmtrain.models.LanguageModel;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +37,7 @@ final class NextTokenCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Flags.inRange(spec, "--top-k", topK, 1, Integer.MAX_VALUE);
     logits.checkUsage(spec, json);
-    try (LoadedModel.Open open = model.open()) {
+    try (LoadedModel.Open<LanguageModel> open = model.open()) {
       Gpt2LMHeadModel gpt2 = GenerateCommand.causal(open, model);
       int[] ids = GenerateCommand.promptIds(spec, "--text", text, open.tokenizer());
       if (ids.length > gpt2.maxPositions()) {

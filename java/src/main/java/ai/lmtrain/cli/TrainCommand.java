@@ -107,6 +107,10 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--validation", arity = "1..*", paramLabel = "FILE", description = "validation files (instead of a split)")
   List<Path> validation;
 
+  @Option(names = "--logging-dir", paramLabel = "DIR",
+      description = "TensorBoard event files (default: DIR/runs/DATE_HOST; report_to \"none\" in --config turns them off)")
+  Path loggingDir;
+
   @Override
   public Integer call() throws Exception {
     boolean bert = switch (modelType) {
@@ -121,10 +125,7 @@ final class TrainCommand implements Callable<Integer> {
     List<String> unknown = new ArrayList<>();
     TrainingArguments base = config == null && resume ? Checkpoints.readState(checkpoint).arguments()
         : TrainingArguments.defaults();
-    TrainingArguments args = base.with(settings, unknown);
-    if (precision != null) {
-      args = args.copy(Map.of("precision", Precision.parse(precision)));
-    }
+    TrainingArguments args = withOverrides(base.with(settings, unknown), precision, loggingDir);
     try (Backend backend = Backends.open(Device.parse(device))) {
       Tokenizer tokenizer = resume ? Tokenizers.load(checkpoint) : tokenizer(bert);
       ModelConfig modelConfig = modelConfig(bert, settings, unknown, tokenizer, checkpoint);
@@ -238,7 +239,20 @@ final class TrainCommand implements Callable<Integer> {
     return id.isPresent() ? c.withSpecialTokens(id.getAsInt(), id.getAsInt()) : c.withSpecialTokens(null, null);
   }
 
-  private static JsonNode readConfig(Path file) throws IOException {
+  /** {@code args} with the --precision and --logging-dir flags applied (each may be null). */
+  static TrainingArguments withOverrides(TrainingArguments args, String precision, Path loggingDir) {
+    TrainingArguments a = args;
+    if (precision != null) {
+      a = a.copy(Map.of("precision", Precision.parse(precision)));
+    }
+    if (loggingDir != null) {
+      a = a.copy(Map.of("loggingDir", loggingDir.toString()));
+    }
+    return a;
+  }
+
+  /** The settings object of a --config file; clear errors for a missing file or invalid JSON. */
+  static JsonNode readConfig(Path file) throws IOException {
     if (!Files.isRegularFile(file)) {
       throw new java.nio.file.NoSuchFileException(file.toString(), null, "config file not found (--config)");
     }

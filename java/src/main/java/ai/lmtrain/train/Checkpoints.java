@@ -15,14 +15,18 @@ import ai.lmtrain.models.BertForMaskedLM;
 import ai.lmtrain.models.Gpt2Config;
 import ai.lmtrain.models.Gpt2LMHeadModel;
 import ai.lmtrain.models.LanguageModel;
+import ai.lmtrain.models.Model;
 import ai.lmtrain.models.ModelConfig;
 import ai.lmtrain.models.ModelConfigs;
 import ai.lmtrain.models.ParameterLayouts;
+import ai.lmtrain.models.SequenceClassification;
+import ai.lmtrain.models.SequenceClassifier;
 import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tensor.DType;
 import ai.lmtrain.tensor.ParameterStore;
 import ai.lmtrain.tensor.ParameterTable;
 import ai.lmtrain.tokenizers.Tokenizer;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -30,9 +34,12 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * Model folders in the Hugging Face layout ({@code model.safetensors}, {@code config.json},
@@ -53,7 +60,7 @@ public final class Checkpoints {
    * Replaces the folder {@code dir} atomically with the model (F32 master weights, tied copies
    * omitted), its config and the tokenizer.
    */
-  public static void saveModel(Path dir, LanguageModel model, Tokenizer tokenizer) throws IOException {
+  public static void saveModel(Path dir, Model model, Tokenizer tokenizer) throws IOException {
     CheckpointWriter.write(dir, folder -> writeModelFiles(folder, model, tokenizer));
   }
 
@@ -61,7 +68,7 @@ public final class Checkpoints {
    * Writes the model files into {@code dir} next to whatever else it holds (a run's output folder
    * keeps its checkpoint/, best/ and metrics); each file is replaced atomically.
    */
-  public static void saveModelFiles(Path dir, LanguageModel model, Tokenizer tokenizer) throws IOException {
+  public static void saveModelFiles(Path dir, Model model, Tokenizer tokenizer) throws IOException {
     Files.createDirectories(dir);
     writeModelFiles(dir, model, tokenizer);
   }
@@ -107,18 +114,8 @@ public final class Checkpoints {
     } catch (IllegalArgumentException e) {
       throw new FileFormatException(configFile, e.getMessage());
     }
-    Map<String, String> keys = ParameterLayouts.match(config, table, shapes, weightsFile, configFile);
-    LanguageModel model = newModel(config, backend, computeType);
-    try {
-      SafeTensorsFile weights = SafeTensors.read(weightsFile);
-      for (Map.Entry<String, String> k : keys.entrySet()) {
-        model.parameters().setMaster(k.getKey(), weights.tensor(k.getValue()).toFloats());
-      }
-      return model;
-    } catch (IOException | RuntimeException e) {
-      model.close();
-      throw e;
-    }
+    ParameterLayouts.match(config, table, shapes, weightsFile, configFile);
+    return withWeights(newModel(config, backend, computeType), dir, name -> false, new ArrayList<>());
   }
 
   /**
@@ -128,7 +125,7 @@ public final class Checkpoints {
    *
    * @throws IllegalArgumentException naming the folder and the mismatch (another model's tokenizer?)
    */
-  public static void requireMatchingTokenizer(LanguageModel model, Tokenizer tokenizer, Path dir) {
+  public static void requireMatchingTokenizer(Model model, Tokenizer tokenizer, Path dir) {
     String where = "the tokenizer in " + dir + " does not fit its " + model.modelType() + " model: ";
     if (tokenizer.vocabSize() > model.vocabSize()) {
       throw new IllegalArgumentException(where + "it has " + tokenizer.vocabSize() + " tokens but the model's"
@@ -145,7 +142,7 @@ public final class Checkpoints {
               + eosId.getAsInt() + ")") + " (is it another model's tokenizer?)");
         }
       }
-    } else {
+    } else if (model instanceof BertForMaskedLM) {
       String mask = tokenizer.specialTokens().mask();
       if (mask == null || tokenizer.tokenToId(mask).isEmpty()) {
         throw new IllegalArgumentException(where + "it has no mask token, which a BERT (masked LM) model needs (is it"
@@ -202,10 +199,11 @@ public final class Checkpoints {
     long tokensSeen = f.integer("tokens_seen", 0, Long.MAX_VALUE);
     float lossScale = (float) f.finite("loss_scale", Float.MIN_NORMAL, Float.MAX_VALUE);
     int cleanSteps = f.intInRange("clean_steps", 0, Integer.MAX_VALUE);
-    double bestLoss = f.has("best_eval_loss") ? f.finite("best_eval_loss", 0, Double.MAX_VALUE) : Double.NaN;
+    String bestKey = f.has("best_metric") ? "best_metric" : "best_eval_loss"; // the latter: earlier versions
+    double bestLoss = f.has(bestKey) ? f.finite(bestKey, -Double.MAX_VALUE, Double.MAX_VALUE) : Double.NaN;
     long bestStep = f.integer("best_step", -1, step);
     if (Double.isNaN(bestLoss) != (bestStep < 0)) {
-      throw f.problem("best_step", "is " + bestStep + " but best_eval_loss is " + (Double.isNaN(bestLoss)
+      throw f.problem("best_step", "is " + bestStep + " but " + bestKey + " is " + (Double.isNaN(bestLoss)
           ? "absent" : bestLoss) + " (both are set after the first evaluation, neither before)");
     }
     JsonFields savedArgs = f.object("training_args");
@@ -223,19 +221,28 @@ public final class Checkpoints {
         bestStep), maxSteps, arguments);
   }
 
+  /** The optimizer steps a training checkpoint had taken (its trainer_state.json's global_step). */
+  public static long savedStep(Path dir) throws IOException {
+    return readState(dir).state().globalStep();
+  }
+
   /**
    * Restores optimizer moments and trainer state from a training checkpoint into {@code trainer}
    * (whose model must already hold the checkpoint's weights).
    */
   public static void restoreTraining(Path dir, Trainer trainer) throws IOException {
     Path stateFile = dir.resolve(STATE_FILE);
-    SavedState saved = readState(dir);
-    TrainingArguments was = saved.arguments();
+    SavedState state = readState(dir);
+    TrainingArguments saved = state.arguments();
     TrainingArguments now = trainer.arguments();
-    if (was.seed() != now.seed() || was.trainBatchSize() != now.trainBatchSize()
-        || was.gradientAccumulationSteps() != now.gradientAccumulationSteps()) {
-      throw new FileFormatException(stateFile, "the checkpoint was trained with seed " + was.seed() + ", batch size "
-          + was.trainBatchSize() + ", accumulation " + was.gradientAccumulationSteps()
+    if (!EvalResult.metricKey(saved.metricForBestModel()).equals(EvalResult.metricKey(now.metricForBestModel()))) {
+      throw new FileFormatException(stateFile, "the checkpoint kept its best model by metric_for_best_model '"
+          + saved.metricForBestModel() + "'; resuming needs the same metric (got '" + now.metricForBestModel() + "')");
+    }
+    if (saved.seed() != now.seed() || saved.trainBatchSize() != now.trainBatchSize()
+        || saved.gradientAccumulationSteps() != now.gradientAccumulationSteps()) {
+      throw new FileFormatException(stateFile, "the checkpoint was trained with seed " + saved.seed() + ", batch size "
+          + saved.trainBatchSize() + ", accumulation " + saved.gradientAccumulationSteps()
           + "; resuming needs the same values (got " + now.seed() + ", " + now.trainBatchSize() + ", "
           + now.gradientAccumulationSteps() + ")");
     }
@@ -249,7 +256,7 @@ public final class Checkpoints {
     uploadExact(moments, "exp_avg", trainer.optimizer().firstMoments(), backend);
     uploadExact(moments, "exp_avg_sq", trainer.optimizer().secondMoments(), backend);
     try {
-      trainer.restore(saved.state());
+      trainer.restore(state.state());
     } catch (IllegalArgumentException e) {
       throw new FileFormatException(stateFile, "field 'loader' does not fit this run: " + e.getMessage()
           + " (were the corpus, the batch size or the context length changed?)");
@@ -264,15 +271,15 @@ public final class Checkpoints {
         .put("rng_state", s.loader().rngState());
     o.put("micro_batches", s.microBatches()).put("tokens_seen", s.tokensSeen()).put("loss_scale", s.lossScale())
         .put("clean_steps", s.cleanSteps());
-    if (!Double.isNaN(s.bestEvalLoss())) {
-      o.put("best_eval_loss", s.bestEvalLoss());
+    if (!Double.isNaN(s.bestMetric())) {
+      o.put("best_metric", s.bestMetric());
     }
     o.put("best_step", s.bestStep());
     o.set("training_args", trainer.arguments().toJson(JSON));
     return o;
   }
 
-  private static void writeModelFiles(Path folder, LanguageModel model, Tokenizer tokenizer) throws IOException {
+  private static void writeModelFiles(Path folder, Model model, Tokenizer tokenizer) throws IOException {
     ParameterStore store = model.parameters();
     Map<String, TensorData> tensors = new LinkedHashMap<>();
     for (ParameterTable.Entry e : store.table().entries()) {
@@ -283,6 +290,114 @@ public final class Checkpoints {
     if (tokenizer != null) {
       tokenizer.save(folder);
     }
+  }
+
+  /**
+   * Loads a sequence-classification folder (config.json with id2label or num_labels, saved here or
+   * by transformers' {@code *ForSequenceClassification}) onto {@code backend}.
+   */
+  public static SequenceClassifier loadClassifier(Path dir, Backend backend, DType computeType) throws IOException {
+    requireFolder(dir);
+    Path configFile = dir.resolve(ModelConfigs.CONFIG_FILE);
+    SequenceClassification head = ModelConfigs.readClassification(configFile);
+    if (head == null || !ModelConfigs.architecture(configFile).endsWith("ForSequenceClassification")) {
+      throw new FileFormatException(configFile, "not a sequence-classification model (expected architectures"
+          + " [\"BertForSequenceClassification\"] or [\"GPT2ForSequenceClassification\"] with id2label; fine-tune a"
+          + " base model first with 'lmtrain finetune')");
+    }
+    return withWeights(SequenceClassifier.create(ModelConfigs.read(dir), head, backend, computeType), dir,
+        name -> false, new ArrayList<>());
+  }
+
+  /**
+   * A classifier with the label set {@code head} on the body of any BERT or GPT-2 folder (a masked
+   * or causal language model, a bare BertModel / GPT2Model, or a classifier with the same labels),
+   * saved here or by transformers: the body's weights are loaded, the other heads dropped, and what
+   * the folder does not hold (the pooler, the classifier or score head) keeps Hugging Face's
+   * initialisation from {@code seed}.
+   *
+   * @param initialized receives the names of the parameters that were initialised, not loaded
+   */
+  public static SequenceClassifier loadClassifierBase(Path dir, SequenceClassification head, Backend backend,
+      DType computeType, long seed, List<String> initialized) throws IOException {
+    requireFolder(dir);
+    SequenceClassifier model = SequenceClassifier.create(ModelConfigs.read(dir), head, backend, computeType);
+    model.initialize(seed);
+    return withWeights(model, dir,
+        name -> name.startsWith("bert.pooler.") || name.startsWith("classifier.") || name.startsWith("score."),
+        initialized);
+  }
+
+  /**
+   * {@code model} with the weights of {@code dir}'s model.safetensors ({@link #loadWeights}); the
+   * names that {@code mayBeMissing} let pass go to {@code missing}. Closes the model on failure.
+   */
+  private static <M extends Model> M withWeights(M model, Path dir, Predicate<String> mayBeMissing,
+      List<String> missing) throws IOException {
+    try {
+      missing.addAll(loadWeights(dir.resolve(WEIGHTS_FILE), model, mayBeMissing));
+      return model;
+    } catch (IOException | RuntimeException e) {
+      model.close();
+      throw e;
+    }
+  }
+
+  /** Fills every parameter of {@code model} from a safetensors file, Hugging Face naming rules applied. */
+  static void loadWeights(Path file, Model model) throws IOException {
+    loadWeights(file, model, name -> false);
+  }
+
+  /**
+   * Fills the parameters of {@code model} that the safetensors file holds, Hugging Face naming rules
+   * applied; parameters it lacks are an error unless {@code mayBeMissing} accepts them. Returns those.
+   */
+  static List<String> loadWeights(Path file, Model model, Predicate<String> mayBeMissing) throws IOException {
+    if (!Files.isRegularFile(file)) {
+      throw new NoSuchFileException(file.toString(), null, "missing model weights (expected " + WEIGHTS_FILE + ")");
+    }
+    SafeTensorsFile weights = SafeTensors.read(file);
+    ParameterStore store = model.parameters();
+    Set<String> filled = new HashSet<>();
+    Map<String, TensorData> byParameter = new LinkedHashMap<>();
+    for (Map.Entry<String, TensorData> t : weights.tensors().entrySet()) {
+      String name = model.parameterNameFor(t.getKey());
+      if (name == null) {
+        continue;
+      }
+      if (!store.table().contains(name)) {
+        throw new FileFormatException(file, "tensor '" + t.getKey() + "' is not a parameter of this "
+            + model.modelType() + " model (does config.json match the weights?)");
+      }
+      byParameter.put(name, t.getValue());
+    }
+    // BERT: the MLM output bias may only be stored under its tied alias.
+    if (!byParameter.containsKey("cls.predictions.bias") && weights.contains("cls.predictions.decoder.bias")
+        && store.table().contains("cls.predictions.bias")) {
+      byParameter.put("cls.predictions.bias", weights.tensor("cls.predictions.decoder.bias"));
+    }
+    for (Map.Entry<String, TensorData> t : byParameter.entrySet()) {
+      ParameterTable.Entry entry = store.table().get(t.getKey());
+      TensorData data = t.getValue();
+      if (!java.util.Arrays.equals(entry.shape(), data.shape())) {
+        throw new FileFormatException(file, "tensor '" + t.getKey() + "' has shape "
+            + java.util.Arrays.toString(data.shape()) + " but the config needs " + java.util.Arrays.toString(entry.shape()));
+      }
+      store.setMaster(t.getKey(), data.toFloats());
+      filled.add(t.getKey());
+    }
+    List<String> missing = new ArrayList<>();
+    List<String> allowed = new ArrayList<>();
+    for (ParameterTable.Entry e : store.table().entries()) {
+      if (!filled.contains(e.name())) {
+        (mayBeMissing.test(e.name()) ? allowed : missing).add(e.name());
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw new FileFormatException(file, "missing " + missing.size() + " parameter(s): "
+          + String.join(", ", missing.subList(0, Math.min(5, missing.size()))) + (missing.size() > 5 ? ", ..." : ""));
+    }
+    return allowed;
   }
 
   private static void uploadExact(SafeTensorsFile file, String name, ai.lmtrain.tensor.Tensor target, Backend backend)

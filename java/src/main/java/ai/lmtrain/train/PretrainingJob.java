@@ -14,12 +14,10 @@ import ai.lmtrain.models.ParameterLayouts;
 import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tokenizers.Tokenizer;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +30,7 @@ import org.slf4j.LoggerFactory;
  *   DIR/best/                                                the model with the lowest eval loss
  *   DIR/checkpoint/                                          the latest resumable training state
  *   DIR/metrics.jsonl, DIR/loss.png                          metrics and the loss plot
+ *   DIR/runs/DATE_HOST/events.out.tfevents.*                 TensorBoard scalars and samples (report_to)
  * </pre>
  */
 public final class PretrainingJob {
@@ -68,12 +67,6 @@ public final class PretrainingJob {
 
   private PretrainingJob() {}
 
-  /** A save that may fail with an I/O error. */
-  @FunctionalInterface
-  private interface IoAction {
-    void run() throws IOException;
-  }
-
   /**
    * Runs {@code spec} on {@code backend}; {@code display} also observes the trainer (progress output).
    * Everything that can be checked is checked before the output folder is touched (see {@link
@@ -94,38 +87,44 @@ public final class PretrainingJob {
     requireData(spec, train, eval, mlm);
     Path dir = spec.outputDir();
     boolean created = RunFolder.begin(dir, spec.resume() ? RunFolder.Mode.RESUME : RunFolder.Mode.NEW, "train");
-    AtomicBoolean stepped = new AtomicBoolean();
+    boolean[] stepped = {false};
     LanguageModel model = null;
     try {
-      Path checkpoint = dir.resolve("checkpoint");
-      if (spec.resume()) {
-        checkpoint = prepareResume(spec);
-      }
-      model = spec.resume() ? Checkpoints.loadModel(checkpoint, backend, args.precision().computeType())
+      Path checkpoint = spec.resume() ? prepareResume(spec) : dir.resolve("checkpoint");
+      model = spec.resume()
+          ? Checkpoints.loadModel(checkpoint, backend, args.precision().computeType())
           : newModel(spec.config(), backend, args);
+      LanguageModel trained = model;
       List<MetricsEvent> events = new ArrayList<>();
       try (MetricsLog metrics = MetricsLog.open(dir.resolve(MetricsLog.FILE_NAME));
+          TensorBoardLog tensorBoard = RunRecorder.openTensorBoard(args, dir,
+              spec.resume() ? Checkpoints.savedStep(checkpoint) : 0);
           Trainer trainer = new Trainer(model, args, train, eval, spec.weighting(),
-              listeners(spec, model, metrics, events, display, mlm, stepped))) {
-        if (spec.resume()) {
-          Checkpoints.restoreTraining(checkpoint, trainer);
-          LOG.info("{}: resumed from {} at step {} of {}", spec.runName(), checkpoint, trainer.state().globalStep(),
-              trainer.totalSteps());
+              new RunRecorder(spec.runName(), dir, model, spec.tokenizer(), metrics, events, tensorBoard,
+                  mlm, step -> EvalSamples.describe(trained, spec.tokenizer(), spec.evalTexts()), display))) {
+        try {
+          if (spec.resume()) {
+            Checkpoints.restoreTraining(checkpoint, trainer);
+            LOG.info("{}: resumed from {} at step {} of {}", spec.runName(), checkpoint, trainer.state().globalStep(),
+                trainer.totalSteps());
+          }
+          LOG.info("{}: {} parameters, {} training examples, {} steps ({} per epoch), {} on {}", spec.runName(),
+              model.parameters().table().parameterCount(), trainSet.size(),
+              trainer.totalSteps(), trainer.stepsPerEpoch(), args.precision(), backend.device());
+          trainer.train();
+          EvalResult finalEval = eval == null ? null : trainer.evaluate();
+          Checkpoints.saveModelFiles(dir, model, spec.tokenizer());
+          RunRecorder.plotLosses(spec.runName(), dir, MetricsLog.read(metrics.file()));
+          return new Result(model, finalEval, events);
+        } finally {
+          stepped[0] = trainer.state().globalStep() > 0;
         }
-        LOG.info("{}: {} parameters, {} training examples, {} steps ({} per epoch), {} on {}", spec.runName(),
-            model.parameters().table().parameterCount(), trainSet.size(),
-            trainer.totalSteps(), trainer.stepsPerEpoch(), args.precision(), backend.device());
-        trainer.train();
-        EvalResult finalEval = eval == null ? null : trainer.evaluate();
-        Checkpoints.saveModelFiles(dir, model, spec.tokenizer());
-        plotLosses(spec, MetricsLog.read(metrics.file()));
-        return new Result(model, finalEval, events);
       }
     } catch (IOException | RuntimeException e) {
       if (model != null) {
         model.close();
       }
-      if (created && !stepped.get()) {
+      if (created && !stepped[0]) {
         RunFolder.discard(dir, e);
       }
       throw e;
@@ -195,18 +194,6 @@ public final class PretrainingJob {
     }
   }
 
-  /** loss.png from the whole metrics.jsonl, so a resumed run's plot covers its earlier part too. */
-  private static void plotLosses(Spec spec, List<MetricsEvent> all) throws IOException {
-    if (all.isEmpty()) {
-      LOG.warn("{}: no metrics yet, so no loss.png", spec.runName());
-    } else if (PlotSupport.available()) {
-      LossPlot.write(spec.outputDir().resolve("loss.png"), all, LossPlot.DEFAULT_WIDTH, LossPlot.DEFAULT_HEIGHT);
-    } else {
-      LOG.warn("{}: loss.png skipped (this Java runtime has no java.desktop module); draw it from {} with"
-          + " 'lmtrain plot' on a full JDK", spec.runName(), MetricsLog.FILE_NAME);
-    }
-  }
-
   private static void validate(Spec spec) {
     if (spec.tokenizer().vocabSize() > spec.config().vocabSize()) {
       throw new IllegalArgumentException("the tokenizer has " + spec.tokenizer().vocabSize()
@@ -230,59 +217,5 @@ public final class PretrainingJob {
     LanguageModel model = Checkpoints.newModel(config, backend, args.precision().computeType());
     model.initialize(args.seed());
     return model;
-  }
-
-  private static TrainingListener listeners(Spec spec, LanguageModel model, MetricsLog metrics,
-      List<MetricsEvent> events, TrainingListener display, boolean mlm, AtomicBoolean stepped) {
-    return new TrainingListener() {
-      @Override
-      public void onLog(TrainLog log) {
-        record(MetricsEvent.train(spec.runName(), log.step()).epoch(log.epoch()).loss(log.loss()).lr(log.learningRate())
-            .gradNorm(log.gradNorm()).tokensSeen(log.tokensSeen()).tokensPerS(log.tokensPerSecond()).build());
-        display.onLog(log);
-      }
-
-      @Override
-      public void onEvaluate(EvalResult result, long step, boolean improved) {
-        MetricsEvent.Builder b = MetricsEvent.eval(spec.runName(), step).loss(result.loss());
-        if (mlm) {
-          b.mlmAccuracy(result.accuracy());
-        }
-        record(b.build());
-        if (improved) {
-          save(() -> Checkpoints.saveModel(spec.outputDir().resolve("best"), model, spec.tokenizer()));
-        }
-        display.onEvaluate(result, step, improved);
-      }
-
-      @Override
-      public void onStep(TrainState state, long totalSteps) {
-        stepped.set(true);
-        display.onStep(state, totalSteps);
-      }
-
-      @Override
-      public void onSave(Trainer trainer, boolean last) {
-        save(() -> Checkpoints.saveTraining(spec.outputDir().resolve("checkpoint"), trainer, spec.tokenizer()));
-        display.onSave(trainer, last);
-      }
-
-      private void save(IoAction action) {
-        try {
-          action.run();
-        } catch (IOException e) {
-          throw new UncheckedIOException("saving a checkpoint in " + spec.outputDir() + " failed: " + e.getMessage(), e);
-        }
-      }
-
-      private void record(MetricsEvent event) {
-        events.add(event);
-        try {
-          metrics.append(event);
-        } catch (IOException e) {
-          throw new UncheckedIOException("writing " + metrics.file() + " failed: " + e.getMessage(), e);
-        }
-      }
-    };
   }
 }

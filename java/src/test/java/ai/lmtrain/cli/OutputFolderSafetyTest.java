@@ -1,12 +1,12 @@
 package ai.lmtrain.cli;
 
-import static ai.lmtrain.cli.CliRun.run;
+import static ai.lmtrain.cli.CliRunner.run;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.lmtrain.cli.CliRun.Outcome;
+import ai.lmtrain.cli.CliRunner.Outcome;
 import ai.lmtrain.data.TextSource;
 import ai.lmtrain.train.MetricsEvent;
 import ai.lmtrain.train.MetricsLog;

@@ -1,10 +1,10 @@
 package ai.lmtrain.cli;
 
-import static ai.lmtrain.cli.CliRun.run;
+import static ai.lmtrain.cli.CliRunner.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.lmtrain.cli.CliRun.Outcome;
+import ai.lmtrain.cli.CliRunner.Outcome;
 import ai.lmtrain.data.TextSource;
 import ai.lmtrain.io.AtomicFiles;
 import ai.lmtrain.io.SaveKillPoints;

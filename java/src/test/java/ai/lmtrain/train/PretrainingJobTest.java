@@ -183,7 +183,7 @@ class PretrainingJobTest {
     List<MetricsEvent> out = new ArrayList<>();
     for (MetricsEvent e : MetricsLog.read(run.resolve(MetricsLog.FILE_NAME))) {
       out.add(new MetricsEvent(e.run(), e.step(), e.epoch(), e.split(), e.loss(), e.perplexity(), e.lr(), e.gradNorm(),
-          e.tokensSeen(), null, e.mlmAccuracy()));
+          e.tokensSeen(), null, e.mlmAccuracy(), e.classification()));
     }
     return out;
   }

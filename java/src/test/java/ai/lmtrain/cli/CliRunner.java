@@ -6,11 +6,11 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 
-/** Runs an lmtrain command in-process and captures its exit code, stdout and stderr. */
-final class CliRun {
-  private CliRun() {}
+/** Runs the {@code lmtrain} command line in-process for tests, capturing stdout and stderr. */
+final class CliRunner {
+  private CliRunner() {}
 
-  /** What a command did. */
+  /** A finished command: its exit code and what it printed. */
   record Outcome(int exit, String out, String err) {}
 
   static Outcome run(String... args) {
