@@ -1,6 +1,8 @@
 package ai.lmtrain.cli;
 
 import ai.lmtrain.data.TextSource;
+import ai.lmtrain.data.TokenDataset;
+import ai.lmtrain.data.shards.ShardDirectory;
 import ai.lmtrain.data.TrainValidationSplit;
 import ai.lmtrain.io.FileFormatException;
 import ai.lmtrain.models.BertConfig;
@@ -33,20 +35,28 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code lmtrain train}: pre-trains a BERT (masked LM) or GPT-2 (causal LM) on text files. The
  * {@code --config} JSON holds Hugging Face TrainingArguments keys (num_train_epochs, learning_rate,
  * ...) and model config keys (hidden_size, n_layer, ...) side by side.
  */
-@Command(name = "train", mixinStandardHelpOptions = true, description = "Pre-train a BERT or GPT-2 model on text files.")
+@Command(name = "train", mixinStandardHelpOptions = true, description = "Pre-train a BERT or GPT-2 model on text files or token shards.")
 final class TrainCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, description = "bert or gpt2")
   String modelType;
 
-  @Option(names = "--corpus", required = true, arity = "1..*", paramLabel = "FILE", description = "UTF-8 training text files")
+  @Option(names = "--corpus", arity = "1..*", paramLabel = "FILE", description = "UTF-8 training text files")
   List<Path> corpus;
+
+  @Option(names = "--data", paramLabel = "DIR", description = "token shards from prepare-data (or llm.c), instead of"
+      + " --corpus; validation comes from their val shards")
+  Path data;
+
+  @Spec CommandSpec spec;
 
   @ArgGroup(exclusive = true, multiplicity = "1")
   TokenizerChoice tokenizerChoice;
@@ -105,9 +115,23 @@ final class TrainCommand implements Callable<Integer> {
     if (precision != null) {
       args = args.copy(Map.of("precision", Precision.parse(precision)));
     }
+    if ((corpus == null) == (data == null)) {
+      throw new IllegalArgumentException("give either --corpus FILE... or --data DIR (from prepare-data)");
+    }
+    if (data != null) {
+      for (String flag : new String[] {"--train-tokenizer", "--mode", "--stride", "--validation-split", "--validation"}) {
+        if (spec.commandLine().getParseResult().hasMatchedOption(flag)) {
+          throw new IllegalArgumentException(flag + " does not apply to --data: the shards are tokenized already and"
+              + " hold their own validation split (pass the --tokenizer given to prepare-data)");
+        }
+      }
+    }
     Tokenizer tokenizer = tokenizer(bert);
     ModelConfig modelConfig = modelConfig(bert, settings, unknown, tokenizer);
     int context = contextLength != null ? contextLength : Math.min(128, modelConfig.maxPositions());
+    if (data != null) {
+      return trainOnShards(args, tokenizer, modelConfig, context);
+    }
     List<String> texts = TextSource.lines(corpus);
     List<String> trainTexts = texts;
     List<String> evalTexts;
@@ -121,19 +145,39 @@ final class TrainCommand implements Callable<Integer> {
     LmDatasets.Mode datasetMode = mode != null ? LmDatasets.Mode.parse(mode) : bert ? LmDatasets.Mode.LINES
         : LmDatasets.Mode.CHUNKS;
     try (Backend backend = Backends.open(Device.parse(device)); ConsoleProgress progress = new ConsoleProgress(modelType)) {
-      PretrainingJob.Result result = PretrainingJob.run(new PretrainingJob.Spec(modelType, modelConfig, tokenizer,
-          trainTexts, evalTexts, datasetMode, context, stride != null ? stride : Math.max(1, context / 2), args, output,
-          resume, LossWeighting.MEAN), backend, progress);
-      try {
-        EvalResult e = result.finalEval();
-        System.out.printf("trained %s: %s%nsaved to %s%n", modelType, e == null ? "no validation set"
-            : String.format("validation loss %.4f, perplexity %.3f, accuracy %.4f", e.loss(), e.perplexity(), e.accuracy()),
-            output);
-      } finally {
-        result.model().close();
-      }
+      report(PretrainingJob.run(new PretrainingJob.Spec(modelType, modelConfig, tokenizer, trainTexts, evalTexts,
+          datasetMode, context, stride != null ? stride : Math.max(1, context / 2), args, output, resume,
+          LossWeighting.MEAN), backend, progress));
     }
     return 0;
+  }
+
+  /** {@code --data}: examples read from the memory-mapped shards (windows for GPT-2, packed documents for BERT). */
+  private int trainOnShards(TrainingArguments args, Tokenizer tokenizer, ModelConfig modelConfig, int context)
+      throws IOException {
+    ShardDirectory shards = ShardDirectory.open(data, tokenizer);
+    TokenDataset train = ShardDirectory.examples(shards.train(), tokenizer, context);
+    TokenDataset eval = shards.validation().isEmpty() ? null
+        : ShardDirectory.examples(shards.validation(), tokenizer, context);
+    if (eval != null && eval.size() == 0) {
+      eval = null; // a validation shard shorter than one example
+    }
+    try (Backend backend = Backends.open(Device.parse(device)); ConsoleProgress progress = new ConsoleProgress(modelType)) {
+      report(PretrainingJob.run(new PretrainingJob.Spec(modelType, modelConfig, tokenizer, List.of(), List.of(), null,
+          context, context, args, output, resume, LossWeighting.MEAN), train, eval, backend, progress));
+    }
+    return 0;
+  }
+
+  private void report(PretrainingJob.Result result) {
+    try {
+      EvalResult e = result.finalEval();
+      System.out.printf("trained %s: %s%nsaved to %s%n", modelType, e == null ? "no validation set"
+          : String.format("validation loss %.4f, perplexity %.3f, accuracy %.4f", e.loss(), e.perplexity(), e.accuracy()),
+          output);
+    } finally {
+      result.model().close();
+    }
   }
 
   private Tokenizer tokenizer(boolean bert) throws IOException {

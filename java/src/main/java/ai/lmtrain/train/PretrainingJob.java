@@ -73,17 +73,34 @@ public final class PretrainingJob {
 
   /** Runs {@code spec} on {@code backend}; {@code display} also observes the trainer (progress output). */
   public static Result run(Spec spec, Backend backend, TrainingListener display) throws IOException {
+    if (spec.trainTexts().isEmpty()) {
+      throw new IllegalArgumentException("no training text");
+    }
+    validate(spec);
+    boolean mlm = spec.config() instanceof BertConfig;
+    TokenDataset trainSet = LmDatasets.dataset(spec.tokenizer(), spec.trainTexts(), spec.mode(), spec.contextLength(),
+        spec.stride(), mlm);
+    TokenDataset evalSet = spec.evalTexts().isEmpty() ? null
+        : LmDatasets.dataset(spec.tokenizer(), spec.evalTexts(), spec.mode(), spec.contextLength(), spec.stride(), mlm);
+    return run(spec, trainSet, evalSet, backend, display);
+  }
+
+  /**
+   * Runs {@code spec} on examples made elsewhere (windows or packed documents of token shards, for
+   * {@code train --data}); the spec's texts, mode and stride are not used.
+   *
+   * @param evalSet the validation examples, or null for none
+   */
+  public static Result run(Spec spec, TokenDataset trainSet, TokenDataset evalSet, Backend backend,
+      TrainingListener display) throws IOException {
     validate(spec);
     Files.createDirectories(spec.outputDir());
     TrainingArguments args = spec.args();
     boolean mlm = spec.config() instanceof BertConfig;
     Collator collator = LmDatasets.collator(spec.tokenizer(), mlm, args.mlmProbability());
-    TokenDataset trainSet = LmDatasets.dataset(spec.tokenizer(), spec.trainTexts(), spec.mode(), spec.contextLength(),
-        spec.stride(), mlm);
     DataLoader train = new DataLoader(trainSet, collator, args.trainBatchSize(), true, args.seed(), false);
-    DataLoader eval = spec.evalTexts().isEmpty() ? null
-        : new DataLoader(LmDatasets.dataset(spec.tokenizer(), spec.evalTexts(), spec.mode(), spec.contextLength(),
-            spec.stride(), mlm), collator, args.evalBatchSize(), false, args.seed() + 1, false);
+    DataLoader eval = evalSet == null ? null
+        : new DataLoader(evalSet, collator, args.evalBatchSize(), false, args.seed() + 1, false);
     Path checkpoint = spec.outputDir().resolve("checkpoint");
     if (spec.resume() && !Files.isDirectory(checkpoint)) {
       throw new IllegalArgumentException("nothing to resume: " + checkpoint + " does not exist (train without --resume"
@@ -136,9 +153,6 @@ public final class PretrainingJob {
     if (spec.contextLength() <= 1 || spec.contextLength() > spec.config().maxPositions()) {
       throw new IllegalArgumentException("context length " + spec.contextLength() + " must be in [2, "
           + spec.config().maxPositions() + "] (the model's maximum positions)");
-    }
-    if (spec.trainTexts().isEmpty()) {
-      throw new IllegalArgumentException("no training text");
     }
   }
 

@@ -1,5 +1,6 @@
 package ai.lmtrain.data.shards;
 
+import ai.lmtrain.data.TokenDataset;
 import ai.lmtrain.io.FileFormatException;
 import ai.lmtrain.tokenizers.Tokenizer;
 import ai.lmtrain.tokenizers.Tokenizers;
@@ -77,6 +78,18 @@ public record ShardDirectory(Path dir, DatasetInfo info, List<TokenShard> train,
       throw new FileFormatException(dir.resolve(DatasetInfo.FILE_NAME), "lists no train shard");
     }
     return new ShardDirectory(dir, info, train, validation);
+  }
+
+  /**
+   * The examples of {@code shards} for a model of {@code contextLength} positions: packed documents
+   * ({@link PackedDocumentDataset}) for a BERT-style tokenizer, causal windows
+   * ({@link ShardWindowDataset}) for a GPT-2 style one.
+   */
+  public static TokenDataset examples(List<TokenShard> shards, Tokenizer tokenizer, int contextLength) {
+    DocumentTokens docs = DocumentTokens.of(tokenizer);
+    return docs.endId() >= 0
+        ? new PackedDocumentDataset(shards, contextLength, docs.startId(), docs.endId(), tokenizer.vocabSize())
+        : new ShardWindowDataset(shards, contextLength, tokenizer.vocabSize());
   }
 
   /** llm.c's layout: {@code *train*.bin} and {@code *val*.bin}, sorted by name. */
