@@ -1,0 +1,87 @@
+package ai.lmtrain.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.lmtrain.data.TextSource;
+import ai.lmtrain.tokenizers.TestData;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code prepare-data}, {@code train --data} and {@code train-tokenizer --input} from the command line. */
+class DataCommandsTest {
+  private record Outcome(int exit, String out, String err) {}
+
+  private static Outcome run(String... args) {
+    PrintStream stdout = System.out;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    StringWriter err = new StringWriter();
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      var cl = Main.commandLine();
+      cl.setErr(new PrintWriter(err, true));
+      cl.setOut(new PrintWriter(System.out, true));
+      int exit = cl.execute(args);
+      return new Outcome(exit, out.toString(StandardCharsets.UTF_8), err.toString());
+    } finally {
+      System.setOut(stdout);
+    }
+  }
+
+  @Test
+  void prepareThenTrainGpt2FromShards(@TempDir Path tmp) throws Exception {
+    Path tokenizer = tmp.resolve("gpt2-tokenizer");
+    TestData.gpt2().save(tokenizer);
+    Path jsonl = tmp.resolve("corpus.jsonl");
+    StringBuilder sb = new StringBuilder();
+    for (String line : TextSource.bundledLines("toy_corpus.txt")) {
+      sb.append("{\"text\": \"").append(line.replace("\"", "\\\"")).append("\"}\n");
+    }
+    Files.writeString(jsonl, sb.toString());
+    Path data = tmp.resolve("data");
+    Outcome prepared = run("prepare-data", "--tokenizer", tokenizer.toString(), "--input", tmp + "/*.jsonl",
+        "--output", data.toString(), "--validation-fraction", "0.1", "--threads", "2");
+    assertEquals(0, prepared.exit(), prepared.err());
+    assertTrue(prepared.out().startsWith("prepared " + data + ": 30 documents (3 validation)"), prepared.out());
+    assertTrue(Files.isRegularFile(data.resolve("train_000001.bin")) && Files.isRegularFile(data.resolve("val_000000.bin")));
+
+    Path config = tmp.resolve("config.json");
+    Files.writeString(config, "{\"n_layer\": 1, \"n_embd\": 32, \"n_head\": 2, \"n_positions\": 64, \"max_steps\": 4,"
+        + " \"per_device_train_batch_size\": 4, \"logging_steps\": 2}");
+    Path model = tmp.resolve("model");
+    Outcome trained = run("train", "--model", "gpt2", "--data", data.toString(), "--tokenizer", tokenizer.toString(),
+        "--config", config.toString(), "--context-length", "16", "--output", model.toString());
+    assertEquals(0, trained.exit(), trained.err());
+    assertTrue(trained.out().startsWith("trained gpt2: validation loss "), trained.out());
+    assertTrue(Files.isRegularFile(model.resolve("model.safetensors")));
+
+    Outcome both = run("train", "--model", "gpt2", "--data", data.toString(), "--corpus", jsonl.toString(),
+        "--tokenizer", tokenizer.toString(), "--output", tmp.resolve("x").toString());
+    assertEquals(1, both.exit());
+    assertEquals("error: give either --corpus FILE... or --data DIR (from prepare-data)\n", both.err());
+    Outcome mode = run("train", "--model", "gpt2", "--data", data.toString(), "--mode", "lines", "--tokenizer",
+        tokenizer.toString(), "--output", tmp.resolve("y").toString());
+    assertEquals(1, mode.exit());
+    assertTrue(mode.err().startsWith("error: --mode does not apply to --data"), mode.err());
+    Path bert = tmp.resolve("bert-tokenizer");
+    TestData.bert().save(bert);
+    Outcome other = run("train", "--model", "bert", "--data", data.toString(), "--tokenizer", bert.toString(),
+        "--output", tmp.resolve("z").toString());
+    assertEquals(1, other.exit());
+    assertTrue(other.err().startsWith("error: " + data.resolve("dataset.json") + ": the shards were made with another"
+        + " tokenizer"), other.err());
+    assertEquals(1, other.err().lines().count(), other.err());
+
+    Outcome missing = run("prepare-data", "--tokenizer", tokenizer.toString(), "--input", tmp.resolve("no.jsonl")
+        .toString(), "--output", tmp.resolve("d2").toString());
+    assertEquals(1, missing.exit());
+    assertEquals("error: " + tmp.resolve("no.jsonl") + ": no such file\n", missing.err());
+  }
+}
