@@ -84,4 +84,27 @@ class DataCommandsTest {
     assertEquals(1, missing.exit());
     assertEquals("error: " + tmp.resolve("no.jsonl") + ": no such file\n", missing.err());
   }
+
+  @Test
+  void trainTokenizerStreamsJsonlAndParquet(@TempDir Path tmp) throws Exception {
+    Path parquet = ai.lmtrain.data.parquet.ParquetStringReaderTestAccess.fixture(tmp, "zstd_v2_delta.parquet");
+    Path jsonl = tmp.resolve("more.jsonl.gz");
+    try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(jsonl))) {
+      out.write("{\"body\": \"the lion is the king\"}\n{\"body\": \"of the savanna\"}\n".getBytes(StandardCharsets.UTF_8));
+    }
+    Path out = tmp.resolve("tok");
+    Outcome wrongField = run("train-tokenizer", "--type", "bpe", "--input", jsonl.toString(), "--vocab-size", "300",
+        "--output", out.toString());
+    assertEquals(1, wrongField.exit());
+    assertEquals("error: " + jsonl + ":1: no \"text\" field (fields: body); choose one with --text-field\n",
+        wrongField.err());
+    Path body = tmp.resolve("body.jsonl");
+    Files.writeString(body, "{\"text\": \"the lion\"}\n");
+    Outcome ok = run("train-tokenizer", "--type", "wordpiece", "--input", parquet.toString(), body.toString(),
+        "--vocab-size", "300", "--max-words", "50", "--output", out.toString());
+    assertEquals(0, ok.exit(), ok.err());
+    assertTrue(ok.out().startsWith("trained wordpiece tokenizer: vocab size "), ok.out());
+    assertTrue(ok.out().contains("pre-token counts pruned"), ok.out());
+    assertTrue(ai.lmtrain.tokenizers.Tokenizers.load(out).tokenToId("row").isPresent());
+  }
 }
