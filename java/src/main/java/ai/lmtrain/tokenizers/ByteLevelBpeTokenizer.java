@@ -103,18 +103,67 @@ public final class ByteLevelBpeTokenizer extends VocabularyTokenizer {
     return out.build();
   }
 
-  /** Ids only (no strings, offsets or masks): the hot path used by datasets and the benchmark. */
+  /**
+   * Ids only (no strings, offsets or masks): the hot path of datasets, prepare-data and the
+   * benchmark; the same ids as {@link #tokenize}.
+   */
+  @Override
   public int[] encodeIds(String text) {
-    return tokenize(text, false).ids();
+    IdBuffer out = new IdBuffer(Math.max(16, text.length() / 3));
+    vocab.split(text, new Vocabulary.SegmentVisitor() {
+      @Override
+      public void text(int start, int end) {
+        for (int pos = start; pos < end; ) {
+          int stop = Gpt2PreTokenizer.next(text, pos, end);
+          char c = text.charAt(pos);
+          if (stop - pos == 1 && c < 128) {
+            out.add(byteIds[c]);
+          } else {
+            out.addAll(wordIds(text, pos, stop));
+          }
+          pos = stop;
+        }
+      }
+
+      @Override
+      public void added(AddedToken token, int start) {
+        out.add(token.id());
+      }
+    });
+    return out.toArray();
   }
 
-  private void encodeWord(String text, int start, int end, TokenSequence.Builder out) {
-    char c = text.charAt(start);
-    if (end - start == 1 && c < 128) {
-      int id = byteIds[c];
-      out.add(id, vocab.token(id), false, start, end);
-      return;
+  /** A growable int array. */
+  private static final class IdBuffer {
+    private int[] ids;
+    private int size;
+
+    IdBuffer(int capacity) {
+      ids = new int[capacity];
     }
+
+    void add(int id) {
+      if (size == ids.length) {
+        ids = Arrays.copyOf(ids, ids.length * 2);
+      }
+      ids[size++] = id;
+    }
+
+    void addAll(int[] more) {
+      if (size + more.length > ids.length) {
+        ids = Arrays.copyOf(ids, Math.max(ids.length * 2, size + more.length));
+      }
+      System.arraycopy(more, 0, ids, size, more.length);
+      size += more.length;
+    }
+
+    int[] toArray() {
+      return Arrays.copyOf(ids, size);
+    }
+  }
+
+  /** The merged ids of pre-token {@code text[start, end)}, through the cache. */
+  private int[] wordIds(String text, int start, int end) {
     String word = text.substring(start, end);
     int[] ids = cache.get(word);
     if (ids == null) {
@@ -124,12 +173,24 @@ public final class ByteLevelBpeTokenizer extends VocabularyTokenizer {
       }
       cache.put(word, ids);
     }
+    return ids;
+  }
+
+  private void encodeWord(String text, int start, int end, TokenSequence.Builder out) {
+    char c = text.charAt(start);
+    if (end - start == 1 && c < 128) {
+      int id = byteIds[c];
+      out.add(id, vocab.token(id), false, start, end);
+      return;
+    }
+    int[] ids = wordIds(text, start, end);
     if (!out.wantsOffsets()) {
       for (int id : ids) {
         out.add(id, vocab.token(id), false, 0, 0);
       }
       return;
     }
+    String word = text.substring(start, end);
     int[] charOfByte = charIndexOfBytes(word);
     int b = 0;
     for (int id : ids) {

@@ -56,7 +56,7 @@ public record DocumentTokens(Tokenizer tokenizer, int startId, int endId) {
    * it ends one.
    */
   public int[] encode(String text, boolean first, boolean last) {
-    int[] ids = tokenizer.tokenize(text, false).ids();
+    int[] ids = tokenizer.encodeIds(text);
     int before = first ? 1 : 0;
     int after = last && endId >= 0 ? 1 : 0;
     if (before == 0 && after == 0) {
