@@ -6,24 +6,24 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * GPT-2's byte-level BPE tokenizer: added tokens (e.g. {@code <|endoftext|>}) matched in the text,
  * the GPT-2 pre-tokenizer, UTF-8 bytes mapped by {@link ByteLevel}, then the lowest-ranked
- * adjacent pair merged repeatedly. Merge results per pre-token are cached. No BOS/EOS are added.
+ * adjacent pair merged repeatedly. Merge results per pre-token are cached (per thread). No BOS/EOS are added.
  * Decoding is lossless except for byte sequences that are not valid UTF-8, which become U+FFFD.
  */
 public final class ByteLevelBpeTokenizer extends VocabularyTokenizer {
 
-  private static final int CACHE_LIMIT = 1 << 18;
+  /** Slots of each thread's pre-token cache (direct-mapped). */
+  private static final int CACHE_SLOTS = 1 << 17;
 
   private final int[] mergeLeft;
   private final int[] mergeRight;
   private final MergeTable merges;
   private final int[] byteIds = new int[256];
   private final SpecialTokens specialTokens;
-  private final Map<String, int[]> cache = new ConcurrentHashMap<>();
+  private final ThreadLocal<WordCache> cache = ThreadLocal.withInitial(WordCache::new);
 
   /**
    * Builds a tokenizer from a vocabulary and ranked merges.
@@ -162,17 +162,34 @@ public final class ByteLevelBpeTokenizer extends VocabularyTokenizer {
     }
   }
 
-  /** The merged ids of pre-token {@code text[start, end)}, through the cache. */
+  /**
+   * A thread's cache of merged pre-tokens: direct-mapped by a hash of the characters, so a lookup
+   * allocates nothing; a collision replaces the older entry. Per thread, so no locking.
+   */
+  private static final class WordCache {
+    final String[] words = new String[CACHE_SLOTS];
+    final int[][] ids = new int[CACHE_SLOTS][];
+  }
+
+  /** The merged ids of pre-token {@code text[start, end)}, through this thread's cache. */
   private int[] wordIds(String text, int start, int end) {
-    String word = text.substring(start, end);
-    int[] ids = cache.get(word);
-    if (ids == null) {
-      ids = merge(word.getBytes(StandardCharsets.UTF_8));
-      if (cache.size() >= CACHE_LIMIT) {
-        cache.clear();
-      }
-      cache.put(word, ids);
+    int h = 0;
+    for (int i = start; i < end; i++) {
+      h = 31 * h + text.charAt(i);
     }
+    h ^= h >>> 15;
+    h *= 0x2C1B3C6D;
+    int slot = (h ^ (h >>> 17)) & (CACHE_SLOTS - 1);
+    WordCache c = cache.get();
+    String w = c.words[slot];
+    int len = end - start;
+    if (w != null && w.length() == len && text.regionMatches(start, w, 0, len)) {
+      return c.ids[slot];
+    }
+    String word = text.substring(start, end);
+    int[] ids = merge(word.getBytes(StandardCharsets.UTF_8));
+    c.words[slot] = word;
+    c.ids[slot] = ids;
     return ids;
   }
 
