@@ -1,9 +1,7 @@
 package ai.lmtrain.cli;
 
 import ai.lmtrain.data.corpus.CorpusFiles;
-import ai.lmtrain.data.corpus.CorpusFormat;
 import ai.lmtrain.data.corpus.CorpusOptions;
-import ai.lmtrain.data.corpus.DocumentSplit;
 import ai.lmtrain.data.shards.DatasetInfo;
 import ai.lmtrain.data.shards.PrepareData;
 import ai.lmtrain.tokenizers.Tokenizer;
@@ -18,6 +16,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -44,17 +43,7 @@ public final class PrepareDataCommand implements Callable<Integer> {
   @Option(names = "--output", required = true, paramLabel = "DIR", description = "new or empty folder for the shards")
   Path output;
 
-  @Option(names = "--format", paramLabel = "FORMAT", description = "text, jsonl or parquet (default: by file name:"
-      + " .jsonl/.json/.ndjson, .parquet, else text; before .gz/.zst)")
-  String format;
-
-  @Option(names = "--text-field", defaultValue = "text", paramLabel = "NAME",
-      description = "JSONL field or Parquet column with the text (default: ${DEFAULT-VALUE})")
-  String textField;
-
-  @Option(names = "--documents", defaultValue = "lines", paramLabel = "SPLIT",
-      description = "text files: lines, blank-lines or files (default: ${DEFAULT-VALUE})")
-  String documents;
+  @Mixin CorpusInput corpusInput;
 
   @ArgGroup(exclusive = true)
   ValidationChoice validation = new ValidationChoice();
@@ -87,8 +76,7 @@ public final class PrepareDataCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    CorpusOptions corpus = new CorpusOptions(format == null ? null : CorpusFormat.parse(format), textField,
-        DocumentSplit.parse(documents));
+    CorpusOptions corpus = corpusInput.options();
     int tokenBytes = tokenDtype == null ? 0 : switch (tokenDtype) {
       case "uint16" -> 2;
       case "uint32" -> 4;

@@ -40,7 +40,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code lmtrain train}: pre-trains a BERT (masked LM) or GPT-2 (causal LM) on text files. The
+ * {@code lmtrain train}: pre-trains a BERT (masked LM) or GPT-2 (causal LM) on text files
+ * ({@code --corpus}) or on token shards from prepare-data ({@code --data}). The
  * {@code --config} JSON holds Hugging Face TrainingArguments keys (num_train_epochs, learning_rate,
  * ...) and model config keys (hidden_size, n_layer, ...) side by side.
  */

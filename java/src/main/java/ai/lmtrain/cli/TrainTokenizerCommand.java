@@ -1,17 +1,16 @@
 package ai.lmtrain.cli;
 
 import ai.lmtrain.data.corpus.CorpusFiles;
-import ai.lmtrain.data.corpus.CorpusFormat;
 import ai.lmtrain.data.corpus.CorpusOptions;
 import ai.lmtrain.data.corpus.CorpusReader;
 import ai.lmtrain.data.corpus.Document;
-import ai.lmtrain.data.corpus.DocumentSplit;
 import ai.lmtrain.tokenizers.TokenizerTrainer;
 import ai.lmtrain.tokenizers.TrainerOptions;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -38,16 +37,7 @@ public final class TrainTokenizerCommand implements Callable<Integer> {
       description = "corpus files or globs (quote them)")
   List<String> inputs;
 
-  @Option(names = "--format", paramLabel = "FORMAT", description = "text, jsonl or parquet (default: by file name)")
-  String format;
-
-  @Option(names = "--text-field", defaultValue = "text", paramLabel = "NAME",
-      description = "JSONL field or Parquet column with the text (default: ${DEFAULT-VALUE})")
-  String textField;
-
-  @Option(names = "--documents", defaultValue = "lines", paramLabel = "SPLIT",
-      description = "text files: lines, blank-lines or files (default: ${DEFAULT-VALUE})")
-  String documents;
+  @Mixin CorpusInput corpusInput;
 
   @Option(names = "--vocab-size", required = true, paramLabel = "N", description = "target vocabulary size")
   int vocabSize;
@@ -68,8 +58,7 @@ public final class TrainTokenizerCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     long t0 = System.nanoTime();
     List<Path> files = CorpusFiles.expand(inputs);
-    CorpusOptions corpus = new CorpusOptions(format == null ? null : CorpusFormat.parse(format), textField,
-        DocumentSplit.parse(documents));
+    CorpusOptions corpus = corpusInput.options();
     TokenizerTrainer.TextStream texts = sink -> {
       try (CorpusReader reader = new CorpusReader(files, corpus)) {
         for (Document d; (d = reader.next()) != null; ) {

@@ -3,36 +3,22 @@ package ai.lmtrain.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.lmtrain.cli.ModelCommandsTest.Outcome;
 import ai.lmtrain.data.TextSource;
 import ai.lmtrain.tokenizers.TestData;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code prepare-data}, {@code train --data} and {@code train-tokenizer --input} from the command line. */
+/**
+ * {@code prepare-data}, {@code train --data} and {@code train-tokenizer --input} from the command line
+ * (run in-process by {@link ModelCommandsTest#run}).
+ */
 class DataCommandsTest {
-  private record Outcome(int exit, String out, String err) {}
-
   private static Outcome run(String... args) {
-    PrintStream stdout = System.out;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    StringWriter err = new StringWriter();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      var cl = Main.commandLine();
-      cl.setErr(new PrintWriter(err, true));
-      cl.setOut(new PrintWriter(System.out, true));
-      int exit = cl.execute(args);
-      return new Outcome(exit, out.toString(StandardCharsets.UTF_8), err.toString());
-    } finally {
-      System.setOut(stdout);
-    }
+    return ModelCommandsTest.run(args);
   }
 
   @Test

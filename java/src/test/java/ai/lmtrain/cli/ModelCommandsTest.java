@@ -23,9 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 class ModelCommandsTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private record Outcome(int exit, String out, String err) {}
+  record Outcome(int exit, String out, String err) {}
 
-  private static Outcome run(String... args) {
+  static Outcome run(String... args) {
     PrintStream stdout = System.out;
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     StringWriter err = new StringWriter();

@@ -21,7 +21,6 @@ import ai.lmtrain.tokenizers.TrainerOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -57,16 +56,6 @@ class ShardTrainingTest {
         "learningRate", 3e-3, "warmupSteps", 2, "loggingSteps", 1, "saveStrategy", "steps", "saveSteps", 3));
   }
 
-  private static List<Double> trainLosses(List<MetricsEvent> events) {
-    List<Double> out = new ArrayList<>();
-    for (MetricsEvent e : events) {
-      if (e.split() == MetricsEvent.Split.TRAIN) {
-        out.add(e.loss());
-      }
-    }
-    return out;
-  }
-
   private static PretrainingJob.Result run(ModelConfig config, Tokenizer tok, Path data, Path out, boolean resume,
       TrainingListener listener) throws IOException {
     ShardDirectory dir = ShardDirectory.open(data, tok);
@@ -91,7 +80,7 @@ class ShardTrainingTest {
       PretrainingJob.Result whole = run(config, tok, data, tmp.resolve(run + "-whole"), false, new TrainingListener() {});
       whole.model().close();
       assertNotNull(whole.finalEval(), run + ": evaluated on the val shard");
-      List<Double> expected = trainLosses(whole.events());
+      List<Double> expected = PretrainingJobTest.trainLosses(whole.events());
       assertEquals(10, expected.size());
       assertTrue(expected.get(9) < expected.get(0), run + ": the loss decreases: " + expected);
 
@@ -107,7 +96,7 @@ class ShardTrainingTest {
       assertThrows(IllegalStateException.class, () -> run(config, tok, data, out, false, crashAtStep6));
       PretrainingJob.Result resumed = run(config, tok, data, out, true, new TrainingListener() {});
       resumed.model().close();
-      assertEquals(expected.subList(6, 10), trainLosses(resumed.events()), run + ": resumed losses equal the"
+      assertEquals(expected.subList(6, 10), PretrainingJobTest.trainLosses(resumed.events()), run + ": resumed losses equal the"
           + " uninterrupted run's");
       assertArrayEquals(Files.readAllBytes(tmp.resolve(run + "-whole/model.safetensors")),
           Files.readAllBytes(out.resolve("model.safetensors")), run + ": resumed weights equal the uninterrupted run's");

@@ -207,6 +207,7 @@ public final class CorpusReader implements Closeable {
     private boolean started;
     private boolean separatorPending;
     private long startLine;
+    private boolean continued;
     private boolean done;
 
     BlockSource(int index, Compression.Opened opened, LineReader lines, boolean wholeFile) {
@@ -222,11 +223,11 @@ public final class CorpusReader implements Closeable {
           if (wholeFile && lines.lineNumber() > 0 && lines.endedWithNewline() && started) {
             text.append('\n');
           }
-          return flush(true);
+          return flush();
         }
         String line = lines.line();
         if (!wholeFile && line.isBlank()) {
-          Document d = flush(true);
+          Document d = flush();
           if (d != null) {
             return d;
           }
@@ -262,16 +263,15 @@ public final class CorpusReader implements Closeable {
       return d;
     }
 
-    private boolean continued;
 
     /** Ends the current document (null if it is empty). */
-    private Document flush(boolean last) {
+    private Document flush() {
       if (!started) {
         return null;
       }
       Document d = null;
       if (text.length() > 0 || continued) {
-        d = new Document(text.toString(), !continued, last, index, startLine);
+        d = new Document(text.toString(), !continued, true, index, startLine);
       } else {
         skipped++;
       }

@@ -15,6 +15,9 @@ import java.util.Arrays;
  * The raw bytes of the current line are also available (JSONL lines are parsed from them).
  */
 final class LineReader {
+  /** The longest line read (a longer one is an error, not an out-of-memory). */
+  static final int MAX_LINE_BYTES = 1 << 28;
+
   private final InputStream in;
   private final String name;
   private final CharsetDecoder strict = StandardCharsets.UTF_8.newDecoder()
@@ -70,6 +73,10 @@ final class LineReader {
   private void fill() throws IOException {
     int pending = limit - start;
     if (start == 0 && limit == buf.length) {
+      if (buf.length >= MAX_LINE_BYTES) {
+        throw new CorpusException(name + ":" + (lineNumber + 1) + ": a line longer than " + (MAX_LINE_BYTES >> 20)
+            + " MiB (expected text with line breaks, or one JSON object per line)");
+      }
       buf = Arrays.copyOf(buf, buf.length * 2);
     } else if (start > 0) {
       System.arraycopy(buf, start, buf, 0, pending);
