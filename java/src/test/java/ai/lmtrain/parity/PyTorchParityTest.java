@@ -4,6 +4,7 @@ import static ai.lmtrain.tensor.KernelTestSupport.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import ai.lmtrain.infer.SequenceLogits;
 import ai.lmtrain.io.SafeTensors;
 import ai.lmtrain.io.SafeTensorsFile;
 import ai.lmtrain.layers.Pass;
@@ -17,6 +18,8 @@ import ai.lmtrain.train.Checkpoints;
 import ai.lmtrain.train.LossStep;
 import ai.lmtrain.train.LossWeighting;
 import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -40,6 +43,26 @@ class PyTorchParityTest extends CpuBackendTest {
       assertArrayEquals(backend.downloadFloats(generated.parameters().masterAll()),
           backend.downloadFloats(loaded.parameters().masterAll()),
           "the fixture weights no longer match ParityFixtures; rerun scripts/parity/make_fixtures.sh");
+    }
+  }
+
+  /**
+   * {@link SequenceLogits} (the logits of {@code --logits}) on the fixture's first GPT-2 sequence,
+   * which has no padding, against PyTorch's rows for it; same tolerance as the batch logits.
+   */
+  @Test
+  void sequenceLogitsOfAnUnpaddedSequenceMatchPyTorch() throws Exception {
+    ModelInput input = ParityFixtures.input("gpt2");
+    int t = input.seqLen();
+    float[] reference = SafeTensors.read(fixture("gpt2").resolve("reference.safetensors")).tensor("logits").toFloats();
+    try (LanguageModel model = Checkpoints.loadModel(fixture("gpt2"), backend, DType.F32)) {
+      float[][] rows = SequenceLogits.of(model, Arrays.copyOf(input.inputIds(), t));
+      assertEquals(t, rows.length);
+      int vocab = model.vocabSize();
+      for (int i = 0; i < t; i++) {
+        assertClose("gpt2 logits of position " + i, Arrays.copyOfRange(reference, i * vocab, (i + 1) * vocab), rows[i],
+            1e-4, 1e-4);
+      }
     }
   }
 
