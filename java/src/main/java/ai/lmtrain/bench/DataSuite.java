@@ -26,8 +26,20 @@ import java.util.concurrent.Future;
  * decodes, batches, orders and writes.
  */
 public final class DataSuite implements BenchSuite {
-  /** Copies of tinyshakespeare in the input (about 1.1 MB each). */
+  /** Copies of tinyshakespeare in the standard input (about 1.1 MB each). */
   static final int COPIES = 32;
+
+  private final int copies;
+
+  /** The standard suite: tinyshakespeare x {@value #COPIES}. */
+  public DataSuite() {
+    this(COPIES);
+  }
+
+  /** A suite over {@code copies} copies of tinyshakespeare. */
+  DataSuite(int copies) {
+    this.copies = copies;
+  }
 
   @Override
   public String name() {
@@ -47,12 +59,12 @@ public final class DataSuite implements BenchSuite {
   @Override
   public BenchReport run(BenchContext ctx) throws IOException, InterruptedException {
     int all = ctx.threads() > 0 ? ctx.threads() : Runtime.getRuntime().availableProcessors();
-    String text = TextSource.bundledText("tinyshakespeare.txt").repeat(COPIES);
+    String text = TextSource.bundledText("tinyshakespeare.txt").repeat(copies);
     byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
     List<String> lines = text.lines().filter(l -> !l.isBlank()).toList();
     Path dir = Files.createTempDirectory("lmtrain-bench-data");
     try {
-      Path input = dir.resolve("tinyshakespeare-x" + COPIES + ".txt");
+      Path input = dir.resolve("tinyshakespeare-x" + copies + ".txt");
       Files.write(input, bytes);
       var tokenizer = Tokenizers.gpt2();
       Encoding peer = Encodings.newLazyEncodingRegistry().getEncoding(EncodingType.R50K_BASE);
@@ -87,7 +99,7 @@ public final class DataSuite implements BenchSuite {
         ctx.log(String.format("%s: %.1f MB/s (jtokkit %.1f MB/s)", label, bytes.length / 1e6 / oursS,
             bytes.length / 1e6 / peerS));
       }
-      return new BenchReport(name(), "prepare-data of tinyshakespeare x " + COPIES + " (" + bytes.length
+      return new BenchReport(name(), "prepare-data of tinyshakespeare x " + copies + " (" + bytes.length
           + " bytes, one document per line, uint16 shards) with GPT-2's BPE; median of " + ctx.repetitions()
           + " timed runs after " + Math.max(ctx.warmup(), 1) + " untimed",
           "lmtrain prepare-data (read, tokenize, write shards)",
