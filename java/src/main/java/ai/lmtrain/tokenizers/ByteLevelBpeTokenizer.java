@@ -163,16 +163,45 @@ public final class ByteLevelBpeTokenizer extends VocabularyTokenizer {
   }
 
   /**
-   * A thread's cache of merged pre-tokens: direct-mapped by a hash of the characters, so a lookup
-   * allocates nothing; a collision replaces the older entry. Per thread, so no locking.
+   * A thread's cache of merged pre-tokens, direct-mapped, so a lookup allocates nothing and a
+   * collision replaces the older entry; per thread, so no locking. A pre-token of at most 7
+   * characters below U+0100 (most of them) is keyed by one long packing its characters and its
+   * length, compared in one step; longer ones are keyed by their string.
    */
   private static final class WordCache {
+    final long[] shortKeys = new long[CACHE_SLOTS];
+    final int[][] shortIds = new int[CACHE_SLOTS][];
     final String[] words = new String[CACHE_SLOTS];
     final int[][] ids = new int[CACHE_SLOTS][];
   }
 
   /** The merged ids of pre-token {@code text[start, end)}, through this thread's cache. */
   private int[] wordIds(String text, int start, int end) {
+    int len = end - start;
+    WordCache c = cache.get();
+    if (len <= 7) {
+      long key = len;
+      for (int i = start; i < end; i++) {
+        char ch = text.charAt(i);
+        key = (key << 8) | ch;
+        if (ch > 0xFF) {
+          key = -1;
+          break;
+        }
+      }
+      if (key >= 0) {
+        long m = key * 0x9E3779B97F4A7C15L;
+        int slot = (int) (m >>> 40) & (CACHE_SLOTS - 1);
+        int[] hit = c.shortIds[slot];
+        if (hit != null && c.shortKeys[slot] == key) {
+          return hit;
+        }
+        int[] ids = merge(text.substring(start, end).getBytes(StandardCharsets.UTF_8));
+        c.shortKeys[slot] = key;
+        c.shortIds[slot] = ids;
+        return ids;
+      }
+    }
     int h = 0;
     for (int i = start; i < end; i++) {
       h = 31 * h + text.charAt(i);
@@ -180,9 +209,7 @@ public final class ByteLevelBpeTokenizer extends VocabularyTokenizer {
     h ^= h >>> 15;
     h *= 0x2C1B3C6D;
     int slot = (h ^ (h >>> 17)) & (CACHE_SLOTS - 1);
-    WordCache c = cache.get();
     String w = c.words[slot];
-    int len = end - start;
     if (w != null && w.length() == len && text.regionMatches(start, w, 0, len)) {
       return c.ids[slot];
     }
