@@ -2,6 +2,7 @@ package ai.lmtrain.cli;
 
 import ai.lmtrain.infer.FillMask;
 import ai.lmtrain.models.BertForMaskedLM;
+import ai.lmtrain.models.LanguageModel;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +34,7 @@ final class FillMaskCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     logits.checkUsage(spec, json);
-    try (LoadedModel.Open open = model.open()) {
+    try (LoadedModel.Open<LanguageModel> open = model.open()) {
       if (!(open.model() instanceof BertForMaskedLM bert)) {
         throw new IllegalArgumentException(model.dir + " holds a " + open.model().modelType()
             + " model; fill-mask needs a BERT (masked LM) model");

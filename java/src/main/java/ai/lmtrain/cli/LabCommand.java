@@ -92,11 +92,7 @@ final class LabCommand implements Callable<Integer> {
 
   private int run(Backend backend) throws Exception {
     Files.createDirectories(output);
-    List<String> corpus = new ArrayList<>();
-    List<String> sentences = TextSource.bundledLines("toy_corpus.txt");
-    for (int i = 0; i < 20; i++) {
-      corpus.addAll(sentences);
-    }
+    List<String> corpus = corpus();
     int trainSize = (int) (0.9 * corpus.size());
     List<String> train = corpus.subList(0, trainSize);
     List<String> validation = corpus.subList(trainSize, corpus.size());
@@ -113,16 +109,10 @@ final class LabCommand implements Callable<Integer> {
         tokenizer.encode("The lion is the king of the savanna.").tokens()));
 
     int vocab = tokenizer.vocabSize();
-    int pad = tokenizer.tokenToId("[PAD]").orElse(0);
-    BertConfig bertConfig = new BertConfig(vocab, 128, 2, 2, 512, "gelu", 0.0, 0.0, 64, 2, 0.02, 1e-12, pad,
-        "absolute", true);
+    BertConfig bertConfig = bertConfig(tokenizer);
     Gpt2Config gptConfig = new Gpt2Config(vocab, 64, 128, 2, 2, null, "gelu_new", 0.0, 0.0, 0.0, 1e-5, 0.02, true,
         false, null, null, true);
-    TrainingArguments args = TrainingArguments.defaults().copy(Map.ofEntries(Map.entry("numTrainEpochs", epochs),
-        Map.entry("trainBatchSize", 8), Map.entry("evalBatchSize", 8), Map.entry("learningRate", 5e-4),
-        Map.entry("weightDecay", 0.01), Map.entry("warmupSteps", 50), Map.entry("lrSchedulerType",
-        "constant_with_warmup"), Map.entry("mlmProbability", 0.2), Map.entry("loggingSteps", 10),
-        Map.entry("seed", seed), Map.entry("precision", Precision.parse(precision))));
+    TrainingArguments args = arguments(epochs, seed, Precision.parse(precision));
 
     Map<String, Object> summary;
     Run bert = train("bert", bertConfig, tokenizer, train, validation, args, backend);
@@ -156,6 +146,31 @@ final class LabCommand implements Callable<Integer> {
       JsonOut.print(summary);
     }
     return 0;
+  }
+
+  /** The lab's BERT: 2 layers, 128 hidden, 2 heads, 512 intermediate, 64 positions, no dropout. */
+  static BertConfig bertConfig(Tokenizer tokenizer) {
+    return new BertConfig(tokenizer.vocabSize(), 128, 2, 2, 512, "gelu", 0.0, 0.0, 64, 2, 0.02, 1e-12,
+        tokenizer.tokenToId("[PAD]").orElse(0), "absolute", true);
+  }
+
+  /** The lab's training settings (see the class comment). */
+  static TrainingArguments arguments(int epochs, long seed, Precision precision) {
+    return TrainingArguments.defaults().copy(Map.ofEntries(Map.entry("numTrainEpochs", epochs),
+        Map.entry("trainBatchSize", 8), Map.entry("evalBatchSize", 8), Map.entry("learningRate", 5e-4),
+        Map.entry("weightDecay", 0.01), Map.entry("warmupSteps", 50), Map.entry("lrSchedulerType",
+        "constant_with_warmup"), Map.entry("mlmProbability", 0.2), Map.entry("loggingSteps", 10),
+        Map.entry("seed", seed), Map.entry("precision", precision)));
+  }
+
+  /** The lab's corpus: the toy corpus repeated 20 times. */
+  static List<String> corpus() {
+    List<String> corpus = new ArrayList<>();
+    List<String> sentences = TextSource.bundledLines("toy_corpus.txt");
+    for (int i = 0; i < 20; i++) {
+      corpus.addAll(sentences);
+    }
+    return corpus;
   }
 
   private record Run(PretrainingJob.Result result, double seconds, long parameters) {}

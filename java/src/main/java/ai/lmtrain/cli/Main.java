@@ -23,6 +23,8 @@ import picocli.CommandLine.Command;
       SelftestCommand.class,
       LabCommand.class,
       TrainCommand.class,
+      FinetuneCommand.class,
+      ClassifyCommand.class,
       EvalCommand.class,
       FillMaskCommand.class,
       NextTokenCommand.class,

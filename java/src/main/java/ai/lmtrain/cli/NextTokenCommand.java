@@ -3,6 +3,7 @@ package ai.lmtrain.cli;
 import ai.lmtrain.infer.Generator;
 import ai.lmtrain.infer.TopK;
 import ai.lmtrain.models.Gpt2LMHeadModel;
+import ai.lmtrain.models.LanguageModel;
 import ai.lmtrain.tokenizers.EncodeOptions;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,7 +37,7 @@ final class NextTokenCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     logits.checkUsage(spec, json);
-    try (LoadedModel.Open open = model.open()) {
+    try (LoadedModel.Open<LanguageModel> open = model.open()) {
       Gpt2LMHeadModel gpt2 = GenerateCommand.causal(open, model);
       int[] ids = open.tokenizer().encode(text, EncodeOptions.defaults().withAddSpecialTokens(false)).ids();
       List<TopK.Candidate> next = new Generator(gpt2).nextTokens(ids, topK);

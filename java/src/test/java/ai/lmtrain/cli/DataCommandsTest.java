@@ -1,9 +1,10 @@
 package ai.lmtrain.cli;
 
+import static ai.lmtrain.cli.CliRunner.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.lmtrain.cli.ModelCommandsTest.Outcome;
+import ai.lmtrain.cli.CliRunner.Outcome;
 import ai.lmtrain.data.TextSource;
 import ai.lmtrain.tokenizers.TestData;
 import java.nio.charset.StandardCharsets;
@@ -14,13 +15,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code prepare-data}, {@code train --data} and {@code train-tokenizer --input} from the command line
- * (run in-process by {@link ModelCommandsTest#run}).
+ * (run in-process by {@link CliRunner}).
  */
 class DataCommandsTest {
-  private static Outcome run(String... args) {
-    return ModelCommandsTest.run(args);
-  }
-
   @Test
   void prepareThenTrainGpt2FromShards(@TempDir Path tmp) throws Exception {
     Path tokenizer = tmp.resolve("gpt2-tokenizer");

@@ -1,8 +1,10 @@
 package ai.lmtrain.cli;
 
+import static ai.lmtrain.cli.CliRunner.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.lmtrain.cli.CliRunner.Outcome;
 import ai.lmtrain.data.TextSource;
 import ai.lmtrain.models.BertConfig;
 import ai.lmtrain.models.BertForMaskedLM;
@@ -18,11 +20,6 @@ import ai.lmtrain.tokenizers.TrainerOptions;
 import ai.lmtrain.train.Checkpoints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -36,23 +33,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ModelCommandsTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-
-  record Outcome(int exit, String out, String err) {}
-
-  static Outcome run(String... args) {
-    PrintStream stdout = System.out;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    StringWriter err = new StringWriter();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      var cl = Main.commandLine();
-      cl.setErr(new PrintWriter(err, true));
-      int exit = cl.execute(args);
-      return new Outcome(exit, out.toString(StandardCharsets.UTF_8), err.toString());
-    } finally {
-      System.setOut(stdout);
-    }
-  }
 
   @Test
   void trainThenInspectTheModel(@TempDir Path tmp) throws Exception {
