@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       DevicesCommand.class,
       TokenizeCommand.class,
       TrainTokenizerCommand.class,
+      PrepareDataCommand.class,
       BenchCommand.class,
       SelftestCommand.class,
       LabCommand.class,

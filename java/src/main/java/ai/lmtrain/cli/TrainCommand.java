@@ -1,6 +1,8 @@
 package ai.lmtrain.cli;
 
 import ai.lmtrain.data.TextSource;
+import ai.lmtrain.data.TokenDataset;
+import ai.lmtrain.data.shards.ShardDirectory;
 import ai.lmtrain.data.TrainValidationSplit;
 import ai.lmtrain.io.StrictJson;
 import ai.lmtrain.models.BertConfig;
@@ -42,19 +44,24 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code lmtrain train}: pre-trains a BERT (masked LM) or GPT-2 (causal LM) on text files. The
+ * {@code lmtrain train}: pre-trains a BERT (masked LM) or GPT-2 (causal LM) on text files
+ * ({@code --corpus}) or on token shards from prepare-data ({@code --data}). The
  * {@code --config} JSON holds Hugging Face TrainingArguments keys (num_train_epochs, learning_rate,
  * ...) and model config keys (hidden_size, n_layer, ...) side by side.
  */
-@Command(name = "train", mixinStandardHelpOptions = true, description = "Pre-train a BERT or GPT-2 model on text files.")
+@Command(name = "train", mixinStandardHelpOptions = true, description = "Pre-train a BERT or GPT-2 model on text files or token shards.")
 final class TrainCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(TrainCommand.class);
 
   @Option(names = "--model", required = true, description = "bert or gpt2")
   String modelType;
 
-  @Option(names = "--corpus", required = true, arity = "1..*", paramLabel = "FILE", description = "UTF-8 training text files")
+  @Option(names = "--corpus", arity = "1..*", paramLabel = "FILE", description = "UTF-8 training text files")
   List<Path> corpus;
+
+  @Option(names = "--data", paramLabel = "DIR", description = "token shards from prepare-data (or llm.c), instead of"
+      + " --corpus; validation comes from their val shards")
+  Path data;
 
   @ArgGroup(exclusive = true, multiplicity = "0..1")
   TokenizerChoice tokenizerChoice;
@@ -119,6 +126,17 @@ final class TrainCommand implements Callable<Integer> {
       default -> throw new IllegalArgumentException("--model must be bert or gpt2 (got '" + modelType + "')");
     };
     checkFlags();
+    if ((corpus == null) == (data == null)) {
+      throw new IllegalArgumentException("give either --corpus FILE... or --data DIR (from prepare-data)");
+    }
+    if (data != null) {
+      for (String flag : new String[] {"--train-tokenizer", "--mode", "--stride", "--validation-split", "--validation"}) {
+        if (spec.commandLine().getParseResult().hasMatchedOption(flag)) {
+          throw new IllegalArgumentException(flag + " does not apply to --data: the shards are tokenized already and"
+              + " hold their own validation split (pass the --tokenizer given to prepare-data)");
+        }
+      }
+    }
     boolean replacing = RunFolder.check(output, RunFolder.Mode.of(resume, overwrite));
     Path checkpoint = resume ? PretrainingJob.checkpointToResume(output) : null;
     JsonNode settings = config == null ? JsonOut.MAPPER.createObjectNode() : readConfig(config);
@@ -131,38 +149,64 @@ final class TrainCommand implements Callable<Integer> {
       ModelConfig modelConfig = modelConfig(bert, settings, unknown, tokenizer, checkpoint);
       int context = contextLength != null ? Flags.inRange(spec, "--context-length", contextLength, 2,
           modelConfig.maxPositions()) : Math.min(128, modelConfig.maxPositions());
-      List<String> texts = TextSource.lines(corpus);
-      List<String> trainTexts = texts;
-      List<String> evalTexts;
-      if (validation != null) {
-        evalTexts = TextSource.lines(validation);
-      } else {
-        TrainValidationSplit<String> split = TrainValidationSplit.of(texts, validationSplit, args.seed());
-        trainTexts = split.train();
-        evalTexts = split.validation();
-      }
-      LmDatasets.Mode datasetMode = mode != null ? LmDatasets.Mode.parse(mode) : bert ? LmDatasets.Mode.LINES
-          : LmDatasets.Mode.CHUNKS;
-      int windowStride = stride != null ? stride : Math.max(1, context / 2);
-      List<String> train = trainTexts;
-      TrainingArguments trainingArgs = args;
-      RunFolder.Builder<PretrainingJob.Result> job = folder -> {
-        try (ConsoleProgress progress = new ConsoleProgress(modelType)) {
-          return PretrainingJob.run(new PretrainingJob.Spec(modelType, modelConfig, tokenizer, train, evalTexts,
-              datasetMode, context, windowStride, trainingArgs, folder, resume, LossWeighting.MEAN), backend, progress);
-        }
-      };
-      PretrainingJob.Result result = replacing ? RunFolder.replace(output, job) : job.buildIn(output);
-      try {
-        EvalResult e = result.finalEval();
-        System.out.printf("trained %s: %s%nsaved to %s%n", modelType, e == null ? "no validation set"
-            : String.format("validation loss %.4f, perplexity %.3f, accuracy %.4f", e.loss(), e.perplexity(),
-                e.accuracy()), output);
-      } finally {
-        result.model().close();
-      }
+      RunFolder.Builder<PretrainingJob.Result> job = data != null
+          ? shardJob(args, tokenizer, modelConfig, context, backend)
+          : textJob(bert, args, tokenizer, modelConfig, context, backend);
+      report(replacing ? RunFolder.replace(output, job) : job.buildIn(output));
     }
     return 0;
+  }
+
+  /** The run on text files: lines, chunks or sliding windows, split into training and validation. */
+  private RunFolder.Builder<PretrainingJob.Result> textJob(boolean bert, TrainingArguments args, Tokenizer tokenizer,
+      ModelConfig modelConfig, int context, Backend backend) throws IOException {
+    List<String> texts = TextSource.lines(corpus);
+    List<String> trainTexts = texts;
+    List<String> evalTexts;
+    if (validation != null) {
+      evalTexts = TextSource.lines(validation);
+    } else {
+      TrainValidationSplit<String> split = TrainValidationSplit.of(texts, validationSplit, args.seed());
+      trainTexts = split.train();
+      evalTexts = split.validation();
+    }
+    LmDatasets.Mode datasetMode = mode != null ? LmDatasets.Mode.parse(mode) : bert ? LmDatasets.Mode.LINES
+        : LmDatasets.Mode.CHUNKS;
+    int windowStride = stride != null ? stride : Math.max(1, context / 2);
+    List<String> train = trainTexts;
+    return folder -> {
+      try (ConsoleProgress progress = new ConsoleProgress(modelType)) {
+        return PretrainingJob.run(new PretrainingJob.Spec(modelType, modelConfig, tokenizer, train, evalTexts,
+            datasetMode, context, windowStride, args, folder, resume, LossWeighting.MEAN), backend, progress);
+      }
+    };
+  }
+
+  /** {@code --data}: examples read from the memory-mapped shards (windows for GPT-2, packed documents for BERT). */
+  private RunFolder.Builder<PretrainingJob.Result> shardJob(TrainingArguments args, Tokenizer tokenizer,
+      ModelConfig modelConfig, int context, Backend backend) throws IOException {
+    ShardDirectory shards = ShardDirectory.open(data, tokenizer);
+    TokenDataset train = ShardDirectory.examples(shards.train(), tokenizer, context);
+    TokenDataset validationSet = shards.validation().isEmpty() ? null
+        : ShardDirectory.examples(shards.validation(), tokenizer, context);
+    TokenDataset eval = validationSet != null && validationSet.size() == 0 ? null : validationSet; // shorter than one
+    return folder -> {
+      try (ConsoleProgress progress = new ConsoleProgress(modelType)) {
+        return PretrainingJob.run(new PretrainingJob.Spec(modelType, modelConfig, tokenizer, List.of(), List.of(), null,
+            context, context, args, folder, resume, LossWeighting.MEAN), train, eval, backend, progress);
+      }
+    };
+  }
+
+  private void report(PretrainingJob.Result result) {
+    try {
+      EvalResult e = result.finalEval();
+      System.out.printf("trained %s: %s%nsaved to %s%n", modelType, e == null ? "no validation set"
+          : String.format("validation loss %.4f, perplexity %.3f, accuracy %.4f", e.loss(), e.perplexity(), e.accuracy()),
+          output);
+    } finally {
+      result.model().close();
+    }
   }
 
   /** The range of every numeric flag, and the flags --resume excludes, before any work. */

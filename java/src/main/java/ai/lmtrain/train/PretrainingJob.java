@@ -67,23 +67,35 @@ public final class PretrainingJob {
 
   private PretrainingJob() {}
 
-  /**
-   * Runs {@code spec} on {@code backend}; {@code display} also observes the trainer (progress output).
-   * Everything that can be checked is checked before the output folder is touched (see {@link
-   * RunFolder} for its rules); a new run that fails before its first optimizer step leaves nothing
-   * behind.
-   */
+  /** Runs {@code spec} on {@code backend}; {@code display} also observes the trainer (progress output). */
   public static Result run(Spec spec, Backend backend, TrainingListener display) throws IOException {
+    if (spec.trainTexts().isEmpty()) {
+      throw new IllegalArgumentException("no training text");
+    }
+    validate(spec);
+    boolean mlm = spec.config() instanceof BertConfig;
+    TokenDataset trainSet = LmDatasets.dataset(spec.tokenizer(), spec.trainTexts(), spec.mode(), spec.contextLength(),
+        spec.stride(), mlm);
+    TokenDataset evalSet = spec.evalTexts().isEmpty() ? null
+        : LmDatasets.dataset(spec.tokenizer(), spec.evalTexts(), spec.mode(), spec.contextLength(), spec.stride(), mlm);
+    return run(spec, trainSet, evalSet, backend, display);
+  }
+
+  /**
+   * Runs {@code spec} on examples made elsewhere (windows or packed documents of token shards, for
+   * {@code train --data}); the spec's texts, mode and stride are not used.
+   *
+   * @param evalSet the validation examples, or null for none
+   */
+  public static Result run(Spec spec, TokenDataset trainSet, TokenDataset evalSet, Backend backend,
+      TrainingListener display) throws IOException {
     validate(spec);
     TrainingArguments args = spec.args();
     boolean mlm = spec.config() instanceof BertConfig;
     Collator collator = LmDatasets.collator(spec.tokenizer(), mlm, args.mlmProbability());
-    TokenDataset trainSet = LmDatasets.dataset(spec.tokenizer(), spec.trainTexts(), spec.mode(), spec.contextLength(),
-        spec.stride(), mlm);
     DataLoader train = new DataLoader(trainSet, collator, args.trainBatchSize(), true, args.seed(), false);
-    DataLoader eval = spec.evalTexts().isEmpty() ? null
-        : new DataLoader(LmDatasets.dataset(spec.tokenizer(), spec.evalTexts(), spec.mode(), spec.contextLength(),
-            spec.stride(), mlm), collator, args.evalBatchSize(), false, args.seed() + 1, false);
+    DataLoader eval = evalSet == null ? null
+        : new DataLoader(evalSet, collator, args.evalBatchSize(), false, args.seed() + 1, false);
     requireData(spec, train, eval, mlm);
     Path dir = spec.outputDir();
     boolean created = RunFolder.begin(dir, spec.resume() ? RunFolder.Mode.RESUME : RunFolder.Mode.NEW, "train");
@@ -174,9 +186,8 @@ public final class PretrainingJob {
    */
   private static void requireData(Spec spec, DataLoader train, DataLoader eval, boolean mlm) {
     if (train.batchesPerEpoch() == 0) {
-      throw new IllegalArgumentException("the training text gives no example of " + spec.contextLength()
-          + " tokens in " + spec.mode().name().toLowerCase(java.util.Locale.ROOT) + " mode (give more text, lower"
-          + " --context-length or use --mode lines)");
+      throw new IllegalArgumentException("the training data gives no batch of " + spec.contextLength()
+          + "-token examples (give more text, lower --context-length or use --mode lines)");
     }
     if (eval != null) {
       LoaderState start = eval.state();
@@ -186,10 +197,8 @@ public final class PretrainingJob {
       }
       eval.restore(start);
       if (scored == 0) {
-        throw new IllegalArgumentException("the validation set (" + spec.evalTexts().size() + " texts) gives no"
-            + " position to score with context length " + spec.contextLength() + " in "
-            + spec.mode().name().toLowerCase(java.util.Locale.ROOT) + " mode (give more validation text, lower"
-            + " --context-length, or use --mode lines)");
+        throw new IllegalArgumentException("the validation set gives no position to score with context length "
+            + spec.contextLength() + " (give more validation text, lower --context-length, or use --mode lines)");
       }
     }
   }
@@ -203,9 +212,6 @@ public final class PretrainingJob {
     if (spec.contextLength() <= 1 || spec.contextLength() > spec.config().maxPositions()) {
       throw new IllegalArgumentException("context length " + spec.contextLength() + " must be in [2, "
           + spec.config().maxPositions() + "] (the model's maximum positions)");
-    }
-    if (spec.trainTexts().isEmpty()) {
-      throw new IllegalArgumentException("no training text");
     }
   }
 
