@@ -27,9 +27,10 @@ import ai.lmtrain.train.MetricsEvent;
 import ai.lmtrain.train.MetricsLog;
 import ai.lmtrain.train.Precision;
 import ai.lmtrain.train.PretrainingJob;
+import ai.lmtrain.train.RunFolder;
 import ai.lmtrain.train.TrainingArguments;
+import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -38,7 +39,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code lmtrain lab}: the encoder-vs-decoder lab of the Hugging Face course, end to end. On the
@@ -76,6 +79,10 @@ final class LabCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "42", description = "random seed (default: ${DEFAULT-VALUE})")
   long seed;
 
+  @Option(names = "--overwrite", description = "replace an earlier lab run in DIR: the new one is built beside it and"
+      + " swapped in when complete")
+  boolean overwrite;
+
   @Option(names = "--objective", defaultValue = "mlm", description = "BERT's objective: mlm, mlm+nsp (next"
       + " sentence prediction) or mlm+sop (sentence order prediction) (default: ${DEFAULT-VALUE})")
   String objective;
@@ -84,20 +91,38 @@ final class LabCommand implements Callable<Integer> {
       + "{bert, gpt2}, fill_mask, generation} on stdout; the report goes to stderr")
   boolean json;
 
+  @Spec CommandSpec spec;
+
   /** Where the human-readable report goes: stdout, or stderr when stdout carries the JSON object. */
   private PrintStream report;
+
+  /** BERT's sentence-pair task of --objective, or null for the masked-LM loss alone. */
+  private SentencePairs.Task task;
 
   @Override
   public Integer call() throws Exception {
     report = json ? System.err : System.out;
+    Flags.inRange(spec, "--epochs", epochs, 1, 10_000);
+    Precision.parse(precision);
+    task = TrainCommand.sentenceTask(objective, true);
+    boolean replacing = RunFolder.check(output, RunFolder.Mode.of(false, overwrite));
     try (Backend backend = Backends.open(Device.parse(device))) {
-      return run(backend);
+      return replacing ? RunFolder.replace(output, folder -> run(backend, folder)) : run(backend, output);
     }
   }
 
-  private int run(Backend backend) throws Exception {
-    SentencePairs.Task task = TrainCommand.sentenceTask(objective, true);
-    Files.createDirectories(output);
+  /** The lab into {@code dir} (the output folder, or the folder an --overwrite builds); a failure leaves nothing. */
+  private int run(Backend backend, Path dir) throws IOException {
+    RunFolder.begin(dir, RunFolder.Mode.NEW, "lab");
+    try {
+      return runLab(backend, dir);
+    } catch (IOException | RuntimeException e) {
+      RunFolder.discard(dir, e);
+      throw e;
+    }
+  }
+
+  private int runLab(Backend backend, Path dir) throws IOException {
     List<String> corpus = corpus();
     int trainSize = (int) (0.9 * corpus.size());
     List<String> train = corpus.subList(0, trainSize);
@@ -105,7 +130,7 @@ final class LabCommand implements Callable<Integer> {
     report.printf("Toy corpus: %d sentences (%d train, %d validation)%n", corpus.size(), train.size(),
         validation.size());
 
-    Path corpusFile = output.resolve("toy_corpus.txt");
+    Path corpusFile = dir.resolve("toy_corpus.txt");
     AtomicFiles.writeString(corpusFile, String.join("\n", corpus) + "\n");
     long start = System.nanoTime();
     Tokenizer tokenizer = TokenizerTrainer.trainWordPiece(List.of(corpusFile), TrainerOptions.wordPiece(1000));
@@ -121,10 +146,10 @@ final class LabCommand implements Callable<Integer> {
     TrainingArguments args = arguments(epochs, seed, Precision.parse(precision));
 
     Map<String, Object> summary;
-    Run bert = task == null ? train("bert", bertConfig, tokenizer, train, validation, args, backend)
-        : trainWithSentencePairs(bertConfig, tokenizer, task, args, backend);
+    Run bert = task == null ? train("bert", bertConfig, tokenizer, train, validation, args, backend, dir)
+        : trainWithSentencePairs(bertConfig, tokenizer, args, backend, dir);
     try (var bertModel = bert.result.model()) {
-      Run gpt2 = train("gpt2", gptConfig, tokenizer, train, validation, args, backend);
+      Run gpt2 = train("gpt2", gptConfig, tokenizer, train, validation, args, backend, dir);
       try (var gptModel = gpt2.result.model()) {
         printComparison(bert, gpt2);
         List<FillMaskDemo> fillMask = fillMaskDemos((MaskedLanguageModel) bertModel, tokenizer);
@@ -134,17 +159,15 @@ final class LabCommand implements Callable<Integer> {
       }
       List<MetricsEvent> all = new ArrayList<>(bert.result.events());
       all.addAll(gpt2.result.events());
-      Files.deleteIfExists(output.resolve(MetricsLog.FILE_NAME)); // this run's metrics, not appended to an older run's
-      try (MetricsLog combined = MetricsLog.open(output.resolve(MetricsLog.FILE_NAME))) {
+      try (MetricsLog combined = MetricsLog.open(dir.resolve(MetricsLog.FILE_NAME))) {
         for (MetricsEvent e : all) {
           combined.append(e);
         }
       }
       String plot = "no loss plot: this Java runtime has no java.desktop module (use 'lmtrain plot' on a full JDK)";
       if (PlotSupport.available()) {
-        Path png = output.resolve("loss-comparison.png");
-        LossPlot.write(png, all, LossPlot.DEFAULT_WIDTH, LossPlot.DEFAULT_HEIGHT);
-        plot = png.toString();
+        LossPlot.write(dir.resolve("loss-comparison.png"), all, LossPlot.DEFAULT_WIDTH, LossPlot.DEFAULT_HEIGHT);
+        plot = output.resolve("loss-comparison.png").toString();
       }
       report.printf("%nWrote %s/{bert,gpt2} (Hugging Face model folders), %s and %s%n", output,
           output.resolve(MetricsLog.FILE_NAME), plot);
@@ -183,21 +206,21 @@ final class LabCommand implements Callable<Integer> {
   private record Run(PretrainingJob.Result result, double seconds, long parameters) {}
 
   private Run train(String name, ModelConfig config, Tokenizer tokenizer, List<String> train, List<String> validation,
-      TrainingArguments args, Backend backend) throws Exception {
+      TrainingArguments args, Backend backend, Path labDir) throws IOException {
     report.printf("%nPre-training %s (%s) ...%n", name, name.equals("bert") ? "masked LM" : "causal LM");
     return run(new PretrainingJob.Spec(name, config, tokenizer, train, validation, LmDatasets.Mode.LINES, 64, 64, args,
-        output.resolve(name), false, LossWeighting.MEAN), backend);
+        labDir.resolve(name), false, LossWeighting.MEAN), backend);
   }
 
   /**
-   * BERT with the masked-LM loss and a sentence-pair task. The documents are the toy corpus's three
+   * BERT with the masked-LM loss and the sentence-pair task. The documents are the toy corpus's three
    * ten-sentence paragraphs (animals; places and culture; daily life), so a random second segment
-   * always comes from another paragraph; the pairs are drawn {@link #TRAIN_DUPE_FACTOR} times from
-   * each of them for training and, with another seed, as many times for validation: like the
-   * corpus the lab memorises, validation holds the training sentences.
+   * always comes from another paragraph; the pairs are drawn {@link #DUPE_FACTOR} times from each of
+   * them for training and, with another seed, as many times for validation: like the corpus the lab
+   * memorises, validation holds the training sentences.
    */
-  private Run trainWithSentencePairs(BertConfig config, Tokenizer tokenizer, SentencePairs.Task task,
-      TrainingArguments args, Backend backend) throws Exception {
+  private Run trainWithSentencePairs(BertConfig config, Tokenizer tokenizer, TrainingArguments args, Backend backend,
+      Path labDir) throws IOException {
     report.printf("%nPre-training bert (masked LM + %s) ...%n", task == SentencePairs.Task.NSP
         ? "next sentence prediction" : "sentence order prediction");
     List<String> sentences = TextSource.bundledLines("toy_corpus.txt");
@@ -206,17 +229,16 @@ final class LabCommand implements Callable<Integer> {
       documents.add(String.join("\n", sentences.subList(i, Math.min(i + PARAGRAPH, sentences.size()))));
     }
     return run(new PretrainingJob.Spec("bert", config, tokenizer, documents, documents, LmDatasets.Mode.LINES, 64, 64,
-        args, output.resolve("bert"), false, LossWeighting.MEAN, task, TRAIN_DUPE_FACTOR), backend);
+        args, labDir.resolve("bert"), false, LossWeighting.MEAN, task, DUPE_FACTOR), backend);
   }
 
   /** Sentences per document of the toy corpus (its three topics). */
   private static final int PARAGRAPH = 10;
 
   /** How many times the lab draws sentence pairs from each paragraph. */
-  static final int TRAIN_DUPE_FACTOR = 60;
+  static final int DUPE_FACTOR = 60;
 
-  private Run run(PretrainingJob.Spec spec, Backend backend) throws Exception {
-    Files.deleteIfExists(spec.outputDir().resolve(MetricsLog.FILE_NAME)); // a fresh run, not an append to an older one
+  private Run run(PretrainingJob.Spec spec, Backend backend) throws IOException {
     long start = System.nanoTime();
     try (ConsoleProgress progress = new ConsoleProgress(spec.runName())) {
       PretrainingJob.Result result = PretrainingJob.run(spec, backend, progress);
@@ -237,8 +259,8 @@ final class LabCommand implements Callable<Integer> {
     row("validation accuracy", String.format("%.1f%% masked", 100 * b.accuracy()),
         String.format("%.1f%% next", 100 * g.accuracy()));
     if (b.sentencePair() != null) {
-      String task = b.sentencePair().task().toUpperCase(java.util.Locale.ROOT);
-      row(task + " accuracy", String.format("%.1f%%", 100 * b.sentencePair().accuracy()), "-");
+      String sentenceTask = b.sentencePair().task().toUpperCase(java.util.Locale.ROOT);
+      row(sentenceTask + " accuracy", String.format("%.1f%%", 100 * b.sentencePair().accuracy()), "-");
     }
     row("training time", String.format("%.1f s", bert.seconds), String.format("%.1f s", gpt2.seconds));
     row("context used", "both sides", "left only");

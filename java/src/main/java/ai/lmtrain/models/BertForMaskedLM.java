@@ -108,15 +108,14 @@ public final class BertForMaskedLM extends TransformerModel implements MaskedLan
 
   @Override
   public String parameterNameFor(String key) {
-    return maskedLmParameterName(config, key);
+    return parameterName(config, key);
   }
 
   /**
-   * The masked-LM model's share of {@link Model#parameterNameFor}: the body's keys and the head's,
-   * null for the tied decoder keys and for keys of other heads (pooler, next sentence,
-   * classifier).
+   * {@link #parameterNameFor} without a model: the body's keys and the masked-LM head's, null for
+   * the tied decoder keys and for keys of other heads (pooler, next sentence, classifier).
    */
-  static String maskedLmParameterName(BertConfig config, String key) {
+  static String parameterName(BertConfig config, String key) {
     BertNames names = BertNames.of(config);
     String k = BertBody.parameterName(config, key);
     if (k == null || k.startsWith(names.decoder + ".") || k.startsWith(names.pooler() + ".")

@@ -130,10 +130,15 @@ public final class BertForPreTraining extends TransformerModel implements Masked
 
   @Override
   public String parameterNameFor(String key) {
+    return parameterName(config, key);
+  }
+
+  /** {@link #parameterNameFor} without a model: the masked-LM model's keys, the pooler's and the sentence head's. */
+  static String parameterName(BertConfig config, String key) {
     String k = BertBody.parameterName(config, key);
     if (k != null && (k.startsWith(BertNames.of(config).pooler() + ".") || k.startsWith(SEQ_RELATIONSHIP + "."))) {
       return k;
     }
-    return BertForMaskedLM.maskedLmParameterName(config, key);
+    return BertForMaskedLM.parameterName(config, key);
   }
 }

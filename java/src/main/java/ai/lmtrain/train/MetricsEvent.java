@@ -74,6 +74,13 @@ public record MetricsEvent(
     }
   }
 
+  /** An event without sentence-pair metrics. */
+  public MetricsEvent(String run, long step, Double epoch, Split split, Double loss, Double perplexity, Double lr,
+      Double gradNorm, Long tokensSeen, Double tokensPerS, Double mlmAccuracy, ClassificationMetrics classification) {
+    this(run, step, epoch, split, loss, perplexity, lr, gradNorm, tokensSeen, tokensPerS, mlmAccuracy, classification,
+        null);
+  }
+
   /** Starts a training-split event of {@code run} at {@code step}. */
   public static Builder train(String run, long step) {
     return new Builder(run, step, Split.TRAIN);

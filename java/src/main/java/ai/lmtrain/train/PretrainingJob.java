@@ -2,16 +2,18 @@ package ai.lmtrain.train;
 
 import ai.lmtrain.data.Collator;
 import ai.lmtrain.data.DataLoader;
+import ai.lmtrain.data.LoaderState;
 import ai.lmtrain.data.MlmCollator;
 import ai.lmtrain.data.SentencePairs;
 import ai.lmtrain.data.TokenDataset;
+import ai.lmtrain.io.CheckpointWriter;
+import ai.lmtrain.io.FileFormatException;
 import ai.lmtrain.models.BertConfig;
-import ai.lmtrain.models.BertForMaskedLM;
 import ai.lmtrain.models.BertForPreTraining;
-import ai.lmtrain.models.Gpt2Config;
-import ai.lmtrain.models.Gpt2LMHeadModel;
 import ai.lmtrain.models.LanguageModel;
 import ai.lmtrain.models.ModelConfig;
+import ai.lmtrain.models.ModelConfigs;
+import ai.lmtrain.models.ParameterLayouts;
 import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tokenizers.Tokenizer;
 import java.io.IOException;
@@ -86,76 +88,164 @@ public final class PretrainingJob {
 
   /** Runs {@code spec} on {@code backend}; {@code display} also observes the trainer (progress output). */
   public static Result run(Spec spec, Backend backend, TrainingListener display) throws IOException {
+    if (spec.trainTexts().isEmpty()) {
+      throw new IllegalArgumentException("no training text");
+    }
     validate(spec);
-    Files.createDirectories(spec.outputDir());
+    SentencePairs.Task task = spec.sentenceTask();
+    if (task != null) {
+      long seed = spec.args().seed();
+      TokenDataset trainSet = SentencePairs.examples(spec.tokenizer(), spec.trainTexts(), spec.contextLength(), task,
+          spec.dupeFactor(), seed);
+      TokenDataset evalSet = spec.evalTexts().isEmpty() ? null : SentencePairs.examples(spec.tokenizer(),
+          spec.evalTexts(), spec.contextLength(), task, spec.dupeFactor(), seed + 1);
+      return run(spec, trainSet, evalSet, backend, display);
+    }
+    boolean mlm = spec.config() instanceof BertConfig;
+    TokenDataset trainSet = LmDatasets.dataset(spec.tokenizer(), spec.trainTexts(), spec.mode(), spec.contextLength(),
+        spec.stride(), mlm);
+    TokenDataset evalSet = spec.evalTexts().isEmpty() ? null
+        : LmDatasets.dataset(spec.tokenizer(), spec.evalTexts(), spec.mode(), spec.contextLength(), spec.stride(), mlm);
+    return run(spec, trainSet, evalSet, backend, display);
+  }
+
+  /**
+   * Runs {@code spec} on examples made elsewhere (windows or packed documents of token shards, for
+   * {@code train --data}; sentence pairs in the layout of {@link SentencePairs#examples} for a
+   * sentence-pair task); the spec's texts, mode and stride are not used.
+   *
+   * @param evalSet the validation examples, or null for none
+   */
+  public static Result run(Spec spec, TokenDataset trainSet, TokenDataset evalSet, Backend backend,
+      TrainingListener display) throws IOException {
+    validate(spec);
     TrainingArguments args = spec.args();
     boolean mlm = spec.config() instanceof BertConfig;
     SentencePairs.Task task = spec.sentenceTask();
-    Collator collator;
-    TokenDataset trainSet;
-    TokenDataset evalSet = null;
-    if (task != null) {
-      MlmCollator masking = MlmCollator.forTokenizer(spec.tokenizer()).withProbability(args.mlmProbability());
-      collator = SentencePairs.collator(masking);
-      trainSet = SentencePairs.examples(spec.tokenizer(), spec.trainTexts(), spec.contextLength(), task,
-          spec.dupeFactor(), args.seed());
-      if (!spec.evalTexts().isEmpty()) {
-        evalSet = SentencePairs.examples(spec.tokenizer(), spec.evalTexts(), spec.contextLength(), task,
-            spec.dupeFactor(), args.seed() + 1);
-      }
-    } else {
-      collator = LmDatasets.collator(spec.tokenizer(), mlm, args.mlmProbability());
-      trainSet = LmDatasets.dataset(spec.tokenizer(), spec.trainTexts(), spec.mode(), spec.contextLength(),
-          spec.stride(), mlm);
-      if (!spec.evalTexts().isEmpty()) {
-        evalSet = LmDatasets.dataset(spec.tokenizer(), spec.evalTexts(), spec.mode(), spec.contextLength(),
-            spec.stride(), mlm);
-      }
-    }
+    Collator collator = task == null ? LmDatasets.collator(spec.tokenizer(), mlm, args.mlmProbability())
+        : SentencePairs.collator(MlmCollator.forTokenizer(spec.tokenizer()).withProbability(args.mlmProbability()));
     DataLoader train = new DataLoader(trainSet, collator, args.trainBatchSize(), true, args.seed(), false);
     DataLoader eval = evalSet == null ? null
         : new DataLoader(evalSet, collator, args.evalBatchSize(), false, args.seed() + 1, false);
-    Path checkpoint = spec.outputDir().resolve("checkpoint");
-    if (spec.resume() && !Files.isDirectory(checkpoint)) {
-      throw new IllegalArgumentException("nothing to resume: " + checkpoint + " does not exist (train without --resume"
-          + " first)");
-    }
-    LanguageModel model = spec.resume()
-        ? (task != null ? Checkpoints.loadPreTraining(checkpoint, backend, args.precision().computeType())
-            : Checkpoints.loadModel(checkpoint, backend, args.precision().computeType()))
-        : newModel(spec.config(), task != null, backend, args);
-    TrainingObjective objective = task != null ? new SentencePairObjective((BertForPreTraining) model, task)
-        : new LanguageModelObjective(model, spec.weighting());
-    // documents (sentence pairs): their first sentences make the TensorBoard samples
-    List<String> sampleTexts = task == null ? spec.evalTexts()
-        : spec.evalTexts().stream().map(d -> d.lines().findFirst().orElse(d)).toList();
-    List<MetricsEvent> events = new ArrayList<>();
-    try (MetricsLog metrics = MetricsLog.open(spec.outputDir().resolve(MetricsLog.FILE_NAME));
-        TensorBoardLog tensorBoard = RunRecorder.openTensorBoard(args, spec.outputDir(),
-            spec.resume() ? Checkpoints.savedStep(checkpoint) : 0);
-        Trainer trainer = new Trainer(objective, args, train, eval,
-            new RunRecorder(spec.runName(), spec.outputDir(), model, spec.tokenizer(), metrics, events, tensorBoard,
-                mlm, step -> EvalSamples.describe(model, spec.tokenizer(), sampleTexts), display))) {
-      if (spec.resume()) {
-        Checkpoints.restoreTraining(checkpoint, trainer);
-        LOG.info("{}: resumed from {} at step {} of {}", spec.runName(), checkpoint, trainer.state().globalStep(),
-            trainer.totalSteps());
+    requireData(spec, train, eval, mlm);
+    Path dir = spec.outputDir();
+    boolean created = RunFolder.begin(dir, spec.resume() ? RunFolder.Mode.RESUME : RunFolder.Mode.NEW, "train");
+    boolean[] stepped = {false};
+    LanguageModel model = null;
+    try {
+      Path checkpoint = spec.resume() ? prepareResume(spec) : dir.resolve("checkpoint");
+      model = spec.resume()
+          ? (task != null ? Checkpoints.loadPreTraining(checkpoint, backend, args.precision().computeType())
+              : Checkpoints.loadModel(checkpoint, backend, args.precision().computeType()))
+          : newModel(spec.config(), task != null, backend, args);
+      LanguageModel trained = model;
+      TrainingObjective objective = task != null ? new SentencePairObjective((BertForPreTraining) model, task)
+          : new LanguageModelObjective(model, spec.weighting());
+      // documents (sentence pairs): their first sentences make the TensorBoard samples
+      List<String> sampleTexts = task == null ? spec.evalTexts()
+          : spec.evalTexts().stream().map(d -> d.lines().findFirst().orElse(d)).toList();
+      List<MetricsEvent> events = new ArrayList<>();
+      try (MetricsLog metrics = MetricsLog.open(dir.resolve(MetricsLog.FILE_NAME));
+          TensorBoardLog tensorBoard = RunRecorder.openTensorBoard(args, dir,
+              spec.resume() ? Checkpoints.savedStep(checkpoint) : 0);
+          Trainer trainer = new Trainer(objective, args, train, eval,
+              new RunRecorder(spec.runName(), dir, model, spec.tokenizer(), metrics, events, tensorBoard,
+                  mlm, step -> EvalSamples.describe(trained, spec.tokenizer(), sampleTexts), display))) {
+        try {
+          if (spec.resume()) {
+            Checkpoints.restoreTraining(checkpoint, trainer);
+            LOG.info("{}: resumed from {} at step {} of {}", spec.runName(), checkpoint, trainer.state().globalStep(),
+                trainer.totalSteps());
+          }
+          LOG.info("{}: {} parameters, {} training examples, {} steps ({} per epoch), {} on {}", spec.runName(),
+              model.parameters().table().parameterCount(), trainSet.size(),
+              trainer.totalSteps(), trainer.stepsPerEpoch(), args.precision(), backend.device());
+          trainer.train();
+          EvalResult finalEval = eval == null ? null : trainer.evaluate();
+          Checkpoints.saveModelFiles(dir, model, spec.tokenizer());
+          RunRecorder.plotLosses(spec.runName(), dir, MetricsLog.read(metrics.file()));
+          return new Result(model, finalEval, events);
+        } finally {
+          stepped[0] = trainer.state().globalStep() > 0;
+        }
       }
-      LOG.info("{}: {} parameters, {} training examples, {} steps ({} per epoch), {} on {}", spec.runName(),
-          model.parameters().table().parameterCount(), trainSet.size(),
-          trainer.totalSteps(), trainer.stepsPerEpoch(), args.precision(), backend.device());
-      trainer.train();
-      EvalResult finalEval = eval == null ? null : trainer.evaluate();
-      Checkpoints.saveModelFiles(spec.outputDir(), model, spec.tokenizer());
-      RunRecorder.plotLosses(spec.runName(), spec.outputDir(), MetricsLog.read(metrics.file()));
-      return new Result(model, finalEval, events);
     } catch (IOException | RuntimeException e) {
-      model.close();
+      if (model != null) {
+        model.close();
+      }
+      if (created && !stepped[0]) {
+        RunFolder.discard(dir, e);
+      }
       throw e;
     }
   }
 
+  /**
+   * The checkpoint a resumed run in {@code outputDir} continues from, after repairing an interrupted
+   * save of its checkpoint/ and best/ folders (see {@link CheckpointWriter#recover}).
+   *
+   * @throws IllegalArgumentException when the run has no checkpoint
+   */
+  public static Path checkpointToResume(Path outputDir) throws IOException {
+    Path checkpoint = outputDir.resolve("checkpoint");
+    CheckpointWriter.recover(checkpoint);
+    CheckpointWriter.recover(outputDir.resolve("best"));
+    if (!Files.isDirectory(checkpoint)) {
+      throw new IllegalArgumentException("nothing to resume: " + checkpoint + " does not exist (the run stopped before"
+          + " its first checkpoint; start it again with --overwrite)");
+    }
+    return checkpoint;
+  }
+
+  /**
+   * Repairs an interrupted save of the run's checkpoint/ and best/, checks that the checkpoint holds
+   * this run's model, and drops the metrics logged after it (they are logged again).
+   *
+   * @return the checkpoint folder
+   */
+  private static Path prepareResume(Spec spec) throws IOException {
+    Path checkpoint = checkpointToResume(spec.outputDir());
+    ModelConfig saved = ModelConfigs.read(checkpoint);
+    if (!saved.equals(spec.config())) {
+      throw new FileFormatException(checkpoint.resolve(ModelConfigs.CONFIG_FILE), "the checkpoint's model config"
+          + " differs from this run's in " + ModelConfigs.differingKeys(saved, spec.config())
+          + " (resume with the checkpoint's config)");
+    }
+    Checkpoints.SavedState state = Checkpoints.readState(checkpoint);
+    MetricsLog.truncateAfterStep(spec.outputDir().resolve(MetricsLog.FILE_NAME), state.state().globalStep());
+    return checkpoint;
+  }
+
+  /**
+   * Fails before anything is written when the data cannot train or evaluate the model: no training
+   * batch, or an evaluation set without a single scored position (too little validation text for
+   * the context length, lines of one token ...).
+   */
+  private static void requireData(Spec spec, DataLoader train, DataLoader eval, boolean mlm) {
+    if (train.batchesPerEpoch() == 0) {
+      throw new IllegalArgumentException("the training data gives no batch of " + spec.contextLength()
+          + "-token examples (give more text, lower --context-length or use --mode lines)");
+    }
+    if (eval != null) {
+      LoaderState start = eval.state();
+      long scored = 0;
+      while (eval.hasNext() && scored == 0) {
+        // every sentence pair takes the sentence-pair loss
+        scored += spec.sentenceTask() != null ? 1 : LmDatasets.scoredPositions(eval.next(), mlm);
+      }
+      eval.restore(start);
+      if (scored == 0) {
+        throw new IllegalArgumentException("the validation set gives no position to score with context length "
+            + spec.contextLength() + " (give more validation text, lower --context-length, or use --mode lines)");
+      }
+    }
+  }
+
   private static void validate(Spec spec) {
+    if (spec.sentenceTask() != null && !(spec.config() instanceof BertConfig)) {
+      throw new IllegalArgumentException("a sentence-pair task (" + spec.sentenceTask().key() + ") needs a BERT model,"
+          + " not " + spec.config().modelType());
+    }
     if (spec.tokenizer().vocabSize() > spec.config().vocabSize()) {
       throw new IllegalArgumentException("the tokenizer has " + spec.tokenizer().vocabSize()
           + " tokens but the model's vocab_size is " + spec.config().vocabSize() + " (vocab_size must be at least"
@@ -165,22 +255,22 @@ public final class PretrainingJob {
       throw new IllegalArgumentException("context length " + spec.contextLength() + " must be in [2, "
           + spec.config().maxPositions() + "] (the model's maximum positions)");
     }
-    if (spec.trainTexts().isEmpty()) {
-      throw new IllegalArgumentException("no training text");
-    }
-    if (spec.sentenceTask() != null && !(spec.config() instanceof BertConfig)) {
-      throw new IllegalArgumentException("a sentence-pair task (" + spec.sentenceTask().key() + ") needs a BERT model,"
-          + " not " + spec.config().modelType());
-    }
   }
 
-  /** A freshly initialised model of {@code config}: with {@code preTraining}, BERT with both pre-training heads. */
+  /**
+   * A new, initialised model (with {@code preTraining}, BERT with both pre-training heads), after
+   * checking that it fits the device (the message names the size keys).
+   */
   private static LanguageModel newModel(ModelConfig config, boolean preTraining, Backend backend,
       TrainingArguments args) {
-    var dtype = args.precision().computeType();
-    LanguageModel model = config instanceof BertConfig bert
-        ? (preTraining ? new BertForPreTraining(bert, backend, dtype) : new BertForMaskedLM(bert, backend, dtype))
-        : new Gpt2LMHeadModel((Gpt2Config) config, backend, dtype);
+    ParameterLayouts.Layout layout = preTraining ? ParameterLayouts.preTraining((BertConfig) config)
+        : ParameterLayouts.languageModel(config);
+    ParameterLayouts.requireFits(config, layout.table(),
+        Checkpoints.bytesPerElement(args.precision().computeType(), true), backend.memoryBytes(),
+        backend.device().toString());
+    LanguageModel model = preTraining
+        ? new BertForPreTraining((BertConfig) config, backend, args.precision().computeType())
+        : Checkpoints.newModel(config, backend, args.precision().computeType());
     model.initialize(args.seed());
     return model;
   }

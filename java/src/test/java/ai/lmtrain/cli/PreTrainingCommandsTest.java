@@ -85,8 +85,8 @@ class PreTrainingCommandsTest {
     assertEquals("error: --objective applies to BERT models; GPT-2 trains the causal LM objective", run("train",
         "--model", "gpt2", "--objective", "mlm+nsp", "--corpus", docs.toString(), "--train-tokenizer", "--output", o)
         .err().strip());
-    assertEquals("error: --mode and --stride do not apply to --objective mlm+sop (the examples are sentence pairs of"
-        + " up to --context-length tokens)", run("train", "--model", "bert", "--objective", "mlm+sop", "--mode",
+    assertEquals("error: --mode does not apply to --objective mlm+sop (the examples are sentence pairs of up to"
+        + " --context-length tokens, from the documents of --corpus)", run("train", "--model", "bert", "--objective", "mlm+sop", "--mode",
         "chunks", "--corpus", docs.toString(), "--train-tokenizer", "--output", o).err().strip());
     Path oneDocument = Files.write(tmp.resolve("one.txt"), TextSource.bundledLines("toy_corpus.txt"));
     Outcome single = run("train", "--model", "bert", "--objective", "mlm+nsp", "--corpus", oneDocument.toString(),
