@@ -5,8 +5,9 @@ For each model folder given (written by lmtrain's ParityFixtures: model.safetens
 inputs.json), this script rebuilds the model in plain PyTorch with the Hugging Face math
 (BertForMaskedLM / BertForPreTraining / RobertaPreLayerNormForMaskedLM / GPT2LMHeadModel /
 BertForSequenceClassification / GPT2ForSequenceClassification as in transformers' modeling_bert.py,
-modeling_roberta_prelayernorm.py and modeling_gpt2.py, dropout off), runs it in fp32, and writes
-reference.safetensors beside the inputs:
+modeling_roberta_prelayernorm.py and modeling_gpt2.py, dropout off; with tie_word_embeddings false the
+output projection is the file's own lm_head.weight / cls.predictions.decoder.weight /
+lm_head.decoder.weight), runs it in fp32, and writes reference.safetensors beside the inputs:
 
   logits                  (B*T, V)   forward logits (classifiers: (B, num_labels))
   seq_relationship_logits (B, 2)     BertForPreTraining only: the next-sentence head's logits
@@ -138,15 +139,18 @@ def mlm_logits(p, cfg, x, head):
     """The masked-LM head on hidden states (B, T, H): BERT's cls.predictions.* or RobertaLMHead's lm_head.*."""
     eps = cfg["layer_norm_eps"]
     lin = lambda x, name: x @ p[name + ".weight"].T + p[name + ".bias"]
+    tied = cfg.get("tie_word_embeddings", True)
     if head == "bert":
         h = gelu_exact(lin(x, "cls.predictions.transform.dense"))
         h = layer_norm(h, p["cls.predictions.transform.LayerNorm.weight"],
                        p["cls.predictions.transform.LayerNorm.bias"], eps)
-        logits = h @ p["bert.embeddings.word_embeddings.weight"].T + p["cls.predictions.bias"]
+        w = p["bert.embeddings.word_embeddings.weight" if tied else "cls.predictions.decoder.weight"]
+        logits = h @ w.T + p["cls.predictions.bias"]
     else:
         h = layer_norm(gelu_exact(lin(x, "lm_head.dense")), p["lm_head.layer_norm.weight"],
                        p["lm_head.layer_norm.bias"], eps)
-        logits = h @ p["roberta_prelayernorm.embeddings.word_embeddings.weight"].T + p["lm_head.bias"]
+        w = p["roberta_prelayernorm.embeddings.word_embeddings.weight" if tied else "lm_head.decoder.weight"]
+        logits = h @ w.T + p["lm_head.bias"]
     return logits.reshape(-1, logits.shape[-1])
 
 
@@ -203,7 +207,7 @@ def gpt2_loss(p, cfg, inputs):
     ids, mask, _, labels = inputs[:4]
     b, t = ids.shape
     x = gpt2_body(p, cfg, ids, mask)
-    logits = x @ p["transformer.wte.weight"].T
+    logits = x @ p["transformer.wte.weight" if cfg.get("tie_word_embeddings", True) else "lm_head.weight"].T
     shifted = logits[:, :-1].reshape(-1, logits.shape[-1])
     loss = torch.nn.functional.cross_entropy(shifted, labels[:, 1:].reshape(-1), ignore_index=-100)
     return logits.reshape(b * t, -1), loss

@@ -32,7 +32,9 @@ import java.nio.file.Path;
  * @param layerNormEps layer_norm_eps
  * @param padTokenId pad_token_id, or null
  * @param positionEmbeddingType position_embedding_type; only "absolute" is supported
- * @param tieWordEmbeddings tie_word_embeddings; the decoder always shares the word embeddings
+ * @param tieWordEmbeddings tie_word_embeddings: the masked-LM decoder shares the word embeddings
+ *     (true, HF's default), or has its own weight (V, H), cls.predictions.decoder.weight
+ *     (lm_head.decoder.weight for pre-LN)
  * @param modelType model_type: "bert" (post-LN encoder layers) or "roberta-prelayernorm"
  *     (transformers' RobertaPreLayerNorm: LayerNorm before attention and before the feed-forward
  *     layer, a final LayerNorm, RoBERTa's position ids, parameters under roberta_prelayernorm. and
@@ -97,7 +99,6 @@ public record BertConfig(
       throw new IllegalArgumentException("position_embedding_type '" + positionEmbeddingType
           + "' is not supported (expected \"absolute\")");
     }
-    ModelConfigs.requireTied(tieWordEmbeddings);
     if (!MODEL_TYPE.equals(modelType) && !PRE_LAYER_NORM_MODEL_TYPE.equals(modelType)) {
       throw new IllegalArgumentException("model_type '" + modelType + "' is not a BERT type (expected \""
           + MODEL_TYPE + "\" or \"" + PRE_LAYER_NORM_MODEL_TYPE + "\")");
@@ -187,6 +188,14 @@ public record BertConfig(
         intermediateSize, hiddenAct, hiddenDropoutProb, attentionProbsDropoutProb,
         maxPositionEmbeddings, typeVocabSize, initializerRange, layerNormEps, padTokenId,
         positionEmbeddingType, tieWordEmbeddings, newModelType, initializer);
+  }
+
+  /** This config with the output projection tied to the word embeddings, or with a weight of its own. */
+  public BertConfig withTieWordEmbeddings(boolean tie) {
+    return new BertConfig(vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads,
+        intermediateSize, hiddenAct, hiddenDropoutProb, attentionProbsDropoutProb,
+        maxPositionEmbeddings, typeVocabSize, initializerRange, layerNormEps, padTokenId,
+        positionEmbeddingType, tie, modelType, initializer);
   }
 
   /** This config with another initialisation scheme. */

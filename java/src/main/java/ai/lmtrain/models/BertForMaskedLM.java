@@ -14,7 +14,8 @@ import ai.lmtrain.tensor.Tensor;
  * {@code RobertaPreLayerNormForMaskedLM} for model_type "roberta-prelayernorm":
  * <pre>
  *   x = {@link BertBody}(ids, token types, attention mask)                      (B*T, H)
- *   logits = LN(gelu(dense(x))) W_word^T + bias             (decoder tied to the word embeddings)
+ *   logits = LN(gelu(dense(x))) W^T + bias     (W: the word embeddings, or with tie_word_embeddings false
+ *                                              the decoder's own weight (V, H))
  * </pre>
  * The head is cls.predictions.{transform.dense, transform.LayerNorm, bias} (BERT, gelu of
  * hidden_act) or lm_head.{dense, layer_norm, bias} (pre-LN, RobertaLMHead's exact gelu).
@@ -44,7 +45,10 @@ public final class BertForMaskedLM extends TransformerModel implements MaskedLan
     return t;
   }
 
-  /** Appends the masked-LM head's parameters (transform dense and LayerNorm, output bias). */
+  /**
+   * Appends the masked-LM head's parameters (transform dense and LayerNorm, output bias, and the
+   * decoder weight when it is not tied to the word embeddings).
+   */
   static void addHeadParameters(ParameterTable t, BertConfig c) {
     BertNames names = BertNames.of(c);
     int h = c.hiddenSize();
@@ -52,6 +56,9 @@ public final class BertForMaskedLM extends TransformerModel implements MaskedLan
     t.add(names.headDense + ".bias", false, h);
     BertBody.addNorm(t, names.headNorm, h);
     t.add(names.outputBias, false, c.vocabSize());
+    if (!c.tieWordEmbeddings()) {
+      t.add(names.decoder + ".weight", true, c.vocabSize(), h);
+    }
   }
 
   /** The masked-LM head's transform; RobertaLMHead applies the exact gelu whatever hidden_act says. */
@@ -61,10 +68,11 @@ public final class BertForMaskedLM extends TransformerModel implements MaskedLan
         c.preLayerNorm() ? GeluKind.EXACT : c.geluKind(), (float) c.layerNormEps());
   }
 
-  /** The output projection: the word embeddings (tied) with the output bias. */
+  /** The output projection with the output bias: the word embeddings (tied), or the decoder's own weight. */
   static Linear decoder(BertConfig c) {
     BertNames names = BertNames.of(c);
-    return new Linear(names.wordEmbeddings(), names.outputBias, c.hiddenSize(), c.vocabSize(), Linear.Layout.OUT_IN);
+    return new Linear(c.tieWordEmbeddings() ? names.wordEmbeddings() : names.decoder + ".weight", names.outputBias,
+        c.hiddenSize(), c.vocabSize(), Linear.Layout.OUT_IN);
   }
 
   public BertConfig config() {
@@ -118,7 +126,9 @@ public final class BertForMaskedLM extends TransformerModel implements MaskedLan
   static String parameterName(BertConfig config, String key) {
     BertNames names = BertNames.of(config);
     String k = BertBody.parameterName(config, key);
-    if (k == null || k.startsWith(names.decoder + ".") || k.startsWith(names.pooler() + ".")
+    boolean tiedOrAlias = k != null && k.startsWith(names.decoder + ".")
+        && (config.tieWordEmbeddings() || !k.equals(names.decoder + ".weight"));
+    if (k == null || tiedOrAlias || k.startsWith(names.pooler() + ".")
         || k.startsWith("cls.seq_relationship") || k.startsWith("classifier.")) {
       return null; // tied to the word embeddings / to the output bias, or not part of the masked-LM model
     }

@@ -15,7 +15,7 @@ import ai.lmtrain.tensor.Tensor;
  * order prediction trained through the same head):
  * <pre>
  *   x = {@link BertBody}(ids, token types, attention mask)                      (B*T, H)
- *   logits = LN(gelu(dense(x))) W_word^T + bias                                 (B*T, V)  masked LM
+ *   logits = LN(gelu(dense(x))) W^T + bias      (B*T, V)  masked LM (W as in BertForMaskedLM: tied or not)
  *   pooled = tanh(pooler.dense(x[b * T]))                 ([CLS] row, {@link BertPooler})  (B, H)
  *   seq_relationship = cls.seq_relationship(pooled)                             (B, 2)
  * </pre>

@@ -19,7 +19,10 @@ enum BertNames {
   final String headNorm;
   /** The masked-LM output bias (V). */
   final String outputBias;
-  /** The masked-LM output projection's own prefix: its .bias is an alias of {@link #outputBias}. */
+  /**
+   * The masked-LM output projection's own prefix: its .weight is the untied decoder (V, H) of
+   * tie_word_embeddings false, its .bias an alias of {@link #outputBias}.
+   */
   final String decoder;
 
   BertNames(String base, String headDense, String headNorm, String outputBias, String decoder) {

@@ -34,7 +34,8 @@ import java.nio.file.Path;
  * @param scaleAttnByInverseLayerIdx scale_attn_by_inverse_layer_idx; must be false
  * @param bosTokenId bos_token_id, or null
  * @param eosTokenId eos_token_id, or null; generation stops there
- * @param tieWordEmbeddings tie_word_embeddings; lm_head always shares wte
+ * @param tieWordEmbeddings tie_word_embeddings: lm_head shares wte (true, HF's default), or has its
+ *     own weight lm_head.weight (V, E)
  * @param initializer initializer: how {@link Model#initialize} draws new parameters, "hf" or
  *     "pytorch" ({@link InitScheme}); an lmtrain key that transformers ignores
  */
@@ -98,7 +99,6 @@ public record Gpt2Config(
     }
     requireTokenId("bos_token_id", bosTokenId, vocabSize);
     requireTokenId("eos_token_id", eosTokenId, vocabSize);
-    ModelConfigs.requireTied(tieWordEmbeddings);
     InitScheme.parse(initializer);
   }
 
@@ -143,6 +143,13 @@ public record Gpt2Config(
     return new Gpt2Config(newVocabSize, nPositions, nEmbd, nLayer, nHead, nInner,
         activationFunction, residPdrop, embdPdrop, attnPdrop, layerNormEpsilon, initializerRange,
         scaleAttnWeights, scaleAttnByInverseLayerIdx, bosTokenId, eosTokenId, tieWordEmbeddings, initializer);
+  }
+
+  /** This config with lm_head tied to wte, or with a weight of its own. */
+  public Gpt2Config withTieWordEmbeddings(boolean tie) {
+    return new Gpt2Config(vocabSize, nPositions, nEmbd, nLayer, nHead, nInner,
+        activationFunction, residPdrop, embdPdrop, attnPdrop, layerNormEpsilon, initializerRange,
+        scaleAttnWeights, scaleAttnByInverseLayerIdx, bosTokenId, eosTokenId, tie, initializer);
   }
 
   /** This config with another initialisation scheme. */

@@ -17,11 +17,14 @@ import java.util.List;
  * GPT-2 with its language-model head, as Hugging Face's {@code GPT2LMHeadModel}:
  * <pre>
  *   h = {@link Gpt2Body}(ids, attention mask)                              (B*T, E)
- *   logits = h wte^T                                   (lm_head tied to wte, no bias)
+ *   logits = h W^T             (no bias; W = wte, or lm_head.weight (V, E) with tie_word_embeddings false)
  * </pre>
  * Shapes: ids (B, T) -> logits (B*T, V).
  */
 public final class Gpt2LMHeadModel extends TransformerModel implements LanguageModel {
+  /** The untied output projection's name (tie_word_embeddings false). */
+  static final String LM_HEAD = "lm_head.weight";
+
   private final Gpt2Config config;
   private final Gpt2Body body;
   private final Linear lmHead;
@@ -32,13 +35,17 @@ public final class Gpt2LMHeadModel extends TransformerModel implements LanguageM
     super(backend, table(config), computeType, config.vocabSize(), config.nPositions());
     this.config = config;
     body = new Gpt2Body(config);
-    lmHead = new Linear(Gpt2Body.WTE, null, config.nEmbd(), config.vocabSize(), Linear.Layout.OUT_IN);
+    lmHead = new Linear(config.tieWordEmbeddings() ? Gpt2Body.WTE : LM_HEAD, null, config.nEmbd(),
+        config.vocabSize(), Linear.Layout.OUT_IN);
   }
 
-  /** The parameter layout, Hugging Face names: the body's (the head is tied to wte). */
+  /** The parameter layout, Hugging Face names: the body's, and lm_head.weight (V, E) when not tied to wte. */
   static ParameterTable table(Gpt2Config c) {
     ParameterTable t = new ParameterTable();
     Gpt2Body.addParameters(t, c);
+    if (!c.tieWordEmbeddings()) {
+      t.add(LM_HEAD, true, c.vocabSize(), c.nEmbd());
+    }
     return t;
   }
 
@@ -146,13 +153,13 @@ public final class Gpt2LMHeadModel extends TransformerModel implements LanguageM
 
   @Override
   public String parameterNameFor(String key) {
-    return parameterName(key);
+    return parameterName(config, key);
   }
 
   /** {@link #parameterNameFor} without a model: the parameter a checkpoint key fills, or null. */
-  static String parameterName(String key) {
+  static String parameterName(Gpt2Config config, String key) {
     String k = Gpt2Body.parameterName(key);
-    if (k == null || k.equals("lm_head.weight") || k.startsWith("score.")) {
+    if (k == null || (k.equals(LM_HEAD) && config.tieWordEmbeddings()) || k.startsWith("score.")) {
       return null; // tied to wte, a causal-mask buffer, or another head
     }
     return k;

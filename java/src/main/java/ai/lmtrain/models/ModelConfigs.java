@@ -276,13 +276,6 @@ public final class ModelConfigs {
     }
   }
 
-  static void requireTied(boolean tieWordEmbeddings) {
-    if (!tieWordEmbeddings) {
-      throw new IllegalArgumentException("tie_word_embeddings false is not supported "
-          + "(the output layer always shares the word embeddings)");
-    }
-  }
-
   static void requireActivation(String key, String name) {
     if (name == null) {
       throw new IllegalArgumentException(key + " is missing");

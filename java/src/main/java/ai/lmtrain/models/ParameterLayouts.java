@@ -35,7 +35,7 @@ public final class ParameterLayouts {
       return new Layout(bert, BertForMaskedLM.table(bert), key -> BertForMaskedLM.parameterName(bert, key));
     }
     Gpt2Config gpt2 = (Gpt2Config) config;
-    return new Layout(gpt2, Gpt2LMHeadModel.table(gpt2), Gpt2LMHeadModel::parameterName);
+    return new Layout(gpt2, Gpt2LMHeadModel.table(gpt2), key -> Gpt2LMHeadModel.parameterName(gpt2, key));
   }
 
   /** The layout of BERT with both pre-training heads ({@link BertForPreTraining}). */

@@ -138,7 +138,9 @@ class ModelConfigsTest {
   void roundTripsThroughConfigJson() throws IOException {
     List<ModelConfig> configs = List.of(BertConfig.bertBase(), BertConfig.tiny(99),
         Gpt2Config.gpt2Small(), Gpt2Config.tiny(300).withSpecialTokens(0, 0),
-        new Gpt2Config(500, 32, 64, 1, 4, 100, "gelu", 0, 0, 0, 1e-6, 0.01, true, false, null, 499, true));
+        new Gpt2Config(500, 32, 64, 1, 4, 100, "gelu", 0, 0, 0, 1e-6, 0.01, true, false, null, 499, true),
+        Gpt2Config.tiny(300).withTieWordEmbeddings(false).withInitializer(InitScheme.PYTORCH),
+        BertConfig.tiny(99).withTieWordEmbeddings(false).withModelType(BertConfig.PRE_LAYER_NORM_MODEL_TYPE));
     for (ModelConfig config : configs) {
       Path file = dir.resolve("config.json");
       config.writeJson(file);
@@ -243,8 +245,6 @@ class ModelConfigsTest {
         0.02, true, true, null, null, true), "scale_attn_by_inverse_layer_idx true is not supported");
     assertInvalid(() -> new Gpt2Config(100, 64, 128, 2, 2, 0, "gelu_new", 0.1, 0.1, 0.1, 1e-5,
         0.02, true, false, null, null, true), "n_inner must be positive, got 0");
-    assertInvalid(() -> new Gpt2Config(100, 64, 128, 2, 2, null, "gelu_new", 0.1, 0.1, 0.1, 1e-5,
-        0.02, true, false, null, null, false), "tie_word_embeddings false is not supported");
   }
 
   @Test

@@ -8,6 +8,7 @@ import ai.lmtrain.data.Batch;
 import ai.lmtrain.data.SentencePairs;
 import ai.lmtrain.layers.Pass;
 import ai.lmtrain.tensor.CpuBackendTest;
+import ai.lmtrain.tensor.DType;
 import ai.lmtrain.tensor.ParameterStore;
 import ai.lmtrain.tensor.ParameterTable;
 import ai.lmtrain.train.BatchLoss;
@@ -21,8 +22,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Whole-model backward passes against central finite differences of the loss, for several
  * elements of every parameter tensor: this checks the wiring of every layer's backward (residuals,
- * tied embeddings, packed q|k|v, masks, GPT-2's label shift, pre-LN layers and RoBERTa positions,
- * the next-sentence head). Tolerance: |analytic - numeric| <=
+ * tied and untied output projections, packed q|k|v, masks, GPT-2's label shift, pre-LN layers and
+ * RoBERTa positions, the next-sentence head). Tolerance: |analytic - numeric| <=
  * 2e-4 + 3e-2 |numeric| (fp32 loss differences with step 1e-2 relative to weights ~0.02).
  */
 class ModelGradientTest extends CpuBackendTest {
@@ -37,6 +38,24 @@ class ModelGradientTest extends CpuBackendTest {
   void gpt2GradientsMatchFiniteDifferences() {
     try (Gpt2LMHeadModel model = TinyModels.gpt2(backend, 7)) {
       checkGradients(model, TinyModels.clmBatch());
+    }
+  }
+
+  /**
+   * Untied output projections (tie_word_embeddings false): lm_head.weight, cls.predictions.decoder.weight,
+   * with PyTorch's default initialisation as in the from-scratch tutorials.
+   */
+  @Test
+  void untiedOutputProjectionGradientsMatchFiniteDifferences() {
+    try (Gpt2LMHeadModel gpt2 = TinyModels.initialized(new Gpt2LMHeadModel(TinyModels.gpt2Config()
+        .withTieWordEmbeddings(false).withInitializer(InitScheme.PYTORCH), backend, DType.F32), 7)) {
+      assertTrue(gpt2.parameters().table().contains("lm_head.weight"));
+      checkGradients(gpt2, TinyModels.clmBatch());
+    }
+    try (BertForMaskedLM bert = TinyModels.initialized(new BertForMaskedLM(TinyModels.bertConfig()
+        .withTieWordEmbeddings(false).withInitializer(InitScheme.PYTORCH), backend, DType.F32), 7)) {
+      assertTrue(bert.parameters().table().contains("cls.predictions.decoder.weight"));
+      checkGradients(bert, TinyModels.batch());
     }
   }
 

@@ -46,6 +46,12 @@ public final class TinyModels {
         in.labels(), new float[] {1, 0});
   }
 
+  /** {@code model} initialised from {@code seed}. */
+  public static <M extends Model> M initialized(M model, long seed) {
+    model.initialize(seed);
+    return model;
+  }
+
   public static BertForMaskedLM bert(Backend backend, long seed) {
     BertForMaskedLM m = new BertForMaskedLM(bertConfig(), backend, DType.F32);
     m.initialize(seed);

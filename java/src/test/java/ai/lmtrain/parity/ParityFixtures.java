@@ -1,12 +1,16 @@
 package ai.lmtrain.parity;
 
 import ai.lmtrain.data.Batch;
+import ai.lmtrain.models.BertForMaskedLM;
+import ai.lmtrain.models.Gpt2LMHeadModel;
+import ai.lmtrain.models.InitScheme;
 import ai.lmtrain.models.LanguageModel;
 import ai.lmtrain.models.ModelInput;
 import ai.lmtrain.models.ProblemType;
 import ai.lmtrain.models.SequenceClassifier;
 import ai.lmtrain.models.TinyModels;
 import ai.lmtrain.tensor.CpuBackend;
+import ai.lmtrain.tensor.DType;
 import ai.lmtrain.train.Checkpoints;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -57,8 +61,11 @@ public final class ParityFixtures {
     return new Batch(b.batchSize(), b.seqLen(), b.inputIds(), b.attentionMask(), b.tokenTypeIds(), b.labels(), targets);
   }
 
-  /** The language-model fixtures: BERT, GPT-2, pre-LN BERT (roberta-prelayernorm). */
-  static final String[] LANGUAGE_MODELS = {"bert", "gpt2", "bert-preln"};
+  /**
+   * The language-model fixtures: BERT, GPT-2, pre-LN BERT (roberta-prelayernorm), and BERT and GPT-2
+   * with untied output projections (tie_word_embeddings false) and PyTorch's default initialisation.
+   */
+  static final String[] LANGUAGE_MODELS = {"bert", "gpt2", "bert-preln", "bert-untied", "gpt2-untied"};
 
   /** The fixture of BERT with both pre-training heads (masked LM and next sentence prediction). */
   static final String PRE_TRAINING = "bert-pretraining";
@@ -69,6 +76,10 @@ public final class ParityFixtures {
       case "bert" -> TinyModels.bert(backend, SEED);
       case "gpt2" -> TinyModels.gpt2(backend, SEED);
       case "bert-preln" -> TinyModels.preLnBert(backend, SEED);
+      case "bert-untied" -> TinyModels.initialized(new BertForMaskedLM(TinyModels.bertConfig()
+          .withTieWordEmbeddings(false).withInitializer(InitScheme.PYTORCH), backend, DType.F32), SEED);
+      case "gpt2-untied" -> TinyModels.initialized(new Gpt2LMHeadModel(TinyModels.gpt2Config()
+          .withTieWordEmbeddings(false).withInitializer(InitScheme.PYTORCH), backend, DType.F32), SEED);
       case PRE_TRAINING -> TinyModels.bertPreTraining(backend, SEED);
       default -> throw new IllegalArgumentException("no fixture " + type);
     };
@@ -76,14 +87,15 @@ public final class ParityFixtures {
 
   /** The batch the fixture uses (the padded second row checks masks and, for pre-LN, RoBERTa's position ids). */
   static ModelInput input(String type) {
-    return type.equals("gpt2") ? TinyModels.clmBatch() : TinyModels.batch();
+    return type.startsWith("gpt2") ? TinyModels.clmBatch() : TinyModels.batch();
   }
 
   public static void main(String[] args) throws IOException {
     Path root = Path.of(args.length > 0 ? args[0] : "java/src/test/resources/parity");
     ObjectMapper json = new ObjectMapper();
     try (CpuBackend backend = new CpuBackend()) {
-      for (String type : new String[] {"bert", "gpt2", "bert-preln", PRE_TRAINING}) {
+      for (String type : java.util.stream.Stream.concat(java.util.Arrays.stream(LANGUAGE_MODELS),
+          java.util.stream.Stream.of(PRE_TRAINING)).toList()) {
         Path dir = root.resolve(type);
         try (LanguageModel model = model(type, backend)) {
           Checkpoints.saveModel(dir, model, null);

@@ -34,7 +34,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Our BERT, pre-LN BERT (roberta-prelayernorm, with RoBERTa's position ids on a padded row), GPT-2,
- * BERT with both pre-training heads (masked LM + next sentence), and the sequence classifiers
+ * BERT with both pre-training heads (masked LM + next sentence), BERT and GPT-2 with untied output
+ * projections (tie_word_embeddings false, PyTorch-default initialisation), and the sequence classifiers
  * (single-label, multi-label, regression), against PyTorch with the Hugging Face math (fixtures from {@code scripts/parity/make_fixtures.sh}):
  * the model folder written by this project loads, and logits, loss, every parameter gradient and
  * the losses of 5 AdamW steps match.
@@ -47,7 +48,7 @@ class PyTorchParityTest extends CpuBackendTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"bert", "gpt2", "bert-preln", ParityFixtures.PRE_TRAINING})
+  @ValueSource(strings = {"bert", "gpt2", "bert-preln", "bert-untied", "gpt2-untied", ParityFixtures.PRE_TRAINING})
   void fixturesAreInSyncWithTheGenerator(String type) throws Exception {
     try (LanguageModel generated = ParityFixtures.model(type, backend);
         LanguageModel loaded = type.equals(ParityFixtures.PRE_TRAINING)
@@ -80,7 +81,7 @@ class PyTorchParityTest extends CpuBackendTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"bert", "gpt2", "bert-preln"})
+  @ValueSource(strings = {"bert", "gpt2", "bert-preln", "bert-untied", "gpt2-untied"})
   void logitsLossGradientsAndAdamWStepsMatchPyTorch(String type) throws Exception {
     SafeTensorsFile reference = SafeTensors.read(fixture(type).resolve("reference.safetensors"));
     ModelInput input = ParityFixtures.input(type);
