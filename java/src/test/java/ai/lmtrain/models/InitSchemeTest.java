@@ -94,6 +94,29 @@ class InitSchemeTest extends CpuBackendTest {
     }
   }
 
+  /** The untied output projections: an nn.Linear(E, V) under "pytorch", N(0, initializer_range) under "hf". */
+  @Test
+  void untiedOutputProjections() {
+    for (InitScheme scheme : InitScheme.values()) {
+      try (Gpt2LMHeadModel gpt2 = new Gpt2LMHeadModel(GPT2.withTieWordEmbeddings(false).withInitializer(scheme),
+          backend, DType.F32);
+          BertForMaskedLM bert = new BertForMaskedLM(BERT.withTieWordEmbeddings(false).withInitializer(scheme),
+              backend, DType.F32)) {
+        gpt2.initialize(5);
+        bert.initialize(5);
+        float[] lmHead = values(gpt2.parameters(), "lm_head.weight");
+        float[] decoder = values(bert.parameters(), "cls.predictions.decoder.weight");
+        if (scheme == InitScheme.PYTORCH) {
+          assertUniform(lmHead, 1 / 8.0, "lm_head.weight");
+          assertUniform(decoder, 1 / 8.0, "cls.predictions.decoder.weight");
+        } else {
+          assertNormal(lmHead, 0.02, "lm_head.weight");
+          assertNormal(decoder, 0.02, "cls.predictions.decoder.weight");
+        }
+      }
+    }
+  }
+
   @Test
   void bertWithPyTorchDefaults() {
     for (BertConfig config : new BertConfig[] {BERT, BERT.withModelType(BertConfig.PRE_LAYER_NORM_MODEL_TYPE)}) {
