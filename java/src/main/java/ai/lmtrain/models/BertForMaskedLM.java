@@ -102,14 +102,6 @@ public final class BertForMaskedLM extends TransformerModel implements MaskedLan
   }
 
   @Override
-  public int[] lossLabels(ModelInput input) {
-    if (input.labels() == null) {
-      throw new IllegalArgumentException("labels are required to compute a loss");
-    }
-    return input.labels();
-  }
-
-  @Override
   public void initialize(long seed) {
     initializeWith(seed, BertBody.initializer(config, store.table()));
   }

@@ -82,7 +82,8 @@ class FinetuneJobTest {
         resume);
   }
 
-  private static List<Double> losses(List<MetricsEvent> events, MetricsEvent.Split split) {
+  /** The losses of the events of {@code split}, in order. */
+  static List<Double> losses(List<MetricsEvent> events, MetricsEvent.Split split) {
     List<Double> out = new ArrayList<>();
     for (MetricsEvent e : events) {
       if (e.split() == split) {

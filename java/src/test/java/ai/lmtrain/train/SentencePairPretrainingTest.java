@@ -71,16 +71,6 @@ class SentencePairPretrainingTest {
         LmDatasets.Mode.LINES, 32, 32, args, out, resume, LossWeighting.MEAN, task, 4);
   }
 
-  private static List<Double> losses(List<MetricsEvent> events, MetricsEvent.Split split) {
-    List<Double> out = new ArrayList<>();
-    for (MetricsEvent e : events) {
-      if (e.split() == split) {
-        out.add(e.loss());
-      }
-    }
-    return out;
-  }
-
   @Test
   void trainsBothHeadsAndWritesABertForPreTrainingFolder(@TempDir Path tmp) throws IOException {
     PretrainingJob.Result r = PretrainingJob.run(spec(tinyBert(false), SentencePairs.Task.NSP, tmp, false), backend,
@@ -129,16 +119,18 @@ class SentencePairPretrainingTest {
           new TrainingListener() {});
       resumed.model().close();
 
-      List<Double> expected = losses(whole.events(), MetricsEvent.Split.TRAIN);
+      List<Double> expected = FinetuneJobTest.losses(whole.events(), MetricsEvent.Split.TRAIN);
       assertTrue(expected.size() > 8, name + ": " + expected.size() + " steps");
-      assertEquals(expected.subList(6, expected.size()), losses(resumed.events(), MetricsEvent.Split.TRAIN),
+      assertEquals(expected.subList(6, expected.size()),
+          FinetuneJobTest.losses(resumed.events(), MetricsEvent.Split.TRAIN),
           name + ": resumed losses equal the uninterrupted run's");
-      List<Double> expectedEval = losses(whole.events(), MetricsEvent.Split.EVAL);
-      List<Double> resumedEval = losses(resumed.events(), MetricsEvent.Split.EVAL);
+      List<Double> expectedEval = FinetuneJobTest.losses(whole.events(), MetricsEvent.Split.EVAL);
+      List<Double> resumedEval = FinetuneJobTest.losses(resumed.events(), MetricsEvent.Split.EVAL);
       assertEquals(expectedEval.subList(expectedEval.size() - resumedEval.size(), expectedEval.size()), resumedEval,
           name + ": resumed evaluations equal the uninterrupted run's");
       assertArrayEquals(Files.readAllBytes(tmp.resolve(name + "-whole/model.safetensors")),
-          Files.readAllBytes(out.resolve("model.safetensors")), name + ": resumed weights equal the uninterrupted run's");
+          Files.readAllBytes(out.resolve("model.safetensors")),
+          name + ": resumed weights equal the uninterrupted run's");
     }
   }
 

@@ -88,8 +88,7 @@ class TutorialBehaviourTest {
         LmDatasets.Mode.CHUNKS, 256, 256, args, out, false, LossWeighting.MEAN);
     PretrainingJob.Result result = PretrainingJob.run(spec, backend, new TrainingListener() {});
     result.model().close();
-    List<Double> curve = result.events().stream().filter(e -> e.split() == MetricsEvent.Split.EVAL)
-        .map(MetricsEvent::loss).toList();
+    List<Double> curve = FinetuneJobTest.losses(result.events(), MetricsEvent.Split.EVAL);
     assertEquals(STEPS / 30, curve.size(), "an evaluation every 30 steps");
     return curve;
   }
