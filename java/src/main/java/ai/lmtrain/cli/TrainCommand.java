@@ -137,7 +137,13 @@ final class TrainCommand implements Callable<Integer> {
         }
       }
     }
-    boolean replacing = RunFolder.check(output, RunFolder.Mode.of(resume, overwrite));
+    try (RunFolder.Claim folder = RunFolder.claim(output, RunFolder.Mode.of(resume, overwrite), "train")) {
+      return train(folder, bert);
+    }
+  }
+
+  /** The run, with the output folder claimed: nothing else reads or writes it meanwhile. */
+  private int train(RunFolder.Claim folder, boolean bert) throws IOException {
     Path checkpoint = resume ? PretrainingJob.checkpointToResume(output) : null;
     JsonNode settings = config == null ? JsonOut.MAPPER.createObjectNode() : readConfig(config);
     List<String> unknown = new ArrayList<>();
@@ -152,7 +158,7 @@ final class TrainCommand implements Callable<Integer> {
       RunFolder.Builder<PretrainingJob.Result> job = data != null
           ? shardJob(args, tokenizer, modelConfig, context, backend)
           : textJob(bert, args, tokenizer, modelConfig, context, backend);
-      report(replacing ? RunFolder.replace(output, job) : job.buildIn(output));
+      report(folder.build(job));
     }
     return 0;
   }
@@ -211,10 +217,7 @@ final class TrainCommand implements Callable<Integer> {
 
   /** The range of every numeric flag, and the flags --resume excludes, before any work. */
   private void checkFlags() {
-    if (resume && overwrite) {
-      throw Flags.usage(spec, "--resume and --overwrite exclude each other: --resume continues the run in the output"
-          + " folder, --overwrite replaces it");
-    }
+    Flags.runMode(spec, resume, overwrite);
     Flags.inRange(spec, "--vocab-size", vocabSize, 1, ModelConfigs.MAX_VOCAB);
     if (stride != null) {
       Flags.inRange(spec, "--stride", stride, 1, Integer.MAX_VALUE);
