@@ -11,40 +11,64 @@ import ai.lmtrain.data.TextSource;
 import ai.lmtrain.train.MetricsEvent;
 import ai.lmtrain.train.MetricsLog;
 import ai.lmtrain.train.RunFolder;
+import ai.lmtrain.io.SafeTensors;
+import ai.lmtrain.io.TensorData;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code train --output} and {@code lab --output} never lose or overwrite a user's files: a foreign
- * folder is refused, an existing run needs --resume or --overwrite, --overwrite replaces a run whole
- * (and keeps it when the new run fails), symbolic links are not followed, and a run that fails
+ * {@code train}, {@code lab} and {@code finetune --output} never lose or overwrite a user's files: a
+ * foreign folder is refused, an existing run needs --resume or --overwrite, --overwrite replaces a run
+ * whole (and keeps it when the new run fails), symbolic links are not followed, a run that fails
  * before its first step leaves nothing behind.
  */
 class OutputFolderSafetyTest {
   @TempDir static Path shared;
   private static Path corpus;
   private static Path config;
+  private static Path base;
+  private static Path topics;
+  private static Path finetuneConfig;
 
   @BeforeAll
-  static void files() throws IOException {
+  static void files() throws Exception {
     corpus = shared.resolve("corpus.txt");
     Files.write(corpus, TextSource.bundledLines("toy_corpus.txt"));
     config = shared.resolve("config.json");
     Files.writeString(config, "{\"n_layer\": 1, \"n_embd\": 32, \"n_head\": 2, \"n_positions\": 32,"
         + " \"num_train_epochs\": 1, \"per_device_train_batch_size\": 4, \"logging_steps\": 5}");
+    base = shared.resolve("base");
+    Outcome trained = train(base);
+    assertEquals(0, trained.exit(), trained.err());
+    topics = shared.resolve("topics.csv");
+    Files.copy(Path.of(OutputFolderSafetyTest.class.getResource("/ai/lmtrain/data/toy_topics_train.csv").toURI()),
+        topics);
+    finetuneConfig = Files.writeString(shared.resolve("finetune.json"), "{\"max_steps\": 3,"
+        + " \"per_device_train_batch_size\": 8, \"logging_steps\": 1}");
   }
 
   private static Outcome train(Path out, String... extra) {
     List<String> args = new ArrayList<>(List.of("train", "--model", "gpt2", "--corpus", corpus.toString(),
         "--train-tokenizer", "--vocab-size", "300", "--config", config.toString(), "--output", out.toString(),
         "--context-length", "24"));
+    args.addAll(List.of(extra));
+    return run(args.toArray(String[]::new));
+  }
+
+  private static Outcome finetune(Path out, String... extra) {
+    List<String> args = new ArrayList<>(List.of("finetune", "--model", base.toString(), "--train", topics.toString(),
+        "--text-column", "text", "--label-column", "label", "--config", finetuneConfig.toString(), "--max-length",
+        "16", "--output", out.toString()));
     args.addAll(List.of(extra));
     return run(args.toArray(String[]::new));
   }
@@ -189,5 +213,83 @@ class OutputFolderSafetyTest {
     assertEquals(1, again.exit());
     assertTrue(again.err().contains("already holds an lmtrain run"), again.err());
     assertEquals("mine", Files.readString(foreign.resolve("notes.txt")));
+  }
+
+  @Test
+  void finetuneFollowsTheSameRules(@TempDir Path tmp) throws IOException {
+    Path mine = Files.createDirectories(tmp.resolve("mine"));
+    Files.writeString(mine.resolve("config.json"), "my own config");
+    for (String[] flags : new String[][] {{}, {"--overwrite"}, {"--resume"}}) {
+      Outcome refused = finetune(mine, flags);
+      assertEquals(1, refused.exit(), refused.err());
+      assertTrue(refused.err().startsWith("error: --output " + mine + " is a non-empty folder that is not an lmtrain"
+          + " run"), refused.err());
+    }
+    assertEquals(List.of(mine, mine.resolve("config.json")), listing(mine));
+
+    Path out = tmp.resolve("classifier");
+    Outcome first = finetune(out);
+    assertEquals(0, first.exit(), first.err());
+    assertEquals("finetune", new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+        out.resolve(RunFolder.MANIFEST).toFile()).get("kind").asText());
+    byte[] model = Files.readAllBytes(out.resolve("model.safetensors"));
+    int metrics = MetricsLog.read(out.resolve(MetricsLog.FILE_NAME)).size();
+    Outcome again = finetune(out);
+    assertEquals(1, again.exit());
+    assertEquals("error: --output " + out + " already holds an lmtrain run; pass --resume to continue it or"
+        + " --overwrite to replace it (or choose another folder)", again.err().strip());
+    Outcome both = finetune(out, "--resume", "--overwrite");
+    assertEquals(2, both.exit(), both.err());
+    assertTrue(both.err().contains("--resume and --overwrite exclude each other"), both.err());
+
+    // A failing replacement (the loss becomes NaN) keeps the old run whole and leaves no hidden sibling.
+    Path diverging = Files.writeString(tmp.resolve("diverging.json"), "{\"max_steps\": 3, \"learning_rate\": 1e9,"
+        + " \"max_grad_norm\": 0, \"per_device_train_batch_size\": 8}");
+    Outcome failed = run("finetune", "--model", base.toString(), "--train", topics.toString(), "--text-column", "text",
+        "--label-column", "label", "--config", diverging.toString(), "--max-length", "16", "--output", out.toString(),
+        "--overwrite");
+    assertEquals(1, failed.exit());
+    assertTrue(failed.err().contains("non-finite"), failed.err());
+    assertArrayEquals(model, Files.readAllBytes(out.resolve("model.safetensors")));
+    assertEquals(List.of(), hiddenSiblings(out));
+
+    Outcome replaced = finetune(out, "--overwrite");
+    assertEquals(0, replaced.exit(), replaced.err());
+    assertEquals(metrics, MetricsLog.read(out.resolve(MetricsLog.FILE_NAME)).size(), "one run's metrics, not two");
+    assertEquals(List.of(), hiddenSiblings(out));
+
+    Path outside = Files.writeString(tmp.resolve("precious.txt"), "precious\n");
+    Files.delete(out.resolve(MetricsLog.FILE_NAME));
+    Files.createSymbolicLink(out.resolve(MetricsLog.FILE_NAME), outside);
+    Outcome linked = finetune(out, "--resume");
+    assertEquals(1, linked.exit());
+    assertTrue(linked.err().startsWith("error: " + out.resolve(MetricsLog.FILE_NAME) + ": is a symbolic link inside"
+        + " the run folder"), linked.err());
+    assertEquals("precious\n", Files.readString(outside));
+  }
+
+  @Test
+  void aFinetuneThatFailsAtItsFirstStepLeavesNothingBehind(@TempDir Path tmp) throws IOException {
+    // A base whose final LayerNorm weights are NaN: everything loads, the first step's loss is NaN.
+    Path corrupt = tmp.resolve("corrupt-base");
+    ai.lmtrain.io.SaveKillPoints.copyTree(base, corrupt);
+    Map<String, TensorData> tensors = new LinkedHashMap<>(SafeTensors.read(base.resolve("model.safetensors"))
+        .tensors());
+    TensorData lnF = tensors.get("transformer.ln_f.weight");
+    float[] nan = new float[(int) lnF.numel()];
+    Arrays.fill(nan, Float.NaN);
+    tensors.put("transformer.ln_f.weight", TensorData.ofFloats(lnF.shape(), nan));
+    Files.delete(corrupt.resolve("model.safetensors"));
+    SafeTensors.write(corrupt.resolve("model.safetensors"), tensors);
+    for (Path out : new Path[] {tmp.resolve("new"), Files.createDirectory(tmp.resolve("empty"))}) {
+      Outcome failed = run("finetune", "--model", corrupt.toString(), "--train", topics.toString(), "--text-column",
+          "text", "--label-column", "label", "--config", finetuneConfig.toString(), "--max-length", "16", "--output",
+          out.toString());
+      assertEquals(1, failed.exit());
+      assertTrue(failed.err().contains("non-finite (loss NaN) at step 1"), failed.err());
+      assertEquals(out.endsWith("new") ? List.of() : List.of(out), Files.exists(out) ? listing(out) : List.of(),
+          "nothing left in " + out);
+      assertEquals(List.of(), hiddenSiblings(out));
+    }
   }
 }
