@@ -13,6 +13,7 @@ import ai.lmtrain.train.MetricsLog;
 import ai.lmtrain.train.RunFolder;
 import ai.lmtrain.io.SafeTensors;
 import ai.lmtrain.io.TensorData;
+import ai.lmtrain.tokenizers.Tokenizers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code train}, {@code lab} and {@code finetune --output} never lose or overwrite a user's files: a
  * foreign folder is refused, an existing run needs --resume or --overwrite, --overwrite replaces a run
  * whole (and keeps it when the new run fails), symbolic links are not followed, a run that fails
- * before its first step leaves nothing behind.
+ * before its first step leaves nothing behind. {@code train-tokenizer --output} replaces only
+ * tokenizer files, and only with --overwrite.
  */
 class OutputFolderSafetyTest {
   @TempDir static Path shared;
@@ -291,5 +293,46 @@ class OutputFolderSafetyTest {
           "nothing left in " + out);
       assertEquals(List.of(), hiddenSiblings(out));
     }
+  }
+
+  @Test
+  void trainTokenizerReplacesOnlyTokenizerFilesAndOnlyWhenAsked(@TempDir Path tmp) throws IOException {
+    Path folder = Files.createDirectories(tmp.resolve("folder"));
+    Files.writeString(folder.resolve("notes.txt"), "mine");
+    Outcome wordPiece = run("train-tokenizer", "--type", "wordpiece", "--corpus", corpus.toString(), "--vocab-size",
+        "200", "--output", folder.toString());
+    assertEquals(1, wordPiece.exit());
+    assertEquals("error: --output " + folder + " is not empty; pass --overwrite to replace the tokenizer files in it"
+        + " (tokenizer.json, tokenizer_config.json, vocab.txt, vocab.json, merges.txt, special_tokens_map.json,"
+        + " added_tokens.json; its other files are kept), or choose a new or empty folder", wordPiece.err().strip());
+    assertEquals(List.of(folder, folder.resolve("notes.txt")), listing(folder));
+
+    assertEquals(0, run("train-tokenizer", "--type", "wordpiece", "--corpus", corpus.toString(), "--vocab-size", "200",
+        "--output", folder.toString(), "--overwrite").exit());
+    Files.writeString(folder.resolve("special_tokens_map.json"), "{\"cls_token\": \"[CLS]\"}");
+    Outcome bpe = run("train-tokenizer", "--type", "bpe", "--corpus", corpus.toString(), "--vocab-size", "300",
+        "--output", folder.toString(), "--overwrite");
+    assertEquals(0, bpe.exit(), bpe.err());
+    assertEquals(List.of(folder, folder.resolve("merges.txt"), folder.resolve("notes.txt"),
+        folder.resolve("tokenizer.json"), folder.resolve("tokenizer_config.json"), folder.resolve("vocab.json")),
+        listing(folder), "the WordPiece files (vocab.txt, special_tokens_map.json) replaced by the BPE ones");
+    assertEquals("mine", Files.readString(folder.resolve("notes.txt")));
+    assertTrue(Tokenizers.load(folder) instanceof ai.lmtrain.tokenizers.ByteLevelBpeTokenizer);
+
+    Path outside = Files.writeString(tmp.resolve("precious.json"), "precious");
+    Files.delete(folder.resolve("tokenizer.json"));
+    Files.createSymbolicLink(folder.resolve("tokenizer.json"), outside);
+    Outcome linked = run("train-tokenizer", "--type", "bpe", "--corpus", corpus.toString(), "--vocab-size", "300",
+        "--output", folder.toString(), "--overwrite");
+    assertEquals(1, linked.exit());
+    assertEquals("error: " + folder.resolve("tokenizer.json") + ": is a symbolic link; lmtrain does not write through"
+        + " or over links (remove it or choose another folder)", linked.err().strip());
+    assertEquals("precious", Files.readString(outside));
+
+    Outcome intoARun = run("train-tokenizer", "--type", "bpe", "--corpus", corpus.toString(), "--vocab-size", "300",
+        "--output", base.toString(), "--overwrite");
+    assertEquals(1, intoARun.exit());
+    assertEquals("error: --output " + base + " is an lmtrain run, whose tokenizer belongs to its model:"
+        + " train-tokenizer does not replace it (choose another folder)", intoARun.err().strip());
   }
 }
