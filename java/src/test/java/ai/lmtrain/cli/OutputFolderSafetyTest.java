@@ -15,6 +15,7 @@ import ai.lmtrain.io.SafeTensors;
 import ai.lmtrain.io.TensorData;
 import ai.lmtrain.tokenizers.Tokenizers;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,6 +23,8 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,13 +34,15 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code train}, {@code lab} and {@code finetune --output} never lose or overwrite a user's files: a
  * foreign folder is refused, an existing run needs --resume or --overwrite, --overwrite replaces a run
  * whole (and keeps it when the new run fails), symbolic links are not followed, a run that fails
- * before its first step leaves nothing behind. {@code train-tokenizer --output} replaces only
- * tokenizer files, and only with --overwrite.
+ * before its first step leaves nothing behind, and a second command on a folder in use fails at once
+ * (in this JVM and from another process). {@code train-tokenizer --output} replaces only tokenizer
+ * files, and only with --overwrite.
  */
 class OutputFolderSafetyTest {
   @TempDir static Path shared;
   private static Path corpus;
   private static Path config;
+  private static Path tokenizer;
   private static Path base;
   private static Path topics;
   private static Path finetuneConfig;
@@ -49,6 +54,10 @@ class OutputFolderSafetyTest {
     config = shared.resolve("config.json");
     Files.writeString(config, "{\"n_layer\": 1, \"n_embd\": 32, \"n_head\": 2, \"n_positions\": 32,"
         + " \"num_train_epochs\": 1, \"per_device_train_batch_size\": 4, \"logging_steps\": 5}");
+    tokenizer = shared.resolve("tokenizer");
+    Outcome tok = run("train-tokenizer", "--type", "bpe", "--corpus", corpus.toString(), "--vocab-size", "300",
+        "--output", tokenizer.toString());
+    assertEquals(0, tok.exit(), tok.err());
     base = shared.resolve("base");
     Outcome trained = train(base);
     assertEquals(0, trained.exit(), trained.err());
@@ -293,6 +302,88 @@ class OutputFolderSafetyTest {
           "nothing left in " + out);
       assertEquals(List.of(), hiddenSiblings(out));
     }
+  }
+
+  /** A named pipe: a command reading it as its corpus blocks, holding its output folder, until it is written. */
+  private static Path fifo(Path dir) throws Exception {
+    Path pipe = dir.resolve("corpus.fifo");
+    assertEquals(0, new ProcessBuilder("mkfifo", pipe.toString()).start().waitFor(), "mkfifo");
+    return pipe;
+  }
+
+  /** Opens the pipe for writing, which returns once its reader (a command in its claimed folder) opened it. */
+  private static OutputStream awaitReader(Path pipe) throws Exception {
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        return Files.newOutputStream(pipe);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }).get(5, TimeUnit.MINUTES);
+  }
+
+  private static String[] trainFrom(Path text, Path out) {
+    return new String[] {"train", "--model", "gpt2", "--corpus", text.toString(), "--tokenizer", tokenizer.toString(),
+        "--config", config.toString(), "--output", out.toString(), "--context-length", "24"};
+  }
+
+  private static void assertInUse(Outcome refused, Path out, long pid) {
+    assertEquals(1, refused.exit(), refused.err());
+    assertTrue(refused.err().startsWith("error: " + out.toAbsolutePath() + ": is in use by another lmtrain process (pid "
+        + pid + " on " + ai.lmtrain.io.FolderLock.hostName() + ", lmtrain train since "), refused.err());
+    assertEquals(1, refused.err().strip().lines().count(), refused.err());
+  }
+
+  @Test
+  void twoCommandsNeverWriteOneFolderAtOnce(@TempDir Path tmp) throws Exception {
+    Path pipe = fifo(tmp);
+    Path out = tmp.resolve("run");
+    CompletableFuture<Outcome> first = CompletableFuture.supplyAsync(() -> run(trainFrom(pipe, out)));
+    try (OutputStream corpusText = awaitReader(pipe)) {
+      long pid = ProcessHandle.current().pid();
+      assertInUse(run(trainFrom(corpus, out)), out, pid);
+      assertInUse(run("train", "--model", "gpt2", "--corpus", corpus.toString(), "--output",
+          out.toString(), "--resume"), out, pid);
+      assertInUse(finetune(out), out, pid);
+      assertInUse(run("lab", "--output", out.toString()), out, pid);
+      assertInUse(run("train-tokenizer", "--type", "bpe", "--corpus", corpus.toString(), "--vocab-size", "300",
+          "--output", out.toString()), out, pid);
+      assertFalse(Files.exists(out), "the refused commands created nothing");
+      corpusText.write(Files.readAllBytes(corpus));
+    }
+    Outcome done = first.get(5, TimeUnit.MINUTES);
+    assertEquals(0, done.exit(), done.err());
+    assertTrue(Files.isRegularFile(out.resolve("model.safetensors")));
+    assertEquals(List.of(out), siblingsOf(out), "the lock file is gone");
+  }
+
+  private static List<Path> siblingsOf(Path dir) throws IOException {
+    try (Stream<Path> files = Files.list(dir.getParent())) {
+      return files.filter(p -> p.getFileName().toString().contains(dir.getFileName().toString())).sorted().toList();
+    }
+  }
+
+  @Test
+  void aSecondProcessIsRefusedAndItsLockDiesWithIt(@TempDir Path tmp) throws Exception {
+    Path pipe = fifo(tmp);
+    Path out = tmp.resolve("run");
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+    command.addAll(List.of(trainFrom(pipe, out)));
+    Process other = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(tmp.resolve("other.log").toFile()).start();
+    try {
+      OutputStream corpusText = awaitReader(pipe);
+      assertInUse(run(trainFrom(corpus, out)), out, other.pid());
+      other.destroyForcibly().waitFor();
+      corpusText.close();
+    } finally {
+      other.destroyForcibly();
+    }
+    assertTrue(Files.exists(out.resolveSibling(".run.lock")), "the killed process left its lock file");
+    Outcome after = run(trainFrom(corpus, out));
+    assertEquals(0, after.exit(), after.err());
+    assertEquals(List.of(out), siblingsOf(out));
   }
 
   @Test
