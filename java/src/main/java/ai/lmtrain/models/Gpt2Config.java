@@ -11,6 +11,8 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Hyper-parameters of a GPT-2 causal language model, as in HF {@code GPT2Config}; each component
@@ -143,7 +145,7 @@ public record Gpt2Config(
    * ids serve only generation, which then has no end-of-text id to stop at), and so does lmtrain.
    */
   public String idsOutsideVocabulary() {
-    java.util.List<String> outside = new java.util.ArrayList<>();
+    List<String> outside = new ArrayList<>();
     if (outsideVocabulary(bosTokenId)) {
       outside.add("bos_token_id " + bosTokenId);
     }
