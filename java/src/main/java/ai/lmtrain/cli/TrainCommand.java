@@ -159,7 +159,16 @@ final class TrainCommand implements Callable<Integer> {
         }
       }
     }
-    boolean replacing = RunFolder.check(output, RunFolder.Mode.of(resume, overwrite));
+    try (RunFolder.Claim folder = RunFolder.claim(output, RunFolder.Mode.of(resume, overwrite), "train")) {
+      return train(folder, bert, task);
+    }
+  }
+
+  /**
+   * The run, with the output folder claimed: nothing else reads or writes it meanwhile ({@code task}: the
+   * sentence-pair task of --objective, or null).
+   */
+  private int train(RunFolder.Claim folder, boolean bert, SentencePairs.Task task) throws IOException {
     Path checkpoint = resume ? PretrainingJob.checkpointToResume(output) : null;
     JsonNode settings = config == null ? JsonOut.MAPPER.createObjectNode() : readConfig(config);
     List<String> unknown = new ArrayList<>();
@@ -174,7 +183,7 @@ final class TrainCommand implements Callable<Integer> {
       RunFolder.Builder<PretrainingJob.Result> job = data != null
           ? shardJob(args, tokenizer, modelConfig, context, backend)
           : textJob(bert, task, args, tokenizer, modelConfig, context, backend);
-      report(replacing ? RunFolder.replace(output, job) : job.buildIn(output));
+      report(folder.build(job));
     }
     return 0;
   }
@@ -264,10 +273,7 @@ final class TrainCommand implements Callable<Integer> {
 
   /** The range of every numeric flag, and the flags --resume excludes, before any work. */
   private void checkFlags() {
-    if (resume && overwrite) {
-      throw Flags.usage(spec, "--resume and --overwrite exclude each other: --resume continues the run in the output"
-          + " folder, --overwrite replaces it");
-    }
+    Flags.runMode(spec, resume, overwrite);
     Flags.inRange(spec, "--vocab-size", vocabSize, 1, ModelConfigs.MAX_VOCAB);
     if (stride != null) {
       Flags.inRange(spec, "--stride", stride, 1, Integer.MAX_VALUE);
