@@ -5,12 +5,14 @@ import ai.lmtrain.data.ClmCollator;
 import ai.lmtrain.data.Collator;
 import ai.lmtrain.data.DataLoader;
 import ai.lmtrain.data.MlmCollator;
+import ai.lmtrain.io.FileFormatException;
 import ai.lmtrain.models.BertConfig;
 import ai.lmtrain.models.BertForMaskedLM;
 import ai.lmtrain.models.Gpt2Config;
 import ai.lmtrain.models.Gpt2LMHeadModel;
 import ai.lmtrain.models.LanguageModel;
 import ai.lmtrain.models.ModelConfig;
+import ai.lmtrain.models.ModelConfigs;
 import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tensor.ParameterTable;
 import ai.lmtrain.train.LossWeighting;
@@ -19,11 +21,13 @@ import ai.lmtrain.train.Trainer;
 import ai.lmtrain.train.TrainingArguments;
 import ai.lmtrain.train.TrainingListener;
 import ai.lmtrain.train.TrainState;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -93,9 +97,10 @@ public record TrainCase(String name, ModelConfig config, int batch, int seqLen) 
 
   /**
    * The case as the peer scripts read it: {case, config (config.json), batch, seq_len,
-   * parameters [{name, shape, decay}], lr, weight_decay, max_grad_norm, warmup, steps, seed}.
+   * parameters [{name, shape, decay}] (checkpoint shapes), lr, weight_decay, max_grad_norm, warmup,
+   * steps, seed}.
    */
-  public ObjectNode toJson(LanguageModel model, int warmup, int steps) {
+  public ObjectNode toJson(int warmup, int steps) {
     ObjectNode o = JSON.createObjectNode().put("case", name);
     try {
       o.set("config", JSON.readTree(config.toJson()));
@@ -103,8 +108,10 @@ public record TrainCase(String name, ModelConfig config, int batch, int seqLen) 
       throw new UncheckedIOException(e);
     }
     o.put("batch", batch).put("seq_len", seqLen);
+    ParameterTable table = config instanceof BertConfig bert ? BertForMaskedLM.table(bert)
+        : Gpt2LMHeadModel.table((Gpt2Config) config);
     ArrayNode params = o.putArray("parameters");
-    for (ParameterTable.Entry e : model.parameters().table().entries()) {
+    for (ParameterTable.Entry e : table.entries()) {
       ObjectNode p = params.addObject().put("name", e.name()).put("decay", e.decay());
       ArrayNode shape = p.putArray("shape");
       for (long d : e.shape()) {
@@ -113,6 +120,16 @@ public record TrainCase(String name, ModelConfig config, int batch, int seqLen) 
     }
     return o.put("lr", LEARNING_RATE).put("weight_decay", WEIGHT_DECAY).put("max_grad_norm", MAX_GRAD_NORM)
         .put("warmup", warmup).put("steps", steps).put("seed", SEED);
+  }
+
+  /** The case of {@link #toJson}'s object (its name, config, batch and seq_len). */
+  public static TrainCase fromJson(JsonNode o) throws FileFormatException {
+    String name = o.get("case").asText();
+    ObjectNode keys = (ObjectNode) o.get("config");
+    ModelConfig defaults = BertConfig.MODEL_TYPE.equals(keys.path("model_type").asText()) ? BertConfig.bertBase()
+        : Gpt2Config.gpt2Small();
+    return new TrainCase(name, ModelConfigs.merge(defaults, keys, Path.of("<case " + name + ">")),
+        o.get("batch").asInt(), o.get("seq_len").asInt());
   }
 
   /**

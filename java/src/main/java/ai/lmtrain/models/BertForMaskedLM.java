@@ -59,7 +59,7 @@ public final class BertForMaskedLM extends TransformerModel {
   }
 
   /** The parameter layout: Hugging Face names; query/key/value packed so they form one (3H, H) matrix. */
-  static ParameterTable table(BertConfig c) {
+  public static ParameterTable table(BertConfig c) {
     int h = c.hiddenSize();
     ParameterTable t = new ParameterTable();
     t.add(EMB + "word_embeddings.weight", true, c.vocabSize(), h);

@@ -54,7 +54,7 @@ public final class Gpt2LMHeadModel extends TransformerModel {
   }
 
   /** The parameter layout, Hugging Face names. */
-  static ParameterTable table(Gpt2Config c) {
+  public static ParameterTable table(Gpt2Config c) {
     int e = c.nEmbd();
     ParameterTable t = new ParameterTable();
     t.add(WTE, true, c.vocabSize(), e);
