@@ -189,24 +189,50 @@ LMT_API lmt_status lmt_attention_backward(lmt_ctx* ctx,
 /* ---------------------------------------------------------------- softmax cross-entropy (softmax_cross_entropy.cpp / .cu) */
 
 /*
- * Fused softmax + cross-entropy over rows of logits.
- *   loss_i = logsumexp(logits_i) - logits_i[label_i] for rows with label_i != ignore_index, else 0.
+ * Fused softmax + cross-entropy over rows of logits whose first V of ld columns are scored: columns
+ * [V, ld) are padding (a vocabulary padded to a multiple of 128 in the weight layout) and are never
+ * read, as if their logits were -inf.
+ *   loss_i = logsumexp(logits_i[0:V]) - logits_i[label_i] for rows with label_i != ignore_index, else 0.
  *   loss_sum (1) F32, nullable:  = sum_i w_i * loss_i over non-ignored rows (w_i = 1 without row_weight).
  *   row_loss (N) F32, nullable:  = loss_i (0 for ignored rows).
- *   dlogits (N, V) dt, nullable: = grad_scale * w_i * (softmax(logits_i) - onehot(label_i)), and 0 for
- *   ignored rows. dlogits may alias logits (computed in place).
+ *   predictions (N), nullable:   = argmax of logits_i[0:V] (the lowest column among ties), -1 for ignored rows.
+ *   dlogits (N, ld) dt, nullable: = grad_scale * w_i * (softmax(logits_i[0:V]) - onehot(label_i)) in columns
+ *   [0, V), and 0 in the padding columns and in ignored rows. dlogits may alias logits (computed in place).
  * For the mean loss over non-ignored positions pass grad_scale = 1 / count(non-ignored).
  * Labels must lie in [0, V) or equal ignore_index; anything else is an error (on the CPU).
  */
 LMT_API lmt_status lmt_softmax_cross_entropy(lmt_ctx* ctx,
                                              float* loss_sum,         /* (1) F32, nullable */
                                              float* row_loss,         /* (N) F32, nullable */
-                                             void* dlogits,           /* (N, V) dt, nullable, may alias logits */
-                                             const void* logits,      /* (N, V) dt */
+                                             int32_t* predictions,    /* (N), nullable */
+                                             void* dlogits,           /* (N, ld) dt, nullable, may alias logits */
+                                             const void* logits,      /* (N, ld) dt */
                                              const int32_t* labels,   /* (N) */
                                              const float* row_weight, /* (N) F32, nullable */
-                                             int64_t N, int64_t V, int32_t ignore_index,
+                                             int64_t N, int64_t V, int64_t ld, int32_t ignore_index,
                                              float grad_scale, lmt_dtype dt);
+
+/* ---------------------------------------------------------------- row gather (gather_rows.cpp / .cu) */
+
+/*
+ * The rows of a matrix picked by an index (the positions of a batch that take a loss), and the
+ * gradient going back:
+ *   forward:  out[i] = x[index[i]]                                       out (M, C), x (N, C)
+ *   backward: dx[index[i]] = dout[i], every other row of dx = 0          dx (N, C) overwritten
+ * index (M) must be strictly increasing in [0, N) (checked on the CPU before anything is written), so
+ * every row of dx is written exactly once.
+ */
+LMT_API lmt_status lmt_gather_rows(lmt_ctx* ctx,
+                                   void* out,            /* (M, C) dt */
+                                   const void* x,        /* (N, C) dt */
+                                   const int32_t* index, /* (M), strictly increasing in [0, N) */
+                                   int64_t M, int64_t N, int64_t C, lmt_dtype dt);
+
+LMT_API lmt_status lmt_gather_rows_backward(lmt_ctx* ctx,
+                                            void* dx,             /* (N, C) dt, overwritten */
+                                            const void* dout,     /* (M, C) dt */
+                                            const int32_t* index, /* (M), strictly increasing in [0, N) */
+                                            int64_t M, int64_t N, int64_t C, lmt_dtype dt);
 
 /* ---------------------------------------------------------------- embeddings (embedding.cpp / .cu) */
 

@@ -314,21 +314,55 @@ lmt_status lmt_attention_backward(lmt_ctx* ctx, void* dqkv, const void* dout, co
   });
 }
 
-lmt_status lmt_softmax_cross_entropy(lmt_ctx* ctx, float* loss_sum, float* row_loss, void* dlogits,
-                                     const void* logits, const int32_t* labels, const float* row_weight, int64_t N,
-                                     int64_t V, int32_t ignore_index, float grad_scale, lmt_dtype dt) {
+lmt_status lmt_softmax_cross_entropy(lmt_ctx* ctx, float* loss_sum, float* row_loss, int32_t* predictions,
+                                     void* dlogits, const void* logits, const int32_t* labels, const float* row_weight,
+                                     int64_t N, int64_t V, int64_t ld, int32_t ignore_index, float grad_scale,
+                                     lmt_dtype dt) {
   return guarded(__func__, [&] {
     Check::ctx(ctx);
     Check::positive(N, "N");
     Check::positive(V, "V");
-    Check::ptr(logits, "logits", "(N, V)");
+    lmt::require(ld >= V, "ld (", ld, ") must be >= V (", V, "): each row holds V scored and ld - V padding columns");
+    Check::ptr(logits, "logits", "(N, ld)");
     Check::ptr(labels, "labels", "(N)");
-    lmt::require(loss_sum != nullptr || row_loss != nullptr || dlogits != nullptr,
-                 "loss_sum, row_loss and dlogits are all NULL (nothing to compute)");
+    lmt::require(loss_sum != nullptr || row_loss != nullptr || predictions != nullptr || dlogits != nullptr,
+                 "loss_sum, row_loss, predictions and dlogits are all NULL (nothing to compute)");
     Check::finite(grad_scale, "grad_scale");
     Check::float_dtype(dt, "dt");
-    LMT_DISPATCH(ctx, softmax_cross_entropy, loss_sum, row_loss, dlogits, logits, labels, row_weight, N, V,
-                 ignore_index, grad_scale, dt);
+    LMT_DISPATCH(ctx, softmax_cross_entropy, loss_sum, row_loss, predictions, dlogits, logits, labels, row_weight, N,
+                 V, ld, ignore_index, grad_scale, dt);
+  });
+}
+
+static void check_gather_sizes(int64_t M, int64_t N, int64_t C, lmt_dtype dt) {
+  Check::positive(M, "M");
+  Check::positive(N, "N");
+  Check::positive(C, "C");
+  lmt::require(M <= N, "M (", M, ") must be <= N (", N, "): the index picks distinct rows");
+  Check::float_dtype(dt, "dt");
+}
+
+lmt_status lmt_gather_rows(lmt_ctx* ctx, void* out, const void* x, const int32_t* index, int64_t M, int64_t N,
+                           int64_t C, lmt_dtype dt) {
+  return guarded(__func__, [&] {
+    Check::ctx(ctx);
+    check_gather_sizes(M, N, C, dt);
+    Check::ptr(out, "out", "(M, C)");
+    Check::ptr(x, "x", "(N, C)");
+    Check::ptr(index, "index", "(M)");
+    LMT_DISPATCH(ctx, gather_rows, out, x, index, M, N, C, dt);
+  });
+}
+
+lmt_status lmt_gather_rows_backward(lmt_ctx* ctx, void* dx, const void* dout, const int32_t* index, int64_t M,
+                                    int64_t N, int64_t C, lmt_dtype dt) {
+  return guarded(__func__, [&] {
+    Check::ctx(ctx);
+    check_gather_sizes(M, N, C, dt);
+    Check::ptr(dx, "dx", "(N, C)");
+    Check::ptr(dout, "dout", "(M, C)");
+    Check::ptr(index, "index", "(M)");
+    LMT_DISPATCH(ctx, gather_rows_backward, dx, dout, index, M, N, C, dt);
   });
 }
 

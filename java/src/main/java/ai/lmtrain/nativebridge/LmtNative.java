@@ -112,9 +112,16 @@ public final class LmtNative {
       @Cast("lmt_dtype") int dt);
 
   public static native int lmt_softmax_cross_entropy(@Cast("lmt_ctx*") long ctx, @Cast("float*") long lossSum,
-      @Cast("float*") long rowLoss, @Cast("void*") long dlogits, @Cast("const void*") long logits,
-      @Cast("const int32_t*") long labels, @Cast("const float*") long rowWeight, long n, long v, int ignoreIndex,
-      float gradScale, @Cast("lmt_dtype") int dt);
+      @Cast("float*") long rowLoss, @Cast("int32_t*") long predictions, @Cast("void*") long dlogits,
+      @Cast("const void*") long logits, @Cast("const int32_t*") long labels, @Cast("const float*") long rowWeight,
+      long n, long v, long ld, int ignoreIndex, float gradScale, @Cast("lmt_dtype") int dt);
+
+  public static native int lmt_gather_rows(@Cast("lmt_ctx*") long ctx, @Cast("void*") long out,
+      @Cast("const void*") long x, @Cast("const int32_t*") long index, long m, long n, long c, @Cast("lmt_dtype") int dt);
+
+  public static native int lmt_gather_rows_backward(@Cast("lmt_ctx*") long ctx, @Cast("void*") long dx,
+      @Cast("const void*") long dout, @Cast("const int32_t*") long index, long m, long n, long c,
+      @Cast("lmt_dtype") int dt);
 
   public static native int lmt_embedding_forward(@Cast("lmt_ctx*") long ctx, @Cast("void*") long out,
       @Cast("const int32_t*") long ids, @Cast("const int32_t*") long typeIds, @Cast("const void*") long wte,

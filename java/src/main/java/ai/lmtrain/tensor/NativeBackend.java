@@ -261,12 +261,14 @@ public abstract class NativeBackend implements Backend {
   }
 
   @Override
-  public void softmaxCrossEntropy(Tensor lossSum, Tensor rowLoss, Tensor dlogits, Tensor logits, Tensor labels,
-      Tensor rowWeight, int ignoreIndex, float gradScale) {
+  public void softmaxCrossEntropy(Tensor lossSum, Tensor rowLoss, Tensor predictions, Tensor dlogits, Tensor logits,
+      long classes, Tensor labels, Tensor rowWeight, int ignoreIndex, float gradScale) {
     String op = "softmaxCrossEntropy";
     mine(op, "logits", logits);
     long n = logits.rows();
-    long v = logits.dim(-1);
+    long ld = logits.dim(-1);
+    require(classes > 0 && classes <= ld, op, "classes must be in [1, " + ld + "] (the logits' columns), got "
+        + classes);
     ids(op, "labels", labels, n);
     if (lossSum != null) {
       vector(op, "lossSum", lossSum, 1, DType.F32);
@@ -274,14 +276,32 @@ public abstract class NativeBackend implements Backend {
     if (rowLoss != null) {
       vector(op, "rowLoss", rowLoss, n, DType.F32);
     }
+    if (predictions != null) {
+      ids(op, "predictions", predictions, n);
+    }
     if (rowWeight != null) {
       vector(op, "rowWeight", rowWeight, n, DType.F32);
     }
     if (dlogits != null) {
       sameShape(op, "dlogits", dlogits, logits);
     }
-    check(LmtNative.lmt_softmax_cross_entropy(ctx(), addr(lossSum), addr(rowLoss), addr(dlogits), logits.address(),
-        labels.address(), addr(rowWeight), n, v, ignoreIndex, gradScale, logits.dtype().code()));
+    check(LmtNative.lmt_softmax_cross_entropy(ctx(), addr(lossSum), addr(rowLoss), addr(predictions), addr(dlogits),
+        logits.address(), labels.address(), addr(rowWeight), n, classes, ld, ignoreIndex, gradScale,
+        logits.dtype().code()));
+  }
+
+  @Override
+  public void gatherRows(Tensor out, Tensor x, Tensor index) {
+    long[] mnc = gatherShape("gatherRows", out, x, index);
+    check(LmtNative.lmt_gather_rows(ctx(), out.address(), x.address(), index.address(), mnc[0], mnc[1], mnc[2],
+        x.dtype().code()));
+  }
+
+  @Override
+  public void gatherRowsBackward(Tensor dx, Tensor dout, Tensor index) {
+    long[] mnc = gatherShape("gatherRowsBackward", dout, dx, index);
+    check(LmtNative.lmt_gather_rows_backward(ctx(), dx.address(), dout.address(), index.address(), mnc[0], mnc[1],
+        mnc[2], dx.dtype().code()));
   }
 
   @Override
@@ -411,6 +431,18 @@ public abstract class NativeBackend implements Backend {
       table(op, "wtt", wtt, c, tableType);
     }
     return new long[] {b, t, c};
+  }
+
+  /** (M, N, C) of a row gather between picked (M, C) and all (N, C) rows, index (M) I32. */
+  private long[] gatherShape(String op, Tensor picked, Tensor all, Tensor index) {
+    mine(op, "rows", picked);
+    mine(op, "matrix", all);
+    long c = all.dim(-1);
+    long m = picked.rows();
+    require(picked.dim(-1) == c && picked.dtype() == all.dtype(), op, "the picked rows " + picked
+        + " and the matrix " + all + " must have the same columns and type");
+    ids(op, "index", index, m);
+    return new long[] {m, all.rows(), c};
   }
 
   private void table(String op, String name, Tensor t, long c, DType type) {
