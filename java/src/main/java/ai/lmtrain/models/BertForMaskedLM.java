@@ -17,10 +17,12 @@ import java.util.List;
  * BERT with its masked-LM head, as Hugging Face's {@code BertForMaskedLM} (no pooler):
  * <pre>
  *   e = dropout(LN(word[ids] + position[t] + token_type[tt]))
- *   x = encoder layers (post-LN, exact GELU) over e, keys masked by the attention mask
- *   logits = LN(gelu(dense(x))) W_word^T + cls.predictions.bias      (decoder tied to word embeddings)
+ *   x = encoder layers (post-LN, exact GELU) over e, keys masked by the attention mask     body: (B*T, H)
+ *   logits = LN(gelu(dense(x))) W_word^T + cls.predictions.bias      head: decoder tied to word embeddings
  * </pre>
- * Shapes: ids (B, T) -> logits (B*T, V).
+ * Shapes: ids (B, T) -> logits (B*T, V), computed only where needed (the masked positions in
+ * training); the word embeddings and the output bias are stored with the vocabulary padded to a
+ * multiple of 128 rows.
  */
 public final class BertForMaskedLM extends TransformerModel {
   private static final String EMB = "bert.embeddings.";
@@ -33,16 +35,14 @@ public final class BertForMaskedLM extends TransformerModel {
   private final List<BertLayer> layers = new ArrayList<>();
   private final Linear transform;
   private final LayerNorm transformNorm;
-  private final Linear decoder;
   private Inputs inputs;
-  private Tensor encoded;
+  private Tensor headInput;
   private Tensor transformed;
-  private Tensor activated;
-  private Tensor normalized;
 
   /** A model with zeroed parameters; call {@link #initialize} or load weights. */
   public BertForMaskedLM(BertConfig config, Backend backend, DType computeType) {
-    super(backend, table(config), computeType, config.vocabSize(), config.maxPositionEmbeddings());
+    super(backend, table(config), computeType, config.vocabSize(), config.maxPositionEmbeddings(),
+        EMB + "word_embeddings.weight", HEAD + "bias");
     this.config = config;
     int h = config.hiddenSize();
     float eps = (float) config.layerNormEps();
@@ -55,14 +55,17 @@ public final class BertForMaskedLM extends TransformerModel {
     }
     transform = new Linear(HEAD + "transform.dense.weight", HEAD + "transform.dense.bias", h, h, Linear.Layout.OUT_IN);
     transformNorm = new LayerNorm(HEAD + "transform.LayerNorm", h, eps);
-    decoder = new Linear(EMB + "word_embeddings.weight", HEAD + "bias", h, config.vocabSize(), Linear.Layout.OUT_IN);
   }
 
-  /** The parameter layout: Hugging Face names; query/key/value packed so they form one (3H, H) matrix. */
+  /**
+   * The parameter layout: Hugging Face names; query/key/value packed so they form one (3H, H)
+   * matrix; the word embeddings and cls.predictions.bias stored with {@code paddedVocabSize(V)} rows.
+   */
   public static ParameterTable table(BertConfig c) {
     int h = c.hiddenSize();
+    int paddedVocab = paddedVocabSize(c.vocabSize());
     ParameterTable t = new ParameterTable();
-    t.add(EMB + "word_embeddings.weight", true, c.vocabSize(), h);
+    t.addPadded(EMB + "word_embeddings.weight", true, paddedVocab, c.vocabSize(), h);
     t.add(EMB + "position_embeddings.weight", true, c.maxPositionEmbeddings(), h);
     t.add(EMB + "token_type_embeddings.weight", true, c.typeVocabSize(), h);
     addNorm(t, EMB + "LayerNorm", h);
@@ -87,7 +90,7 @@ public final class BertForMaskedLM extends TransformerModel {
     t.add(HEAD + "transform.dense.weight", true, h, h);
     t.add(HEAD + "transform.dense.bias", false, h);
     addNorm(t, HEAD + "transform.LayerNorm", h);
-    t.add(HEAD + "bias", false, c.vocabSize());
+    t.addPadded(HEAD + "bias", false, paddedVocab, c.vocabSize());
     return t;
   }
 
@@ -111,7 +114,7 @@ public final class BertForMaskedLM extends TransformerModel {
   }
 
   @Override
-  public Tensor forward(Pass pass, ModelInput in) {
+  protected Tensor body(Pass pass, ModelInput in) {
     Backend backend = pass.backend();
     inputs = upload(pass, in, true, 0);
     int h = config.hiddenSize();
@@ -122,20 +125,29 @@ public final class BertForMaskedLM extends TransformerModel {
     for (BertLayer layer : layers) {
       x = layer.forward(pass, x, in.batch(), in.seqLen(), inputs.keyMask());
     }
-    encoded = x;
-    transformed = transform.forward(pass, x);
-    activated = pass.activation(transformed.shape());
-    backend.gelu(activated, transformed, gelu);
-    normalized = transformNorm.forward(pass, activated);
-    return decoder.forward(pass, normalized);
+    return x;
   }
 
   @Override
-  public void backward(Pass pass, Tensor dlogits) {
+  protected Tensor headFeatures(Pass pass, Tensor rows) {
+    headInput = rows;
+    transformed = transform.forward(pass, rows);
+    Tensor activated = pass.activation(transformed.shape());
+    pass.backend().gelu(activated, transformed, gelu);
+    return transformNorm.forward(pass, activated);
+  }
+
+  @Override
+  protected Tensor headFeaturesBackward(Pass pass, Tensor dfeatures) {
+    Tensor d = transformNorm.backward(pass, dfeatures);
+    pass.backend().geluBackward(d, transformed, d, gelu);
+    return transform.backward(pass, d, headInput, true);
+  }
+
+  @Override
+  protected void bodyBackward(Pass pass, Tensor dhidden) {
     Backend backend = pass.backend();
-    Tensor d = transformNorm.backward(pass, decoder.backward(pass, dlogits, normalized, true));
-    backend.geluBackward(d, transformed, d, gelu);
-    Tensor dx = transform.backward(pass, d, encoded, true);
+    Tensor dx = dhidden;
     for (int i = layers.size() - 1; i >= 0; i--) {
       dx = layers.get(i).backward(pass, dx);
     }

@@ -4,7 +4,6 @@ import ai.lmtrain.layers.Dropout;
 import ai.lmtrain.layers.Gpt2Block;
 import ai.lmtrain.layers.KvCache;
 import ai.lmtrain.layers.LayerNorm;
-import ai.lmtrain.layers.Linear;
 import ai.lmtrain.layers.Pass;
 import ai.lmtrain.tensor.Arena;
 import ai.lmtrain.tensor.Backend;
@@ -20,10 +19,11 @@ import java.util.List;
  * GPT-2 with its language-model head, as Hugging Face's {@code GPT2LMHeadModel}:
  * <pre>
  *   x = dropout(wte[ids] + wpe[t])
- *   x = blocks (pre-LN, causal attention, gelu_new) over x
- *   logits = ln_f(x) wte^T                                   (lm_head tied to wte, no bias)
+ *   x = blocks (pre-LN, causal attention, gelu_new) over x          body: (B*T, E)
+ *   logits = ln_f(x) wte^T                                   head: lm_head tied to wte, no bias
  * </pre>
- * Shapes: ids (B, T) -> logits (B*T, V).
+ * Shapes: ids (B, T) -> logits (B*T, V), computed only where needed; wte is stored with its
+ * vocabulary padded to a multiple of 128 rows.
  */
 public final class Gpt2LMHeadModel extends TransformerModel {
   private static final String WTE = "transformer.wte.weight";
@@ -33,13 +33,11 @@ public final class Gpt2LMHeadModel extends TransformerModel {
   private final Dropout embeddingDropout;
   private final List<Gpt2Block> blocks = new ArrayList<>();
   private final LayerNorm finalNorm;
-  private final Linear lmHead;
   private Inputs inputs;
-  private Tensor normalized;
 
   /** A model with zeroed parameters; call {@link #initialize} or load weights. */
   public Gpt2LMHeadModel(Gpt2Config config, Backend backend, DType computeType) {
-    super(backend, table(config), computeType, config.vocabSize(), config.nPositions());
+    super(backend, table(config), computeType, config.vocabSize(), config.nPositions(), WTE, null);
     this.config = config;
     int e = config.nEmbd();
     float eps = (float) config.layerNormEpsilon();
@@ -50,14 +48,13 @@ public final class Gpt2LMHeadModel extends TransformerModel {
           (float) config.residPdrop(), (float) config.attnPdrop(), eps));
     }
     finalNorm = new LayerNorm("transformer.ln_f", e, eps);
-    lmHead = new Linear(WTE, null, e, config.vocabSize(), Linear.Layout.OUT_IN);
   }
 
-  /** The parameter layout, Hugging Face names. */
+  /** The parameter layout: Hugging Face names; wte stored with {@code paddedVocabSize(V)} rows. */
   public static ParameterTable table(Gpt2Config c) {
     int e = c.nEmbd();
     ParameterTable t = new ParameterTable();
-    t.add(WTE, true, c.vocabSize(), e);
+    t.addPadded(WTE, true, paddedVocabSize(c.vocabSize()), c.vocabSize(), e);
     t.add(WPE, true, c.nPositions(), e);
     for (int i = 0; i < c.nLayer(); i++) {
       String p = "transformer.h." + i;
@@ -94,7 +91,7 @@ public final class Gpt2LMHeadModel extends TransformerModel {
   }
 
   @Override
-  public Tensor forward(Pass pass, ModelInput in) {
+  protected Tensor body(Pass pass, ModelInput in) {
     inputs = upload(pass, in, false, 0);
     int e = config.nEmbd();
     Tensor embedded = pass.activation(in.batch(), in.seqLen(), e);
@@ -103,8 +100,17 @@ public final class Gpt2LMHeadModel extends TransformerModel {
     for (Gpt2Block block : blocks) {
       x = block.forward(pass, x, in.batch(), in.seqLen(), inputs.keyMask());
     }
-    normalized = finalNorm.forward(pass, x);
-    return lmHead.forward(pass, normalized);
+    return x;
+  }
+
+  @Override
+  protected Tensor headFeatures(Pass pass, Tensor rows) {
+    return finalNorm.forward(pass, rows);
+  }
+
+  @Override
+  protected Tensor headFeaturesBackward(Pass pass, Tensor dfeatures) {
+    return finalNorm.backward(pass, dfeatures);
   }
 
   /**
@@ -153,8 +159,7 @@ public final class Gpt2LMHeadModel extends TransformerModel {
         x = blocks.get(i).forwardCached(pass, x, caches.get(i));
       }
       length += n;
-      Tensor last = x.view((long) n * e).slice((long) (n - 1) * e, 1, e);
-      return pass.backend().downloadFloats(lmHead.forward(pass, finalNorm.forward(pass, last)));
+      return headLogits(pass, x.slice((long) (n - 1) * e, 1, e))[0];
     }
 
     @Override
@@ -164,8 +169,8 @@ public final class Gpt2LMHeadModel extends TransformerModel {
   }
 
   @Override
-  public void backward(Pass pass, Tensor dlogits) {
-    Tensor dx = finalNorm.backward(pass, lmHead.backward(pass, dlogits, normalized, true));
+  protected void bodyBackward(Pass pass, Tensor dhidden) {
+    Tensor dx = dhidden;
     for (int i = blocks.size() - 1; i >= 0; i--) {
       dx = blocks.get(i).backward(pass, dx);
     }

@@ -8,7 +8,9 @@ package ai.lmtrain.tensor;
  *       BF16/F16 copy (refreshed by AdamW in the same pass) for mixed precision;</li>
  *   <li>gradients, F32, accumulated by the backward passes and zeroed per optimizer step.</li>
  * </ul>
- * Views are by checkpoint name. Alignment gaps between entries are kept at zero.
+ * Views are by checkpoint name and have the checkpoint shape; {@link #paddedParam} and
+ * {@link #paddedGrad} also cover an entry's padding rows (see {@link ParameterTable#addPadded}).
+ * Alignment gaps between entries and padding rows are kept at zero.
  */
 public final class ParameterStore implements AutoCloseable {
   private final Backend backend;
@@ -65,6 +67,18 @@ public final class ParameterStore implements AutoCloseable {
   public Tensor param(String name) {
     ParameterTable.Entry e = table.get(name);
     return work.at(e.offset() * computeType.bytes(), computeType, e.shape());
+  }
+
+  /** Working weights of parameter {@code name} with its padding rows (its stored shape). */
+  public Tensor paddedParam(String name) {
+    ParameterTable.Entry e = table.get(name);
+    return work.at(e.offset() * computeType.bytes(), computeType, e.storedShape());
+  }
+
+  /** F32 gradient of parameter {@code name} with its padding rows (its stored shape). */
+  public Tensor paddedGrad(String name) {
+    ParameterTable.Entry e = table.get(name);
+    return grads.at(e.offset() * 4, DType.F32, e.storedShape());
   }
 
   /**

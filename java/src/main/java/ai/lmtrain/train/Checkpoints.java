@@ -18,6 +18,7 @@ import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tensor.DType;
 import ai.lmtrain.tensor.ParameterStore;
 import ai.lmtrain.tensor.ParameterTable;
+import ai.lmtrain.tensor.Tensor;
 import ai.lmtrain.tokenizers.Tokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -27,6 +28,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -65,15 +67,19 @@ public final class Checkpoints {
     writeModelFiles(dir, model, tokenizer);
   }
 
-  /** Writes a resumable checkpoint: the model files, optimizer moments and trainer state. */
+  /**
+   * Writes a resumable checkpoint: the model files, optimizer moments and trainer state. The moments
+   * are two flat F32 vectors in the layout of {@link ParameterTable#withoutPadding()} (every
+   * parameter with its checkpoint shape, 64-element aligned), the layout checkpoints had before the
+   * vocabulary was padded, so those resume too.
+   */
   public static void saveTraining(Path dir, Trainer trainer, Tokenizer tokenizer) throws IOException {
     CheckpointWriter.write(dir, folder -> {
       writeModelFiles(folder, trainer.model(), tokenizer);
-      Backend backend = trainer.model().parameters().backend();
-      long n = trainer.model().parameters().table().totalElements();
+      ParameterStore store = trainer.model().parameters();
       Map<String, TensorData> moments = new LinkedHashMap<>();
-      moments.put("exp_avg", TensorData.ofFloats(new long[] {n}, backend.downloadFloats(trainer.optimizer().firstMoments())));
-      moments.put("exp_avg_sq", TensorData.ofFloats(new long[] {n}, backend.downloadFloats(trainer.optimizer().secondMoments())));
+      moments.put("exp_avg", momentsInFileLayout(store, trainer.optimizer().firstMoments()));
+      moments.put("exp_avg_sq", momentsInFileLayout(store, trainer.optimizer().secondMoments()));
       SafeTensors.write(folder.resolve(OPTIMIZER_FILE), moments);
       AtomicFiles.writeString(folder.resolve(STATE_FILE), stateJson(trainer).toPrettyString());
     });
@@ -115,9 +121,9 @@ public final class Checkpoints {
           + now.gradientAccumulationSteps() + ")");
     }
     SafeTensorsFile moments = SafeTensors.read(dir.resolve(OPTIMIZER_FILE));
-    Backend backend = trainer.model().parameters().backend();
-    uploadExact(moments, "exp_avg", trainer.optimizer().firstMoments(), backend);
-    uploadExact(moments, "exp_avg_sq", trainer.optimizer().secondMoments(), backend);
+    ParameterStore store = trainer.model().parameters();
+    uploadMoments(moments, "exp_avg", store, trainer.optimizer().firstMoments());
+    uploadMoments(moments, "exp_avg_sq", store, trainer.optimizer().secondMoments());
     JsonNode loader = state.path("loader");
     trainer.restore(new TrainState(state.path("global_step").asLong(),
         new LoaderState(loader.path("epoch").asInt(), loader.path("position").asInt(), loader.path("rng_state").asLong()),
@@ -203,13 +209,31 @@ public final class Checkpoints {
     }
   }
 
-  private static void uploadExact(SafeTensorsFile file, String name, ai.lmtrain.tensor.Tensor target, Backend backend)
-      throws IOException {
-    if (!file.contains(name) || file.tensor(name).numel() != target.numel()) {
-      throw new FileFormatException(file.path(), "optimizer state '" + name + "' is missing or has the wrong size"
-          + " (expected " + target.numel() + " elements)");
+  /** Moments laid out like the parameter buffer, as the file's flat vector (without padding rows). */
+  private static TensorData momentsInFileLayout(ParameterStore store, Tensor moments) {
+    ParameterTable file = store.table().withoutPadding();
+    float[] flat = new float[Math.toIntExact(file.totalElements())];
+    for (ParameterTable.Entry e : store.table().entries()) {
+      float[] values = store.backend().downloadFloats(moments.slice(e.offset(), e.numel()));
+      System.arraycopy(values, 0, flat, Math.toIntExact(file.get(e.name()).offset()), values.length);
     }
-    backend.upload(target, file.tensor(name).toFloats());
+    return TensorData.ofFloats(new long[] {flat.length}, flat);
+  }
+
+  /** The file's flat moments into the parameter buffer's layout (gaps and padding rows stay zero). */
+  private static void uploadMoments(SafeTensorsFile file, String name, ParameterStore store, Tensor moments)
+      throws IOException {
+    ParameterTable layout = store.table().withoutPadding();
+    if (!file.contains(name) || file.tensor(name).numel() != layout.totalElements()) {
+      throw new FileFormatException(file.path(), "optimizer state '" + name + "' is missing or has the wrong size"
+          + " (expected " + layout.totalElements() + " elements)");
+    }
+    float[] flat = file.tensor(name).toFloats();
+    for (ParameterTable.Entry e : store.table().entries()) {
+      int from = Math.toIntExact(layout.get(e.name()).offset());
+      store.backend().upload(moments.slice(e.offset(), e.numel()),
+          Arrays.copyOfRange(flat, from, from + Math.toIntExact(e.numel())));
+    }
   }
 
   private static void requireFolder(Path dir) throws NoSuchFileException {
