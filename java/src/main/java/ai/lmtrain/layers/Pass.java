@@ -5,6 +5,7 @@ import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tensor.DType;
 import ai.lmtrain.tensor.ParameterStore;
 import ai.lmtrain.tensor.Tensor;
+import java.util.function.Supplier;
 
 /**
  * What one forward (and backward) pass runs with: the backend, the parameters, the activation
@@ -66,6 +67,20 @@ public final class Pass {
   /** Uninitialised memory of any type (statistics, ids). */
   public Tensor scratch(DType dtype, long... shape) {
     return arena.allocate(dtype, shape);
+  }
+
+  /**
+   * Runs {@code step} (typically one layer's backward) and keeps only its result, copied into
+   * {@code into} (allocated before, same shape and type): every activation the step allocated is
+   * released afterwards, so the temporaries of a backward pass take the memory of one layer's, not
+   * of all layers'.
+   */
+  public Tensor keepingOnly(Tensor into, Supplier<Tensor> step) {
+    Arena.Mark mark = arena.mark();
+    Tensor result = step.get();
+    backend().copy(into, result);
+    arena.rewind(mark);
+    return into;
   }
 
   public long seed() {

@@ -147,10 +147,7 @@ public final class BertForMaskedLM extends TransformerModel {
   @Override
   protected void bodyBackward(Pass pass, Tensor dhidden) {
     Backend backend = pass.backend();
-    Tensor dx = dhidden;
-    for (int i = layers.size() - 1; i >= 0; i--) {
-      dx = layers.get(i).backward(pass, dx);
-    }
+    Tensor dx = backwardLayers(pass, dhidden, layers.size(), (i, dy) -> layers.get(i).backward(pass, dy));
     Tensor dEmbedded = embeddingNorm.backward(pass, embeddingDropout.backward(pass, dx));
     long[] bth = {inputs.ids().dim(0), inputs.ids().dim(1), config.hiddenSize()};
     backend.embeddingBackward(store.grad(EMB + "word_embeddings.weight"), store.grad(EMB + "position_embeddings.weight"),
@@ -169,14 +166,16 @@ public final class BertForMaskedLM extends TransformerModel {
   public void initialize(long seed) {
     double std = config.initializerRange();
     int pad = config.padTokenId() == null ? -1 : config.padTokenId();
-    initializeWith(seed, (e, values, random) -> {
+    int h = config.hiddenSize();
+    initializeWith(seed, (e, firstRow, values, random) -> {
       String name = e.name();
       if (isNormWeight(name)) {
         java.util.Arrays.fill(values, 1f);
       } else if (name.endsWith(".weight")) {
         normal(values, random, std);
-        if (name.equals(EMB + "word_embeddings.weight") && pad >= 0 && pad < config.vocabSize()) {
-          java.util.Arrays.fill(values, pad * config.hiddenSize(), (pad + 1) * config.hiddenSize(), 0f);
+        long padRow = pad - firstRow; // the padding token's embedding is zero, as in Hugging Face's init
+        if (name.equals(EMB + "word_embeddings.weight") && pad >= 0 && padRow >= 0 && padRow * h < values.length) {
+          java.util.Arrays.fill(values, (int) padRow * h, (int) (padRow + 1) * h, 0f);
         }
       }
     });

@@ -170,10 +170,7 @@ public final class Gpt2LMHeadModel extends TransformerModel {
 
   @Override
   protected void bodyBackward(Pass pass, Tensor dhidden) {
-    Tensor dx = dhidden;
-    for (int i = blocks.size() - 1; i >= 0; i--) {
-      dx = blocks.get(i).backward(pass, dx);
-    }
+    Tensor dx = backwardLayers(pass, dhidden, blocks.size(), (i, dy) -> blocks.get(i).backward(pass, dy));
     dx = embeddingDropout.backward(pass, dx);
     long[] bte = {inputs.ids().dim(0), inputs.ids().dim(1), config.nEmbd()};
     pass.backend().embeddingBackward(store.grad(WTE), store.grad(WPE), null, dx.view(bte), inputs.ids(), null, 0);
@@ -197,7 +194,7 @@ public final class Gpt2LMHeadModel extends TransformerModel {
   public void initialize(long seed) {
     double std = config.initializerRange();
     double projStd = std / Math.sqrt(2.0 * config.nLayer());
-    initializeWith(seed, (e, values, random) -> {
+    initializeWith(seed, (e, firstRow, values, random) -> {
       String name = e.name();
       if (isNormWeight(name)) {
         Arrays.fill(values, 1f);

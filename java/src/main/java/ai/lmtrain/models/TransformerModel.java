@@ -9,6 +9,7 @@ import ai.lmtrain.tensor.ParameterTable;
 import ai.lmtrain.tensor.Tensor;
 import java.util.Arrays;
 import java.util.Random;
+import java.util.function.BiFunction;
 
 /**
  * What BERT and GPT-2 share: the parameter store, input checks and upload, the initialiser, and the
@@ -54,6 +55,24 @@ abstract class TransformerModel implements LanguageModel {
 
   /** The backward of {@link #headFeatures}: d(rows) (M, E) from d(features) (M, E). */
   protected abstract Tensor headFeaturesBackward(Pass pass, Tensor dfeatures);
+
+  /**
+   * dy (B*T, E) back through layers {@code count - 1} down to 0 ({@code layerBackward(i, dy)} returns
+   * layer i's input gradient): each layer's temporaries are released once it is done, so the
+   * backward holds one layer's temporaries at a time, plus two (B*T, E) buffers for the gradients
+   * passed between layers.
+   */
+  protected static Tensor backwardLayers(Pass pass, Tensor dy, int count,
+      BiFunction<Integer, Tensor, Tensor> layerBackward) {
+    Tensor[] between = {pass.activation(dy.shape()), pass.activation(dy.shape())};
+    Tensor dx = dy;
+    for (int i = count - 1; i >= 0; i--) {
+      int layer = i;
+      Tensor grad = dx;
+      dx = pass.keepingOnly(between[i % 2], () -> layerBackward.apply(layer, grad));
+    }
+    return dx;
+  }
 
   @Override
   public LossOutput loss(Pass pass, ModelInput input, LossTargets targets) {
@@ -216,21 +235,31 @@ abstract class TransformerModel implements LanguageModel {
 
   /**
    * Fills every parameter: {@code init} decides each entry's values (its checkpoint rows; padding
-   * rows stay zero) from the shared generator.
+   * rows stay zero) from the shared generator, a block of whole rows at a time (about
+   * {@link #INIT_BLOCK} values: an embedding of 50257 x 768 never exists as one Java array).
    */
   protected void initializeWith(long seed, Initializer init) {
     Random random = new Random(seed);
     for (ParameterTable.Entry e : store.table().entries()) {
-      float[] values = new float[Math.toIntExact(e.numel())];
-      init.fill(e, values, random);
-      store.setMaster(e.name(), values);
+      long rows = e.shape()[0];
+      long rowElements = e.numel() / rows;
+      long blockRows = Math.max(1, INIT_BLOCK / rowElements);
+      for (long first = 0; first < rows; first += blockRows) {
+        float[] values = new float[Math.toIntExact(Math.min(blockRows, rows - first) * rowElements)];
+        init.fill(e, first, values, random);
+        store.setMaster(e.name(), first * rowElements, values);
+      }
     }
   }
+
+  /** Values per block of {@link #initializeWith}. */
+  private static final long INIT_BLOCK = 1 << 20;
 
   /** How one parameter entry is initialised. */
   @FunctionalInterface
   protected interface Initializer {
-    void fill(ParameterTable.Entry entry, float[] values, Random random);
+    /** Fills {@code values}: whole rows of {@code entry} from row {@code firstRow} on, drawn in order. */
+    void fill(ParameterTable.Entry entry, long firstRow, float[] values, Random random);
   }
 
   /** values ~ N(0, std). */

@@ -136,6 +136,19 @@ public final class ParameterStore implements AutoCloseable {
     }
   }
 
+  /**
+   * Writes master weights of {@code name} from element {@code first} of its checkpoint shape on
+   * (and refreshes that part of the working copy).
+   */
+  public void setMaster(String name, long first, float[] values) {
+    long n = table.get(name).numel();
+    Tensor part = master(name).view(n).slice(first, values.length);
+    backend.upload(part, values);
+    if (computeType != DType.F32) {
+      backend.cast(param(name).view(n).slice(first, values.length), part);
+    }
+  }
+
   /** Refreshes every working weight from the master weights (after loading a checkpoint). */
   public void syncWorkFromMaster() {
     if (computeType != DType.F32) {
