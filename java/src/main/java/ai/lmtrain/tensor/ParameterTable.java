@@ -150,18 +150,4 @@ public final class ParameterTable {
     }
     return n;
   }
-
-  /** A 0/1 mask over the whole buffer: 1 on the entries {@code decays} accepts (gaps are 0). */
-  public byte[] decayMask(java.util.function.Predicate<Entry> decays) {
-    if (total > Integer.MAX_VALUE - 8) {
-      throw new IllegalStateException("decay mask of " + total + " elements is too large for one array");
-    }
-    byte[] mask = new byte[(int) total];
-    for (Entry e : entries) {
-      if (decays.test(e)) {
-        java.util.Arrays.fill(mask, (int) e.offset(), (int) (e.offset() + e.storedNumel()), (byte) 1);
-      }
-    }
-    return mask;
-  }
 }

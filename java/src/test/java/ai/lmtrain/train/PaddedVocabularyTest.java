@@ -11,6 +11,7 @@ import ai.lmtrain.infer.SamplingConfig;
 import ai.lmtrain.infer.TopK;
 import ai.lmtrain.io.SafeTensors;
 import ai.lmtrain.layers.Pass;
+import ai.lmtrain.models.BertConfig;
 import ai.lmtrain.models.BertForMaskedLM;
 import ai.lmtrain.models.Gpt2Config;
 import ai.lmtrain.models.Gpt2LMHeadModel;
@@ -70,6 +71,26 @@ class PaddedVocabularyTest extends CpuBackendTest {
           SafeTensors.read(tmp.resolve("bert/model.safetensors")).tensor(WORDS).shape());
       assertArrayEquals(new long[] {TinyModels.VOCAB},
           SafeTensors.read(tmp.resolve("bert/model.safetensors")).tensor(MLM_BIAS).shape());
+    }
+  }
+
+  @Test
+  void initializationDrawsTheRealRowsInOrderAcrossBlocks() {
+    // 9000 x 128 word embeddings: more than one initialisation block (2^20 values); the padding token
+    // (row 8500) lies in the second block. The first entry takes the first 9000 x 128 draws.
+    BertConfig config = new BertConfig(9000, 128, 1, 2, 64, "gelu", 0.0, 0.0, 16, 2, 0.02, 1e-12, 8500, "absolute",
+        true);
+    try (BertForMaskedLM bert = new BertForMaskedLM(config, backend, DType.F32)) {
+      bert.initialize(17);
+      java.util.Random random = new java.util.Random(17);
+      float[] expected = new float[9000 * 128];
+      for (int i = 0; i < expected.length; i++) {
+        expected[i] = (float) (random.nextGaussian() * 0.02);
+      }
+      java.util.Arrays.fill(expected, 8500 * 128, 8501 * 128, 0f);
+      assertArrayEquals(expected, backend.downloadFloats(bert.parameters().master(WORDS)));
+      assertPaddingZero("word embeddings after initialisation", masterWithPadding(bert.parameters(), WORDS),
+          bert.parameters().table().get(WORDS));
     }
   }
 
