@@ -86,19 +86,15 @@ public final class LmHead {
     Backend backend = pass.backend();
     long rows = h.rows();
     long e = h.dim(-1);
-    int chunk = chunkRows(pass, rows);
-    Tensor w = pass.params().paddedParam(weight);
-    Tensor b = bias == null ? null : pass.params().paddedParam(bias);
-    Tensor logits = pass.activation(chunk, paddedVocabSize);
+    Tensor buffer = pass.activation(chunkRows(pass, rows), paddedVocabSize);
+    long chunk = buffer.dim(0);
     Tensor lossSum = pass.scratch(DType.F32, 1);
     Tensor chunkLoss = rows > chunk ? pass.scratch(DType.F32, 1) : lossSum;
     Tensor argmax = predictions ? pass.scratch(DType.I32, rows) : null;
     Tensor dh = backward ? pass.activation(rows, e) : null;
     for (long r0 = 0; r0 < rows; r0 += chunk) {
       long c = Math.min(chunk, rows - r0);
-      Tensor hc = h.slice(r0 * e, c, e);
-      Tensor lc = logits.slice(0, c, paddedVocabSize);
-      backend.matmul(lc, hc, w, b, false, true, 1f, 0f);
+      Tensor lc = chunkLogits(pass, h, r0, c, buffer);
       backend.softmaxCrossEntropy(chunkLoss, null, argmax == null ? null : argmax.slice(r0, c), backward ? lc : null,
           lc, vocabSize, labels.slice(r0, c), rowWeights == null ? null : rowWeights.slice(r0, c),
           ignoreIndex, gradScale);
@@ -110,11 +106,11 @@ public final class LmHead {
         }
       }
       if (backward) {
-        backend.matmul(pass.params().paddedGrad(weight), lc, hc, null, true, false, 1f, 1f);
-        if (b != null) {
+        backend.matmul(pass.params().paddedGrad(weight), lc, h.slice(r0 * e, c, e), null, true, false, 1f, 1f);
+        if (bias != null) {
           backend.biasGrad(pass.params().paddedGrad(bias), lc);
         }
-        backend.matmul(dh.slice(r0 * e, c, e), lc, w, null, false, false, 1f, 0f);
+        backend.matmul(dh.slice(r0 * e, c, e), lc, pass.params().paddedParam(weight), null, false, false, 1f, 0f);
       }
     }
     return new Loss(lossSum, argmax, dh);
@@ -125,22 +121,26 @@ public final class LmHead {
    * chunk by chunk: the padding columns never leave the device.
    */
   public float[][] logits(Pass pass, Tensor h) {
-    Backend backend = pass.backend();
     long rows = h.rows();
-    long e = h.dim(-1);
-    int chunk = chunkRows(pass, rows);
-    Tensor w = pass.params().paddedParam(weight);
-    Tensor b = bias == null ? null : pass.params().paddedParam(bias);
-    Tensor logits = pass.activation(chunk, paddedVocabSize);
+    Tensor buffer = pass.activation(chunkRows(pass, rows), paddedVocabSize);
+    long chunk = buffer.dim(0);
     float[][] out = new float[Math.toIntExact(rows)][];
     for (long r0 = 0; r0 < rows; r0 += chunk) {
       long c = Math.min(chunk, rows - r0);
-      Tensor lc = logits.slice(0, c, paddedVocabSize);
-      backend.matmul(lc, h.slice(r0 * e, c, e), w, b, false, true, 1f, 0f);
+      Tensor lc = chunkLogits(pass, h, r0, c, buffer);
       for (long i = 0; i < c; i++) {
-        out[(int) (r0 + i)] = backend.downloadFloats(lc.slice(i * paddedVocabSize, vocabSize));
+        out[(int) (r0 + i)] = pass.backend().downloadFloats(lc.slice(i * paddedVocabSize, vocabSize));
       }
     }
     return out;
+  }
+
+  /** logits_c (c, Vp) = rows [r0, r0 + c) of h times W^T (+ b), in the first c rows of {@code buffer}. */
+  private Tensor chunkLogits(Pass pass, Tensor h, long r0, long c, Tensor buffer) {
+    long e = h.dim(-1);
+    Tensor lc = buffer.slice(0, c, paddedVocabSize);
+    Tensor b = bias == null ? null : pass.params().paddedParam(bias);
+    pass.backend().matmul(lc, h.slice(r0 * e, c, e), pass.params().paddedParam(weight), b, false, true, 1f, 0f);
+    return lc;
   }
 }

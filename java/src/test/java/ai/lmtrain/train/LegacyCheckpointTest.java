@@ -17,7 +17,6 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -80,24 +79,15 @@ class LegacyCheckpointTest {
         LmDatasets.Mode.LINES, 32, 32, args, run, true, LossWeighting.MEAN), backend, new TrainingListener() {});
     resumed.model().close();
 
-    List<Double> expected = trainLosses(MetricsLog.read(fixture(type + "-uninterrupted-metrics.jsonl")));
-    List<Double> actual = trainLosses(resumed.events());
+    List<Double> expected =
+        PretrainingJobTest.trainLosses(MetricsLog.read(fixture(type + "-uninterrupted-metrics.jsonl")));
+    List<Double> actual = PretrainingJobTest.trainLosses(resumed.events());
     assertEquals(4, actual.size(), "steps 5 to 8");
     for (int i = 0; i < actual.size(); i++) {
       double want = expected.get(4 + i);
       assertTrue(Math.abs(actual.get(i) - want) <= 1e-5 * Math.abs(want),
           type + " step " + (5 + i) + ": loss " + actual.get(i) + ", the old code's uninterrupted run had " + want);
     }
-  }
-
-  private static List<Double> trainLosses(List<MetricsEvent> events) {
-    List<Double> out = new ArrayList<>();
-    for (MetricsEvent e : events) {
-      if (e.split() == MetricsEvent.Split.TRAIN) {
-        out.add(e.loss());
-      }
-    }
-    return out;
   }
 
   private static Path copy(Path from, Path to) throws IOException {
