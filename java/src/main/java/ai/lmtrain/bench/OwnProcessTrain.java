@@ -23,7 +23,7 @@ import java.util.List;
  * A CPU training-step case measured in a JVM of its own, so that the process's peak resident set
  * size (VmHWM: parameters, gradients, optimizer moments, activations, the JVM itself) belongs to
  * that case alone. {@link #measure} starts {@code java ai.lmtrain.bench.OwnProcessTrain} with this
- * JVM's class path and options, writes the case ({@link TrainCase#toJson} plus "threads") on its
+ * JVM's class path and -X options (heap, GC), writes the case ({@link TrainCase#toJson} plus "threads") on its
  * stdin, forwards its stderr, and reads {@code {"seconds": median step, "peak_rss_bytes": VmHWM}}
  * from its stdout.
  */
@@ -44,7 +44,11 @@ public final class OwnProcessTrain {
   public static Measurement measure(TrainCase trainCase, int warmup, int steps, int threads, PrintWriter progress) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      if (option.startsWith("-X") && !option.startsWith("-Xrunjdwp") && !option.equals("-Xdebug")) {
+        command.add(option); // heap, GC and JIT settings; not agents or debugger hooks of the parent
+      }
+    }
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(OwnProcessTrain.class.getName());

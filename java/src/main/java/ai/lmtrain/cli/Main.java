@@ -22,6 +22,8 @@ import picocli.CommandLine.Command;
       SelftestCommand.class,
       LabCommand.class,
       TrainCommand.class,
+      FinetuneCommand.class,
+      ClassifyCommand.class,
       EvalCommand.class,
       FillMaskCommand.class,
       NextTokenCommand.class,

@@ -92,6 +92,10 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--validation", arity = "1..*", paramLabel = "FILE", description = "validation files (instead of a split)")
   List<Path> validation;
 
+  @Option(names = "--logging-dir", paramLabel = "DIR",
+      description = "TensorBoard event files (default: DIR/runs/DATE_HOST; report_to \"none\" in --config turns them off)")
+  Path loggingDir;
+
   @Override
   public Integer call() throws Exception {
     boolean bert = switch (modelType) {
@@ -102,9 +106,7 @@ final class TrainCommand implements Callable<Integer> {
     JsonNode settings = config == null ? JsonOut.MAPPER.createObjectNode() : readConfig(config);
     List<String> unknown = new ArrayList<>();
     TrainingArguments args = TrainingArguments.defaults().with(settings, unknown);
-    if (precision != null) {
-      args = args.copy(Map.of("precision", Precision.parse(precision)));
-    }
+    args = withOverrides(args, precision, loggingDir);
     Tokenizer tokenizer = tokenizer(bert);
     ModelConfig modelConfig = modelConfig(bert, settings, unknown, tokenizer);
     int context = contextLength != null ? contextLength : Math.min(128, modelConfig.maxPositions());
@@ -174,7 +176,20 @@ final class TrainCommand implements Callable<Integer> {
     return id.isPresent() ? c.withSpecialTokens(id.getAsInt(), id.getAsInt()) : c.withSpecialTokens(null, null);
   }
 
-  private static JsonNode readConfig(Path file) throws IOException {
+  /** {@code args} with the --precision and --logging-dir flags applied (each may be null). */
+  static TrainingArguments withOverrides(TrainingArguments args, String precision, Path loggingDir) {
+    TrainingArguments a = args;
+    if (precision != null) {
+      a = a.copy(Map.of("precision", Precision.parse(precision)));
+    }
+    if (loggingDir != null) {
+      a = a.copy(Map.of("loggingDir", loggingDir.toString()));
+    }
+    return a;
+  }
+
+  /** The settings object of a --config file; clear errors for a missing file or invalid JSON. */
+  static JsonNode readConfig(Path file) throws IOException {
     if (!Files.isRegularFile(file)) {
       throw new java.nio.file.NoSuchFileException(file.toString(), null, "config file not found");
     }

@@ -9,8 +9,12 @@ package ai.lmtrain.data;
  * @param attentionMask 1 real token, 0 padding (B, T)
  * @param tokenTypeIds segment ids (B, T)
  * @param labels target ids, -100 where no loss is taken (B, T)
+ * @param sequenceTargets per-sequence targets of sequence classification, (B, W) row-major: the
+ *     class id (W = 1) of single-label classification, a 0/1 vector over the labels of multi-label
+ *     classification, the values of regression; null for token-level (language-model) batches
  */
-public record Batch(int batchSize, int seqLen, int[] inputIds, int[] attentionMask, int[] tokenTypeIds, int[] labels) {
+public record Batch(int batchSize, int seqLen, int[] inputIds, int[] attentionMask, int[] tokenTypeIds, int[] labels,
+    float[] sequenceTargets) {
 
   /** Label value that the loss ignores (PyTorch's {@code ignore_index}). */
   public static final int IGNORE = -100;
@@ -21,5 +25,13 @@ public record Batch(int batchSize, int seqLen, int[] inputIds, int[] attentionMa
     if (inputIds.length != n || attentionMask.length != n || tokenTypeIds.length != n || labels.length != n) {
       throw new IllegalArgumentException("batch arrays must all hold " + batchSize + " x " + seqLen + " values");
     }
+    if (sequenceTargets != null && sequenceTargets.length % batchSize != 0) {
+      throw new IllegalArgumentException("sequence targets must hold a multiple of " + batchSize + " values");
+    }
+  }
+
+  /** A token-level batch (no sequence targets). */
+  public Batch(int batchSize, int seqLen, int[] inputIds, int[] attentionMask, int[] tokenTypeIds, int[] labels) {
+    this(batchSize, seqLen, inputIds, attentionMask, tokenTypeIds, labels, null);
   }
 }

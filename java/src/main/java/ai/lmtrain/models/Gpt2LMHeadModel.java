@@ -1,14 +1,11 @@
 package ai.lmtrain.models;
 
-import ai.lmtrain.layers.Dropout;
 import ai.lmtrain.layers.Gpt2Block;
 import ai.lmtrain.layers.KvCache;
-import ai.lmtrain.layers.LayerNorm;
 import ai.lmtrain.layers.Pass;
 import ai.lmtrain.tensor.Arena;
 import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tensor.DType;
-import ai.lmtrain.tensor.GeluKind;
 import ai.lmtrain.tensor.ParameterTable;
 import ai.lmtrain.tensor.Tensor;
 import java.util.ArrayList;
@@ -18,61 +15,27 @@ import java.util.List;
 /**
  * GPT-2 with its language-model head, as Hugging Face's {@code GPT2LMHeadModel}:
  * <pre>
- *   x = dropout(wte[ids] + wpe[t])
- *   x = blocks (pre-LN, causal attention, gelu_new) over x          body: (B*T, E)
- *   logits = ln_f(x) wte^T                                   head: lm_head tied to wte, no bias
+ *   h = {@link Gpt2Body}(ids, attention mask)                              (B*T, E)
+ *   logits = h wte^T                                   (lm_head tied to wte, no bias)
  * </pre>
- * Shapes: ids (B, T) -> logits (B*T, V), computed only where needed; wte is stored with its
- * vocabulary padded to a multiple of 128 rows.
+ * Shapes: ids (B, T) -> logits (B*T, V), computed only at the positions that need them (see
+ * {@link TransformerLanguageModel}).
  */
-public final class Gpt2LMHeadModel extends TransformerModel {
-  private static final String WTE = "transformer.wte.weight";
-  private static final String WPE = "transformer.wpe.weight";
-
+public final class Gpt2LMHeadModel extends TransformerLanguageModel {
   private final Gpt2Config config;
-  private final Dropout embeddingDropout;
-  private final List<Gpt2Block> blocks = new ArrayList<>();
-  private final LayerNorm finalNorm;
-  private Inputs inputs;
+  private final Gpt2Body body;
 
   /** A model with zeroed parameters; call {@link #initialize} or load weights. */
   public Gpt2LMHeadModel(Gpt2Config config, Backend backend, DType computeType) {
-    super(backend, table(config), computeType, config.vocabSize(), config.nPositions(), WTE, null);
+    super(backend, table(config), computeType, config.vocabSize(), config.nPositions(), Gpt2Body.WTE, null);
     this.config = config;
-    int e = config.nEmbd();
-    float eps = (float) config.layerNormEpsilon();
-    GeluKind gelu = GeluKind.fromHfName(config.activationFunction());
-    embeddingDropout = new Dropout((float) config.embdPdrop());
-    for (int i = 0; i < config.nLayer(); i++) {
-      blocks.add(new Gpt2Block("transformer.h." + i, e, config.innerSize(), config.nHead(), gelu,
-          (float) config.residPdrop(), (float) config.attnPdrop(), eps));
-    }
-    finalNorm = new LayerNorm("transformer.ln_f", e, eps);
+    body = new Gpt2Body(config);
   }
 
-  /** The parameter layout: Hugging Face names; wte stored with {@code paddedVocabSize(V)} rows. */
+  /** The parameter layout, Hugging Face names: the body's (the head is tied to wte). */
   public static ParameterTable table(Gpt2Config c) {
-    int e = c.nEmbd();
     ParameterTable t = new ParameterTable();
-    t.addPadded(WTE, true, paddedVocabSize(c.vocabSize()), c.vocabSize(), e);
-    t.add(WPE, true, c.nPositions(), e);
-    for (int i = 0; i < c.nLayer(); i++) {
-      String p = "transformer.h." + i;
-      t.add(p + ".ln_1.weight", false, e);
-      t.add(p + ".ln_1.bias", false, e);
-      t.add(p + ".attn.c_attn.weight", true, e, 3L * e);
-      t.add(p + ".attn.c_attn.bias", false, 3L * e);
-      t.add(p + ".attn.c_proj.weight", true, e, e);
-      t.add(p + ".attn.c_proj.bias", false, e);
-      t.add(p + ".ln_2.weight", false, e);
-      t.add(p + ".ln_2.bias", false, e);
-      t.add(p + ".mlp.c_fc.weight", true, e, c.innerSize());
-      t.add(p + ".mlp.c_fc.bias", false, c.innerSize());
-      t.add(p + ".mlp.c_proj.weight", true, c.innerSize(), e);
-      t.add(p + ".mlp.c_proj.bias", false, e);
-    }
-    t.add("transformer.ln_f.weight", false, e);
-    t.add("transformer.ln_f.bias", false, e);
+    Gpt2Body.addParameters(t, c);
     return t;
   }
 
@@ -92,25 +55,23 @@ public final class Gpt2LMHeadModel extends TransformerModel {
 
   @Override
   protected Tensor body(Pass pass, ModelInput in) {
-    inputs = upload(pass, in, false, 0);
-    int e = config.nEmbd();
-    Tensor embedded = pass.activation(in.batch(), in.seqLen(), e);
-    pass.backend().embeddingForward(embedded, inputs.ids(), null, store.param(WTE), store.param(WPE), null, 0);
-    Tensor x = embeddingDropout.forward(pass, embedded.view(in.positions(), e));
-    for (Gpt2Block block : blocks) {
-      x = block.forward(pass, x, in.batch(), in.seqLen(), inputs.keyMask());
-    }
-    return x;
+    return body.forward(pass, upload(pass, in, false, 0), in.batch(), in.seqLen());
   }
 
+  /** The head has no layers of its own before the tied projection (the body ends with ln_f). */
   @Override
   protected Tensor headFeatures(Pass pass, Tensor rows) {
-    return finalNorm.forward(pass, rows);
+    return rows;
   }
 
   @Override
   protected Tensor headFeaturesBackward(Pass pass, Tensor dfeatures) {
-    return finalNorm.backward(pass, dfeatures);
+    return dfeatures;
+  }
+
+  @Override
+  protected void bodyBackward(Pass pass, Tensor dhidden) {
+    body.backward(pass, dhidden);
   }
 
   /**
@@ -132,7 +93,7 @@ public final class Gpt2LMHeadModel extends TransformerModel {
     private int length;
 
     private Decoding(int capacity) {
-      for (int i = 0; i < blocks.size(); i++) {
+      for (int i = 0; i < body.blocks().size(); i++) {
         caches.add(new KvCache(store.backend(), capacity, 3 * config.nEmbd(), store.computeType()));
       }
     }
@@ -153,27 +114,21 @@ public final class Gpt2LMHeadModel extends TransformerModel {
       int e = config.nEmbd();
       Inputs in = upload(pass, ModelInput.of(newIds), false, length);
       Tensor embedded = pass.activation(1, n, e);
-      pass.backend().embeddingForward(embedded, in.ids(), null, store.param(WTE), store.param(WPE), null, length);
+      pass.backend().embeddingForward(embedded, in.ids(), null, store.param(Gpt2Body.WTE), store.param(Gpt2Body.WPE),
+          null, length);
       Tensor x = embedded.view(n, e);
+      List<Gpt2Block> blocks = body.blocks();
       for (int i = 0; i < blocks.size(); i++) {
         x = blocks.get(i).forwardCached(pass, x, caches.get(i));
       }
       length += n;
-      return headLogits(pass, x.slice((long) (n - 1) * e, 1, e))[0];
+      return headLogits(pass, body.finalNorm().forward(pass, x.slice((long) (n - 1) * e, 1, e)))[0];
     }
 
     @Override
     public void close() {
       caches.forEach(KvCache::close);
     }
-  }
-
-  @Override
-  protected void bodyBackward(Pass pass, Tensor dhidden) {
-    Tensor dx = backwardLayers(pass, dhidden, blocks.size(), (i, dy) -> blocks.get(i).backward(pass, dy));
-    dx = embeddingDropout.backward(pass, dx);
-    long[] bte = {inputs.ids().dim(0), inputs.ids().dim(1), config.nEmbd()};
-    pass.backend().embeddingBackward(store.grad(WTE), store.grad(WPE), null, dx.view(bte), inputs.ids(), null, 0);
   }
 
   @Override
@@ -192,26 +147,14 @@ public final class Gpt2LMHeadModel extends TransformerModel {
 
   @Override
   public void initialize(long seed) {
-    double std = config.initializerRange();
-    double projStd = std / Math.sqrt(2.0 * config.nLayer());
-    initializeWith(seed, (e, firstRow, values, random) -> {
-      String name = e.name();
-      if (isNormWeight(name)) {
-        Arrays.fill(values, 1f);
-      } else if (name.endsWith(".weight")) {
-        normal(values, random, name.endsWith("c_proj.weight") ? projStd : std);
-      }
-    });
+    initializeWith(seed, Gpt2Body.initializer(config));
   }
 
   @Override
   public String parameterNameFor(String key) {
-    String k = modernNormNames(key);
-    if (k.equals("lm_head.weight") || k.endsWith(".attn.bias") || k.endsWith(".attn.masked_bias")) {
-      return null; // tied to wte, or causal-mask buffers
-    }
-    if (!k.startsWith("transformer.")) {
-      k = "transformer." + k; // GPT2Model checkpoints have no "transformer." prefix
+    String k = Gpt2Body.parameterName(key);
+    if (k == null || k.equals("lm_head.weight") || k.startsWith("score.")) {
+      return null; // tied to wte, a causal-mask buffer, or another head
     }
     return k;
   }

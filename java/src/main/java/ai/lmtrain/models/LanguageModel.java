@@ -1,38 +1,16 @@
 package ai.lmtrain.models;
 
 import ai.lmtrain.layers.Pass;
-import ai.lmtrain.tensor.ParameterStore;
 import ai.lmtrain.tensor.Tensor;
 
 /**
- * A transformer language model over the native backend. Training and evaluation go through
- * {@link #loss}, which computes the language-model head and the cross-entropy only on the positions
- * that take a loss, chunk by chunk, so the (B*T, V) logits never exist; inference reads the logits
- * of the positions it needs with {@link #logits}. One pass at a time: a model instance is not safe
- * for concurrent passes.
- *
- * <p>The token embedding (tied to the output projection) is stored with its vocabulary rounded up
- * to a multiple of {@link #VOCAB_PADDING} rows; the padding rows are zero and stay zero, never show
- * up in logits, probabilities, predictions, checkpoints or parameter counts.
+ * A transformer language model. Training and evaluation go through {@link #loss}, which computes
+ * the language-model head (tied to the token embedding, whose padding rows never take part; see
+ * {@link Model#VOCAB_PADDING}) and the cross-entropy only on the positions that take a loss, chunk
+ * by chunk, so the (B*T, V) logits never exist; inference reads the logits of the positions it needs
+ * with {@link #logits}. One pass at a time.
  */
-public interface LanguageModel extends AutoCloseable {
-
-  /** The vocabulary is padded to a multiple of this many rows in the parameter layout. */
-  int VOCAB_PADDING = 128;
-
-  /** "bert" or "gpt2" (the config.json model_type). */
-  String modelType();
-
-  /** The parameters, in contiguous buffers named by Hugging Face checkpoint keys. */
-  ParameterStore parameters();
-
-  int vocabSize();
-
-  /** Longest sequence the position table allows. */
-  int maxPositions();
-
-  /** The model's config.json content. */
-  String configJson();
+public interface LanguageModel extends Model {
 
   /**
    * What a loss pass computes.
@@ -80,17 +58,4 @@ public interface LanguageModel extends AutoCloseable {
    * (label[t+1] for position t, ignored at the last position).
    */
   int[] lossLabels(ModelInput input);
-
-  /** Hugging Face initialisation from {@code seed} (normal(0, initializer_range), zero biases, unit LayerNorms ...). */
-  void initialize(long seed);
-
-  /**
-   * Maps a checkpoint key of a Hugging Face file to this model's parameter name (legacy gamma/beta
-   * names and missing "bert."/"transformer." prefixes normalised), or null for keys that carry no
-   * parameter of this model (tied copies, buffers such as attn.bias or position_ids, the pooler).
-   */
-  String parameterNameFor(String checkpointKey);
-
-  @Override
-  void close();
 }

@@ -1,6 +1,5 @@
 package ai.lmtrain.models;
 
-import ai.lmtrain.layers.LmHead;
 import ai.lmtrain.layers.Pass;
 import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tensor.DType;
@@ -12,49 +11,24 @@ import java.util.Random;
 import java.util.function.BiFunction;
 
 /**
- * What BERT and GPT-2 share: the parameter store, input checks and upload, the initialiser, and the
- * loss and logits passes over their two halves:
- * <pre>
- *   body:  ids (B, T) -> hidden (B*T, E)                  every position (the transformer)
- *   head:  picked rows of hidden (M, E) -> features (M, E) -> logits (M, V) over the tied embedding
- * </pre>
- * The head runs only on the positions that need logits: those that take a loss (gathered with
- * {@link Backend#gatherRows}, and their gradient scattered back), or the ones inference asks for.
+ * What every BERT and GPT-2 model shares, whatever its head: the parameter store, input checks and
+ * upload, the initialiser, the padded vocabulary size, and the layer-by-layer backward.
  */
-abstract class TransformerModel implements LanguageModel {
+abstract class TransformerModel implements Model {
   protected final ParameterStore store;
   private final int vocabSize;
   private final int maxPositions;
-  private final LmHead head;
 
-  /**
-   * @param embedding the name of the token embedding, tied to the output projection
-   * @param outputBias the name of the output bias, or null
-   */
-  protected TransformerModel(Backend backend, ParameterTable table, DType computeType, int vocabSize, int maxPositions,
-      String embedding, String outputBias) {
+  protected TransformerModel(Backend backend, ParameterTable table, DType computeType, int vocabSize, int maxPositions) {
     this.store = new ParameterStore(backend, table, computeType);
     this.vocabSize = vocabSize;
     this.maxPositions = maxPositions;
-    this.head = new LmHead(embedding, outputBias, vocabSize, paddedVocabSize(vocabSize), ModelInput.IGNORE_INDEX);
   }
 
   /** The rows of the token embedding in the parameter layout: V rounded up to {@link #VOCAB_PADDING}. */
   static int paddedVocabSize(int vocabSize) {
     return Math.toIntExact(((long) vocabSize + VOCAB_PADDING - 1) / VOCAB_PADDING * VOCAB_PADDING);
   }
-
-  /** Runs the transformer over every position: hidden states (B*T, E), kept for {@link #bodyBackward}. */
-  protected abstract Tensor body(Pass pass, ModelInput input);
-
-  /** Accumulates the body's parameter gradients from dhidden (B*T, E). */
-  protected abstract void bodyBackward(Pass pass, Tensor dhidden);
-
-  /** The head's layers before the output projection on picked rows (M, E) -> (M, E). */
-  protected abstract Tensor headFeatures(Pass pass, Tensor rows);
-
-  /** The backward of {@link #headFeatures}: d(rows) (M, E) from d(features) (M, E). */
-  protected abstract Tensor headFeaturesBackward(Pass pass, Tensor dfeatures);
 
   /**
    * dy (B*T, E) back through layers {@code count - 1} down to 0 ({@code layerBackward(i, dy)} returns
@@ -72,110 +46,6 @@ abstract class TransformerModel implements LanguageModel {
       dx = pass.keepingOnly(between[i % 2], () -> layerBackward.apply(layer, grad));
     }
     return dx;
-  }
-
-  @Override
-  public LossOutput loss(Pass pass, ModelInput input, LossTargets targets) {
-    int[] labels = targets.labels();
-    if (labels.length != input.positions()) {
-      throw new IllegalArgumentException("labels has " + labels.length + " values, expected batch x seq_len = "
-          + input.positions());
-    }
-    int[] rows = scoredRows(labels);
-    if (rows.length == 0) {
-      throw new IllegalArgumentException("no position takes a loss (every label is " + ModelInput.IGNORE_INDEX + ")");
-    }
-    Backend backend = pass.backend();
-    int[] rowLabels = new int[rows.length];
-    float[] rowWeights = targets.rowWeights() == null ? null : new float[rows.length];
-    for (int i = 0; i < rows.length; i++) {
-      rowLabels[i] = labels[rows[i]];
-      if (rowWeights != null) {
-        rowWeights[i] = targets.rowWeights()[rows[i]];
-      }
-    }
-    Tensor labelTensor = pass.scratch(DType.I32, rows.length);
-    backend.upload(labelTensor, rowLabels);
-    Tensor weightTensor = null;
-    if (rowWeights != null) {
-      weightTensor = pass.scratch(DType.F32, rows.length);
-      backend.upload(weightTensor, rowWeights);
-    }
-    Tensor index = uploadIndex(pass, rows, input.positions());
-    Tensor hidden = body(pass, input);
-    Tensor features = headFeatures(pass, pick(pass, hidden, index));
-    LmHead.Loss out = head.loss(pass, features, labelTensor, weightTensor, targets.gradScale(), targets.backward(),
-        targets.predictions());
-    if (targets.backward()) {
-      Tensor dpicked = headFeaturesBackward(pass, out.dh());
-      Tensor dhidden = dpicked;
-      if (index != null) {
-        dhidden = pass.activation(hidden.shape());
-        backend.gatherRowsBackward(dhidden, dpicked, index);
-      }
-      bodyBackward(pass, dhidden);
-    }
-    return new LossOutput(out.lossSum(), out.predictions());
-  }
-
-  @Override
-  public float[][] logits(Pass pass, ModelInput input, int[] positions) {
-    for (int i = 0; i < positions.length; i++) {
-      if (positions[i] < 0 || positions[i] >= input.positions() || (i > 0 && positions[i] <= positions[i - 1])) {
-        throw new IllegalArgumentException("logit positions must be strictly increasing in [0, "
-            + input.positions() + "), got " + Arrays.toString(positions));
-      }
-    }
-    if (positions.length == 0) {
-      return new float[0][];
-    }
-    Tensor index = uploadIndex(pass, positions, input.positions());
-    return headLogits(pass, pick(pass, body(pass, input), index));
-  }
-
-  /** The logits (V floats each) of hidden-state rows (M, E) that the body produced. */
-  protected float[][] headLogits(Pass pass, Tensor rows) {
-    return head.logits(pass, headFeatures(pass, rows));
-  }
-
-  @Override
-  public void setLogitsChunkBytes(long bytes) {
-    head.setChunkBytes(bytes);
-  }
-
-  /** The positions whose label is not ignored, in order. */
-  private static int[] scoredRows(int[] labels) {
-    int n = 0;
-    for (int label : labels) {
-      n += label == ModelInput.IGNORE_INDEX ? 0 : 1;
-    }
-    int[] rows = new int[n];
-    for (int i = 0, k = 0; i < labels.length; i++) {
-      if (labels[i] != ModelInput.IGNORE_INDEX) {
-        rows[k++] = i;
-      }
-    }
-    return rows;
-  }
-
-  /** The row index (M) I32 on the device, or null when it picks every one of the {@code positions} rows. */
-  private static Tensor uploadIndex(Pass pass, int[] rows, int positions) {
-    if (rows.length == positions) {
-      return null; // strictly increasing in [0, positions): all of them, in order
-    }
-    Tensor index = pass.scratch(DType.I32, rows.length);
-    pass.backend().upload(index, rows);
-    return index;
-  }
-
-  /** The rows of hidden (N, E) that index picks (all of them for a null index). */
-  private static Tensor pick(Pass pass, Tensor hidden, Tensor index) {
-    if (index == null) {
-      return hidden;
-    }
-    Tensor picked = pass.activation(index.numel(), hidden.dim(-1));
-    pass.backend().gatherRows(picked, hidden, index);
-    return picked;
   }
 
   @Override

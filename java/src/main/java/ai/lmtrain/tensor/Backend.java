@@ -77,6 +77,12 @@ public interface Backend extends AutoCloseable {
   /** dx = dout * gelu'(x); dx may be dout. */
   void geluBackward(Tensor dx, Tensor x, Tensor dout, GeluKind kind);
 
+  /** out = tanh(x), elementwise. */
+  void tanh(Tensor out, Tensor x);
+
+  /** dx = dout * (1 - y^2) from the forward's output y = tanh(x); dx may be dout. */
+  void tanhBackward(Tensor dx, Tensor y, Tensor dout);
+
   /**
    * Multi-head attention from packed qkv (B, T, 3C) into out (B, T, C); lse (B, NH, T) F32 saved for
    * the backward. keyMask (B, T) I32 (1 keep, 0 padded key) may be null. Dropout on probabilities
@@ -113,12 +119,6 @@ public interface Backend extends AutoCloseable {
   void softmaxCrossEntropy(Tensor lossSum, Tensor rowLoss, Tensor predictions, Tensor dlogits, Tensor logits,
       long classes, Tensor labels, Tensor rowWeight, int ignoreIndex, float gradScale);
 
-  /** out (M, C) = rows index[i] of x (N, C); index (M) I32 strictly increasing in [0, N). */
-  void gatherRows(Tensor out, Tensor x, Tensor index);
-
-  /** dx (N, C) = dout (M, C) at rows index[i], zero in every other row (the backward of {@link #gatherRows}). */
-  void gatherRowsBackward(Tensor dx, Tensor dout, Tensor index);
-
   /** out (B, T, C) = wte[ids] + wpe[posOffset + t] (+ wtt[typeIds]); wpe, wtt/typeIds may be null. */
   void embeddingForward(Tensor out, Tensor ids, Tensor typeIds, Tensor wte, Tensor wpe, Tensor wtt, long posOffset);
 
@@ -137,6 +137,23 @@ public interface Backend extends AutoCloseable {
 
   /** dx = the same mask applied to dout; dx may be dout. */
   void dropoutBackward(Tensor dx, Tensor dout, float p, long seed, long offset);
+
+  /**
+   * out (M, C) = rows {@code rows} (M) I32 of x (N, C); the rows must lie in [0, N) and be distinct
+   * (checked for host memory).
+   */
+  void gatherRows(Tensor out, Tensor x, Tensor rows);
+
+  /** dx (N, C) = dout (M, C) scattered back to the rows {@code rows} (M) I32, zero elsewhere. */
+  void gatherRowsBackward(Tensor dx, Tensor dout, Tensor rows);
+
+  /**
+   * Losses of every logit (n) against F32 targets (n): lossSum (1) F32 = sum of the element losses;
+   * dlogits = gradScale * d loss_i / d logit_i, may be the logits tensor itself. Either output may
+   * be null (not both).
+   */
+  void pointwiseLoss(Tensor lossSum, Tensor dlogits, Tensor logits, Tensor targets, PointwiseLoss kind,
+      float gradScale);
 
   /** out = a + b; out may be a or b. */
   void add(Tensor out, Tensor a, Tensor b);

@@ -240,6 +240,19 @@ public abstract class NativeBackend implements Backend {
   }
 
   @Override
+  public void tanh(Tensor out, Tensor x) {
+    sameShape("tanh", "out", out, x);
+    check(LmtNative.lmt_tanh_forward(ctx(), out.address(), x.address(), x.numel(), x.dtype().code()));
+  }
+
+  @Override
+  public void tanhBackward(Tensor dx, Tensor y, Tensor dout) {
+    sameShape("tanhBackward", "dx", dx, y);
+    sameShape("tanhBackward", "dout", dout, y);
+    check(LmtNative.lmt_tanh_backward(ctx(), dx.address(), y.address(), dout.address(), y.numel(), y.dtype().code()));
+  }
+
+  @Override
   public void attentionForward(Tensor out, Tensor lse, Tensor qkv, Tensor keyMask, int numHeads, boolean causal,
       float dropoutP, long seed, long offset) {
     String op = "attentionForward";
@@ -288,20 +301,6 @@ public abstract class NativeBackend implements Backend {
     check(LmtNative.lmt_softmax_cross_entropy(ctx(), addr(lossSum), addr(rowLoss), addr(predictions), addr(dlogits),
         logits.address(), labels.address(), addr(rowWeight), n, classes, ld, ignoreIndex, gradScale,
         logits.dtype().code()));
-  }
-
-  @Override
-  public void gatherRows(Tensor out, Tensor x, Tensor index) {
-    long[] mnc = gatherShape("gatherRows", out, x, index);
-    check(LmtNative.lmt_gather_rows(ctx(), out.address(), x.address(), index.address(), mnc[0], mnc[1], mnc[2],
-        x.dtype().code()));
-  }
-
-  @Override
-  public void gatherRowsBackward(Tensor dx, Tensor dout, Tensor index) {
-    long[] mnc = gatherShape("gatherRowsBackward", dout, dx, index);
-    check(LmtNative.lmt_gather_rows_backward(ctx(), dx.address(), dout.address(), index.address(), mnc[0], mnc[1],
-        mnc[2], dx.dtype().code()));
   }
 
   @Override
@@ -357,6 +356,46 @@ public abstract class NativeBackend implements Backend {
     sameShape("dropoutBackward", "dx", dx, dout);
     check(LmtNative.lmt_dropout_backward(ctx(), dx.address(), dout.address(), dout.numel(), p, seed, offset,
         dout.dtype().code()));
+  }
+
+  @Override
+  public void gatherRows(Tensor out, Tensor x, Tensor rows) {
+    String op = "gatherRows";
+    mine(op, "x", x);
+    mine(op, "out", out);
+    ids(op, "rows", rows, out.rows());
+    require(out.dim(-1) == x.dim(-1) && out.dtype() == x.dtype(), op,
+        "out " + out + " must have x's row length " + x.dim(-1) + " and type " + x.dtype());
+    check(LmtNative.lmt_gather_rows_forward(ctx(), out.address(), x.address(), rows.address(), out.rows(), x.rows(),
+        x.dim(-1), x.dtype().code()));
+  }
+
+  @Override
+  public void gatherRowsBackward(Tensor dx, Tensor dout, Tensor rows) {
+    String op = "gatherRowsBackward";
+    mine(op, "dx", dx);
+    mine(op, "dout", dout);
+    ids(op, "rows", rows, dout.rows());
+    require(dout.dim(-1) == dx.dim(-1) && dout.dtype() == dx.dtype(), op,
+        "dout " + dout + " must have dx's row length " + dx.dim(-1) + " and type " + dx.dtype());
+    check(LmtNative.lmt_gather_rows_backward(ctx(), dx.address(), dout.address(), rows.address(), dout.rows(),
+        dx.rows(), dx.dim(-1), dx.dtype().code()));
+  }
+
+  @Override
+  public void pointwiseLoss(Tensor lossSum, Tensor dlogits, Tensor logits, Tensor targets, PointwiseLoss kind,
+      float gradScale) {
+    String op = "pointwiseLoss";
+    mine(op, "logits", logits);
+    vector(op, "targets", targets, logits.numel(), DType.F32);
+    if (lossSum != null) {
+      vector(op, "lossSum", lossSum, 1, DType.F32);
+    }
+    if (dlogits != null) {
+      sameShape(op, "dlogits", dlogits, logits);
+    }
+    check(LmtNative.lmt_pointwise_loss(ctx(), addr(lossSum), addr(dlogits), logits.address(), targets.address(),
+        logits.numel(), kind.code(), gradScale, logits.dtype().code()));
   }
 
   @Override
@@ -431,18 +470,6 @@ public abstract class NativeBackend implements Backend {
       table(op, "wtt", wtt, c, tableType);
     }
     return new long[] {b, t, c};
-  }
-
-  /** (M, N, C) of a row gather between picked (M, C) and all (N, C) rows, index (M) I32. */
-  private long[] gatherShape(String op, Tensor picked, Tensor all, Tensor index) {
-    mine(op, "rows", picked);
-    mine(op, "matrix", all);
-    long c = all.dim(-1);
-    long m = picked.rows();
-    require(picked.dim(-1) == c && picked.dtype() == all.dtype(), op, "the picked rows " + picked
-        + " and the matrix " + all + " must have the same columns and type");
-    ids(op, "index", index, m);
-    return new long[] {m, all.rows(), c};
   }
 
   private void table(String op, String name, Tensor t, long c, DType type) {

@@ -12,7 +12,6 @@ import ai.lmtrain.models.ModelConfig;
 import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tokenizers.Tokenizer;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,6 +28,7 @@ import org.slf4j.LoggerFactory;
  *   DIR/best/                                                the model with the lowest eval loss
  *   DIR/checkpoint/                                          the latest resumable training state
  *   DIR/metrics.jsonl, DIR/loss.png                          metrics and the loss plot
+ *   DIR/runs/DATE_HOST/events.out.tfevents.*                 TensorBoard scalars and samples (report_to)
  * </pre>
  */
 public final class PretrainingJob {
@@ -65,12 +65,6 @@ public final class PretrainingJob {
 
   private PretrainingJob() {}
 
-  /** A save that may fail with an I/O error. */
-  @FunctionalInterface
-  private interface IoAction {
-    void run() throws IOException;
-  }
-
   /** Runs {@code spec} on {@code backend}; {@code display} also observes the trainer (progress output). */
   public static Result run(Spec spec, Backend backend, TrainingListener display) throws IOException {
     validate(spec);
@@ -94,8 +88,11 @@ public final class PretrainingJob {
         : newModel(spec.config(), backend, args);
     List<MetricsEvent> events = new ArrayList<>();
     try (MetricsLog metrics = MetricsLog.open(spec.outputDir().resolve(MetricsLog.FILE_NAME));
+        TensorBoardLog tensorBoard = RunRecorder.openTensorBoard(args, spec.outputDir(),
+            spec.resume() ? Checkpoints.savedStep(checkpoint) : 0);
         Trainer trainer = new Trainer(model, args, train, eval, spec.weighting(),
-            listeners(spec, model, metrics, events, display, mlm))) {
+            new RunRecorder(spec.runName(), spec.outputDir(), model, spec.tokenizer(), metrics, events, tensorBoard,
+                mlm, step -> EvalSamples.describe(model, spec.tokenizer(), spec.evalTexts()), display))) {
       if (spec.resume()) {
         Checkpoints.restoreTraining(checkpoint, trainer);
         LOG.info("{}: resumed from {} at step {} of {}", spec.runName(), checkpoint, trainer.state().globalStep(),
@@ -107,23 +104,11 @@ public final class PretrainingJob {
       trainer.train();
       EvalResult finalEval = eval == null ? null : trainer.evaluate();
       Checkpoints.saveModelFiles(spec.outputDir(), model, spec.tokenizer());
-      plotLosses(spec, MetricsLog.read(metrics.file()));
+      RunRecorder.plotLosses(spec.runName(), spec.outputDir(), MetricsLog.read(metrics.file()));
       return new Result(model, finalEval, events);
     } catch (IOException | RuntimeException e) {
       model.close();
       throw e;
-    }
-  }
-
-  /** loss.png from the whole metrics.jsonl, so a resumed run's plot covers its earlier part too. */
-  private static void plotLosses(Spec spec, List<MetricsEvent> all) throws IOException {
-    if (all.isEmpty()) {
-      LOG.warn("{}: no metrics yet, so no loss.png", spec.runName());
-    } else if (PlotSupport.available()) {
-      LossPlot.write(spec.outputDir().resolve("loss.png"), all, LossPlot.DEFAULT_WIDTH, LossPlot.DEFAULT_HEIGHT);
-    } else {
-      LOG.warn("{}: loss.png skipped (this Java runtime has no java.desktop module); draw it from {} with"
-          + " 'lmtrain plot' on a full JDK", spec.runName(), MetricsLog.FILE_NAME);
     }
   }
 
@@ -148,58 +133,5 @@ public final class PretrainingJob {
         : new Gpt2LMHeadModel((Gpt2Config) config, backend, args.precision().computeType());
     model.initialize(args.seed());
     return model;
-  }
-
-  private static TrainingListener listeners(Spec spec, LanguageModel model, MetricsLog metrics,
-      List<MetricsEvent> events, TrainingListener display, boolean mlm) {
-    return new TrainingListener() {
-      @Override
-      public void onLog(TrainLog log) {
-        record(MetricsEvent.train(spec.runName(), log.step()).epoch(log.epoch()).loss(log.loss()).lr(log.learningRate())
-            .gradNorm(log.gradNorm()).tokensSeen(log.tokensSeen()).tokensPerS(log.tokensPerSecond()).build());
-        display.onLog(log);
-      }
-
-      @Override
-      public void onEvaluate(EvalResult result, long step, boolean improved) {
-        MetricsEvent.Builder b = MetricsEvent.eval(spec.runName(), step).loss(result.loss());
-        if (mlm) {
-          b.mlmAccuracy(result.accuracy());
-        }
-        record(b.build());
-        if (improved) {
-          save(() -> Checkpoints.saveModel(spec.outputDir().resolve("best"), model, spec.tokenizer()));
-        }
-        display.onEvaluate(result, step, improved);
-      }
-
-      @Override
-      public void onStep(TrainState state, long totalSteps) {
-        display.onStep(state, totalSteps);
-      }
-
-      @Override
-      public void onSave(Trainer trainer, boolean last) {
-        save(() -> Checkpoints.saveTraining(spec.outputDir().resolve("checkpoint"), trainer, spec.tokenizer()));
-        display.onSave(trainer, last);
-      }
-
-      private void save(IoAction action) {
-        try {
-          action.run();
-        } catch (IOException e) {
-          throw new UncheckedIOException("saving a checkpoint in " + spec.outputDir() + " failed: " + e.getMessage(), e);
-        }
-      }
-
-      private void record(MetricsEvent event) {
-        events.add(event);
-        try {
-          metrics.append(event);
-        } catch (IOException e) {
-          throw new UncheckedIOException("writing " + metrics.file() + " failed", e);
-        }
-      }
-    };
   }
 }

@@ -1,10 +1,11 @@
 package ai.lmtrain.train;
 
+import ai.lmtrain.data.Batch;
 import ai.lmtrain.data.DataLoader;
 import ai.lmtrain.data.LoaderState;
 import ai.lmtrain.layers.Pass;
 import ai.lmtrain.models.LanguageModel;
-import ai.lmtrain.models.ModelInput;
+import ai.lmtrain.models.Model;
 import ai.lmtrain.tensor.Arena;
 import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tensor.DType;
@@ -13,8 +14,9 @@ import ai.lmtrain.tensor.Tensor;
 
 /**
  * The training loop: gradient accumulation, loss scaling (fp16), global-norm clipping, AdamW with
- * a learning-rate schedule, periodic logging, evaluation and checkpoint points — the behaviour of
- * Hugging Face's Trainer for language-model pre-training.
+ * a learning-rate schedule, periodic logging, evaluation (the best model by metric_for_best_model)
+ * and checkpoint points — the behaviour of Hugging Face's Trainer, for any
+ * {@link TrainingObjective} (language-model pre-training, sequence classification).
  *
  * <p>Reproducibility: the data loader's order and masks follow from the seed and its saved state,
  * dropout counters from the number of batches consumed, and every CPU kernel is deterministic, so a run with the same seed repeats
@@ -24,12 +26,11 @@ public final class Trainer implements AutoCloseable {
   /** Dropout counters reserved per micro-batch (2^40: far above any batch's element count). */
   private static final int DROPOUT_STREAM_SHIFT = 40;
 
-  private final LanguageModel model;
+  private final TrainingObjective objective;
   private final TrainingArguments args;
   private final DataLoader train;
   private final DataLoader eval;
   private final LoaderState evalStart;
-  private final LossWeighting weighting;
   private final TrainingListener listener;
   private final AdamW optimizer;
   private final LossScaler scaler;
@@ -39,11 +40,18 @@ public final class Trainer implements AutoCloseable {
   private final LrSchedule schedule;
   private TrainState state;
 
+  /** Trains a language model: {@link LanguageModelObjective} with {@code weighting}. */
+  public Trainer(LanguageModel model, TrainingArguments args, DataLoader train, DataLoader eval,
+      LossWeighting weighting, TrainingListener listener) {
+    this(new LanguageModelObjective(model, weighting), args, train, eval, listener);
+  }
+
   /**
    * @param eval evaluation batches, or null for no evaluation
    */
-  public Trainer(LanguageModel model, TrainingArguments args, DataLoader train, DataLoader eval,
-      LossWeighting weighting, TrainingListener listener) {
+  public Trainer(TrainingObjective objective, TrainingArguments args, DataLoader train, DataLoader eval,
+      TrainingListener listener) {
+    Model model = objective.model();
     if (train.batchesPerEpoch() == 0) {
       throw new IllegalArgumentException("the training set yields no batch (corpus too small for the batch size"
           + " and context length?)");
@@ -52,12 +60,15 @@ public final class Trainer implements AutoCloseable {
       throw new IllegalArgumentException("model compute type " + model.parameters().computeType()
           + " does not match precision " + args.precision());
     }
-    this.model = model;
+    if (!objective.metricNames().contains(EvalResult.metricKey(args.metricForBestModel()))) {
+      throw new IllegalArgumentException("metric_for_best_model '" + args.metricForBestModel() + "' is not measured"
+          + " here (expected one of " + new java.util.TreeSet<>(objective.metricNames()) + ")");
+    }
+    this.objective = objective;
     this.args = args;
     this.train = train;
     this.eval = eval;
     this.evalStart = eval == null ? null : eval.state();
-    this.weighting = weighting;
     this.listener = listener;
     this.optimizer = new AdamW(model.parameters(), (float) args.adamBeta1(), (float) args.adamBeta2(),
         (float) args.adamEpsilon(), (float) args.weightDecay(), e -> e.decay());
@@ -85,8 +96,8 @@ public final class Trainer implements AutoCloseable {
     return state;
   }
 
-  public LanguageModel model() {
-    return model;
+  public Model model() {
+    return objective.model();
   }
 
   public AdamW optimizer() {
@@ -139,9 +150,11 @@ public final class Trainer implements AutoCloseable {
           || ("epoch".equals(args.evalStrategy()) && endOfEpoch) || last);
       if (evalDue) {
         EvalResult r = evaluate();
-        boolean improved = Double.isNaN(state.bestEvalLoss()) || r.loss() < state.bestEvalLoss();
+        double value = r.metric(args.metricForBestModel());
+        boolean improved = Double.isNaN(state.bestMetric())
+            || (args.isGreaterBetter() ? value > state.bestMetric() : value < state.bestMetric());
         if (improved) {
-          state = state.withBest(r.loss(), step);
+          state = state.withBest(value, step);
         }
         listener.onEvaluate(r, step, improved);
       }
@@ -157,7 +170,7 @@ public final class Trainer implements AutoCloseable {
 
   /** One optimizer step over gradient_accumulation_steps batches (fewer at the end of an epoch). */
   private StepOutcome step() {
-    var params = model.parameters();
+    var params = objective.model().parameters();
     Backend backend = params.backend();
     params.zeroGrads();
     int batches = Math.min(args.gradientAccumulationSteps(), train.batchesPerEpoch() - state.loader().position());
@@ -170,15 +183,15 @@ public final class Trainer implements AutoCloseable {
     backend.zero(lossTotalOnDevice);
     long tokens = 0;
     for (int i = 0; i < batches; i++) {
-      ModelInput input = ModelInput.from(train.next());
+      Batch batch = train.next();
       arena.reset();
       Pass pass = new Pass(params, arena, true, args.seed(), (state.microBatches() + i) << DROPOUT_STREAM_SHIFT);
-      LossStep.Result r = LossStep.run(model, pass, input, weighting, true, lossScale / batches);
-      if (r.scoredPositions() > 0) {
+      BatchLoss r = objective.run(pass, batch, true, lossScale / batches);
+      if (r.scored() > 0) {
         backend.scale(r.lossSum(), r.meanScale() / batches);
         backend.add(lossTotalOnDevice, lossTotalOnDevice, r.lossSum());
       }
-      tokens += countTokens(input);
+      tokens += countTokens(batch);
     }
     double lr = schedule.lr(state.globalStep());
     backend.sumSquares(scalars.at(0, DType.F32, 1), params.gradAll());
@@ -201,29 +214,26 @@ public final class Trainer implements AutoCloseable {
       train.nextEpoch();
     }
     state = new TrainState(state.globalStep() + 1, train.state(), state.microBatches() + batches,
-        state.tokensSeen() + tokens, scaler.scale(), scaler.cleanSteps(), state.bestEvalLoss(), state.bestStep());
+        state.tokensSeen() + tokens, scaler.scale(), scaler.cleanSteps(), state.bestMetric(), state.bestStep());
     return new StepOutcome(skip ? Double.NaN : lossTotal, lr, norm, skip);
   }
 
-  /** Loss, perplexity and accuracy over every evaluation batch, without dropout. */
+  /** The objective's evaluation over every evaluation batch, without dropout. */
   public EvalResult evaluate() {
     if (eval == null) {
       throw new IllegalStateException("no evaluation set");
     }
     eval.restore(evalStart); // the same batches (and MLM masks) at every evaluation
-    return Evaluation.run(model, eval, arena);
+    return objective.evaluate(eval, arena);
   }
 
   private double fractionalEpoch() {
     return state.loader().epoch() + state.loader().position() / (double) train.batchesPerEpoch();
   }
 
-  private static long countTokens(ModelInput input) {
-    if (input.attentionMask() == null) {
-      return input.positions();
-    }
+  private static long countTokens(Batch batch) {
     long n = 0;
-    for (int m : input.attentionMask()) {
+    for (int m : batch.attentionMask()) {
       n += m;
     }
     return n;
