@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = {"Run a benchmark suite against its peer, measured in the same run:",
-        "  cpu        fp32 GEMM, BERT/GPT-2 training steps vs PyTorch CPU",
+        "  cpu        fp32 GEMM, BERT/GPT-2 training steps (GPT-2 124M: with peak RSS) vs PyTorch CPU",
         "  kernels    bf16 CUDA kernels at GPT-2 124M shapes vs PyTorch",
         "  train      GPT-2 124M / BERT-base training vs transformers (CUDA)",
         "  tokenizer  GPT-2 BPE encoding vs jtokkit r50k_base",

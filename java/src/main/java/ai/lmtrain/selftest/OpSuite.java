@@ -320,7 +320,7 @@ public final class OpSuite {
       }
       cases.add(crossEntropyCase(dt, n, 1000, CrossEntropyOutputs.ALL, true));
       cases.add(crossEntropyCase(dt, n, 1000, CrossEntropyOutputs.LOSS_ONLY, false));
-      for (CrossEntropyOutputs outputs : new CrossEntropyOutputs[] {CrossEntropyOutputs.ALL, CrossEntropyOutputs.IN_PLACE}) {
+      for (CrossEntropyOutputs outputs : List.of(CrossEntropyOutputs.ALL, CrossEntropyOutputs.IN_PLACE)) {
         cases.add(paddedCrossEntropyCase(dt, n, 50257, 50304, outputs)); // GPT-2's vocabulary, padded as stored
         cases.add(paddedCrossEntropyCase(dt, 33, 1000, 1024, outputs));
       }

@@ -90,7 +90,10 @@ public final class LossStep {
     return run(model, pass, input, weighting, backward, gradScale, false);
   }
 
-  /** The batch's mean loss without backward, with each scored position's predicted token ({@link Result#correctPredictions}). */
+  /**
+   * The batch's mean loss without backward, with each scored position's predicted token
+   * ({@link Result#correctPredictions}).
+   */
   public static Result evaluate(LanguageModel model, Pass pass, ModelInput input) {
     return run(model, pass, input, LossWeighting.MEAN, false, 1f, true);
   }
