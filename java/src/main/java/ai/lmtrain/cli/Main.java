@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       DevicesCommand.class,
       TokenizeCommand.class,
       TrainTokenizerCommand.class,
+      PrepareDataCommand.class,
       BenchCommand.class,
       SelftestCommand.class,
       LabCommand.class,
@@ -43,6 +44,7 @@ public final class Main implements Runnable {
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
     cl.setExecutionExceptionHandler(new CliErrors());
+    cl.setParameterExceptionHandler(CliErrors::usageError);
     return cl;
   }
 
