@@ -7,9 +7,6 @@ import ai.lmtrain.models.BertConfig;
 import ai.lmtrain.models.Gpt2Config;
 import ai.lmtrain.models.ModelConfig;
 import ai.lmtrain.models.ModelConfigs;
-import ai.lmtrain.tensor.Backend;
-import ai.lmtrain.tensor.Backends;
-import ai.lmtrain.tensor.Device;
 import ai.lmtrain.tokenizers.Tokenizer;
 import ai.lmtrain.tokenizers.TokenizerTrainer;
 import ai.lmtrain.tokenizers.Tokenizers;
@@ -20,6 +17,8 @@ import ai.lmtrain.train.LossWeighting;
 import ai.lmtrain.train.Precision;
 import ai.lmtrain.train.PretrainingJob;
 import ai.lmtrain.train.TrainingArguments;
+import ai.lmtrain.train.dist.DistributedRuntime;
+import ai.lmtrain.train.dist.Launch;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -38,7 +37,8 @@ import picocli.CommandLine.Option;
 /**
  * {@code lmtrain train}: pre-trains a BERT (masked LM) or GPT-2 (causal LM) on text files. The
  * {@code --config} JSON holds Hugging Face TrainingArguments keys (num_train_epochs, learning_rate,
- * ...) and model config keys (hidden_size, n_layer, ...) side by side.
+ * ...) and model config keys (hidden_size, n_layer, ...) side by side. Started by mpirun, srun or
+ * {@code lmtrain launch}, each process is one rank of a data-parallel run ({@link DistributedRuntime}).
  */
 @Command(name = "train", mixinStandardHelpOptions = true, description = "Pre-train a BERT or GPT-2 model on text files.")
 final class TrainCommand implements Callable<Integer> {
@@ -94,6 +94,12 @@ final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    try (DistributedRuntime runtime = DistributedRuntime.open(Launch.detect(System.getenv()), device, System.getenv())) {
+      return RankFailures.run(runtime.dataParallel(), () -> train(runtime));
+    }
+  }
+
+  private int train(DistributedRuntime runtime) throws Exception {
     boolean bert = switch (modelType) {
       case "bert" -> true;
       case "gpt2" -> false;
@@ -120,15 +126,17 @@ final class TrainCommand implements Callable<Integer> {
     }
     LmDatasets.Mode datasetMode = mode != null ? LmDatasets.Mode.parse(mode) : bert ? LmDatasets.Mode.LINES
         : LmDatasets.Mode.CHUNKS;
-    try (Backend backend = Backends.open(Device.parse(device)); ConsoleProgress progress = new ConsoleProgress(modelType)) {
+    try (ConsoleProgress progress = new ConsoleProgress(modelType)) {
       PretrainingJob.Result result = PretrainingJob.run(new PretrainingJob.Spec(modelType, modelConfig, tokenizer,
           trainTexts, evalTexts, datasetMode, context, stride != null ? stride : Math.max(1, context / 2), args, output,
-          resume, LossWeighting.MEAN), backend, progress);
+          resume, LossWeighting.MEAN), runtime.backend(), runtime.dataParallel(), progress);
       try {
         EvalResult e = result.finalEval();
-        System.out.printf("trained %s: %s%nsaved to %s%n", modelType, e == null ? "no validation set"
-            : String.format("validation loss %.4f, perplexity %.3f, accuracy %.4f", e.loss(), e.perplexity(), e.accuracy()),
-            output);
+        if (runtime.dataParallel().isRoot()) {
+          System.out.printf("trained %s: %s%nsaved to %s%n", modelType, e == null ? "no validation set"
+              : String.format("validation loss %.4f, perplexity %.3f, accuracy %.4f", e.loss(), e.perplexity(),
+                  e.accuracy()), output);
+        }
       } finally {
         result.model().close();
       }

@@ -107,12 +107,19 @@ public final class Checkpoints {
     JsonNode state = JSON.readTree(stateFile.toFile());
     TrainingArguments saved = TrainingArguments.defaults().with(state.path("training_args"), new ArrayList<>());
     TrainingArguments now = trainer.arguments();
-    if (saved.seed() != now.seed() || saved.trainBatchSize() != now.trainBatchSize()
+    // The loader stands at a position in global batches (per-rank batch x ranks): any world size
+    // that keeps the global batch continues the same batches.
+    int savedRanks = state.path("world_size").asInt(1);
+    int ranks = trainer.dataParallel().worldSize();
+    if (saved.seed() != now.seed() || saved.trainBatchSize() * savedRanks != now.trainBatchSize() * ranks
         || saved.gradientAccumulationSteps() != now.gradientAccumulationSteps()) {
       throw new FileFormatException(stateFile, "the checkpoint was trained with seed " + saved.seed() + ", batch size "
-          + saved.trainBatchSize() + ", accumulation " + saved.gradientAccumulationSteps()
-          + "; resuming needs the same values (got " + now.seed() + ", " + now.trainBatchSize() + ", "
-          + now.gradientAccumulationSteps() + ")");
+          + batchText(saved.trainBatchSize(), savedRanks) + ", accumulation " + saved.gradientAccumulationSteps()
+          + "; resuming needs the same seed, global batch size and accumulation (got " + now.seed() + ", "
+          + batchText(now.trainBatchSize(), ranks) + ", " + now.gradientAccumulationSteps() + ")"
+          + (saved.trainBatchSize() * savedRanks % ranks == 0 && saved.trainBatchSize() * savedRanks != now.trainBatchSize()
+              * ranks ? "; with " + ranks + " rank(s) set per_device_train_batch_size to "
+              + saved.trainBatchSize() * savedRanks / ranks : ""));
     }
     SafeTensorsFile moments = SafeTensors.read(dir.resolve(OPTIMIZER_FILE));
     Backend backend = trainer.model().parameters().backend();
@@ -127,6 +134,10 @@ public final class Checkpoints {
         state.path("best_step").asLong()));
   }
 
+  private static String batchText(int perRank, int ranks) {
+    return ranks == 1 ? String.valueOf(perRank) : perRank * ranks + " (" + perRank + " per rank x " + ranks + " ranks)";
+  }
+
   private static ObjectNode stateJson(Trainer trainer) {
     TrainState s = trainer.state();
     ObjectNode o = JSON.createObjectNode();
@@ -139,6 +150,7 @@ public final class Checkpoints {
       o.put("best_eval_loss", s.bestEvalLoss());
     }
     o.put("best_step", s.bestStep());
+    o.put("world_size", trainer.dataParallel().worldSize());
     o.set("training_args", trainer.arguments().toJson(JSON));
     return o;
   }

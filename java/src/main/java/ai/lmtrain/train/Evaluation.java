@@ -7,6 +7,7 @@ import ai.lmtrain.models.LanguageModel;
 import ai.lmtrain.models.ModelInput;
 import ai.lmtrain.tensor.Arena;
 import ai.lmtrain.tensor.Backend;
+import ai.lmtrain.train.dist.DataParallel;
 
 /** Evaluation of a language model over a batch source: loss, perplexity, accuracy on scored positions. */
 public final class Evaluation {
@@ -14,12 +15,23 @@ public final class Evaluation {
 
   /** Runs every remaining batch of the loader's current epoch in inference mode. */
   public static EvalResult run(LanguageModel model, DataLoader source, Arena arena) {
+    return run(model, source, arena, DataParallel.SINGLE);
+  }
+
+  /**
+   * The same over several ranks: {@code source} yields global batches, each rank evaluates its
+   * rows of each, and the totals are summed over the ranks.
+   */
+  public static EvalResult run(LanguageModel model, DataLoader source, Arena arena, DataParallel parallel) {
     Backend backend = model.parameters().backend();
     double lossSum = 0;
     long scored = 0;
     long correct = 0;
     while (source.hasNext()) {
-      ModelInput input = ModelInput.from(source.next());
+      ModelInput input = parallel.localRows(ModelInput.from(source.next()));
+      if (input == null) {
+        continue; // a short last batch with fewer rows than ranks
+      }
       arena.reset();
       LossStep.Result r = LossStep.run(model, Pass.inference(model.parameters(), arena), input, LossWeighting.MEAN,
           false, 1f);
@@ -35,6 +47,11 @@ public final class Evaluation {
         }
       }
     }
+    double[] totals = {lossSum, scored, correct};
+    parallel.sum(totals);
+    lossSum = totals[0];
+    scored = (long) totals[1];
+    correct = (long) totals[2];
     if (scored == 0) {
       throw new IllegalArgumentException("the evaluation set has no scored position (no labels other than -100)");
     }

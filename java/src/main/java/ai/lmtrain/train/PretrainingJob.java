@@ -11,6 +11,7 @@ import ai.lmtrain.models.LanguageModel;
 import ai.lmtrain.models.ModelConfig;
 import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tokenizers.Tokenizer;
+import ai.lmtrain.train.dist.DataParallel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -73,17 +74,32 @@ public final class PretrainingJob {
 
   /** Runs {@code spec} on {@code backend}; {@code display} also observes the trainer (progress output). */
   public static Result run(Spec spec, Backend backend, TrainingListener display) throws IOException {
+    return run(spec, backend, DataParallel.SINGLE, display);
+  }
+
+  /**
+   * Runs {@code spec} as one rank of a data-parallel job: every rank reads the same data, builds
+   * the same model and trains its share of each global batch (per_device_train_batch_size x world
+   * size); rank 0 alone writes the output folder (metrics, plots, checkpoints, the final model).
+   * A checkpoint resumes at any world size that keeps the global batch.
+   */
+  public static Result run(Spec spec, Backend backend, DataParallel parallel, TrainingListener display)
+      throws IOException {
     validate(spec);
-    Files.createDirectories(spec.outputDir());
+    boolean root = parallel.isRoot();
+    if (root) {
+      Files.createDirectories(spec.outputDir());
+    }
     TrainingArguments args = spec.args();
     boolean mlm = spec.config() instanceof BertConfig;
     Collator collator = LmDatasets.collator(spec.tokenizer(), mlm, args.mlmProbability());
     TokenDataset trainSet = LmDatasets.dataset(spec.tokenizer(), spec.trainTexts(), spec.mode(), spec.contextLength(),
         spec.stride(), mlm);
-    DataLoader train = new DataLoader(trainSet, collator, args.trainBatchSize(), true, args.seed(), false);
+    int ranks = parallel.worldSize();
+    DataLoader train = new DataLoader(trainSet, collator, args.trainBatchSize() * ranks, true, args.seed(), false);
     DataLoader eval = spec.evalTexts().isEmpty() ? null
         : new DataLoader(LmDatasets.dataset(spec.tokenizer(), spec.evalTexts(), spec.mode(), spec.contextLength(),
-            spec.stride(), mlm), collator, args.evalBatchSize(), false, args.seed() + 1, false);
+            spec.stride(), mlm), collator, args.evalBatchSize() * ranks, false, args.seed() + 1, false);
     Path checkpoint = spec.outputDir().resolve("checkpoint");
     if (spec.resume() && !Files.isDirectory(checkpoint)) {
       throw new IllegalArgumentException("nothing to resume: " + checkpoint + " does not exist (train without --resume"
@@ -93,21 +109,29 @@ public final class PretrainingJob {
         ? Checkpoints.loadModel(checkpoint, backend, args.precision().computeType())
         : newModel(spec.config(), backend, args);
     List<MetricsEvent> events = new ArrayList<>();
-    try (MetricsLog metrics = MetricsLog.open(spec.outputDir().resolve(MetricsLog.FILE_NAME));
+    try (MetricsLog metrics = root ? MetricsLog.open(spec.outputDir().resolve(MetricsLog.FILE_NAME)) : null;
         Trainer trainer = new Trainer(model, args, train, eval, spec.weighting(),
-            listeners(spec, model, metrics, events, display, mlm))) {
+            root ? listeners(spec, model, metrics, events, display, mlm) : new TrainingListener() {}, parallel)) {
       if (spec.resume()) {
         Checkpoints.restoreTraining(checkpoint, trainer);
-        LOG.info("{}: resumed from {} at step {} of {}", spec.runName(), checkpoint, trainer.state().globalStep(),
-            trainer.totalSteps());
+        if (root) {
+          LOG.info("{}: resumed from {} at step {} of {}", spec.runName(), checkpoint, trainer.state().globalStep(),
+              trainer.totalSteps());
+        }
       }
-      LOG.info("{}: {} parameters, {} training examples, {} steps ({} per epoch), {} on {}", spec.runName(),
-          model.parameters().table().parameterCount(), trainSet.size(),
-          trainer.totalSteps(), trainer.stepsPerEpoch(), args.precision(), backend.device());
+      parallel.start(model.parameters());
+      if (root) {
+        LOG.info("{}: {} parameters, {} training examples, {} steps ({} per epoch), {} on {}{}", spec.runName(),
+            model.parameters().table().parameterCount(), trainSet.size(), trainer.totalSteps(), trainer.stepsPerEpoch(),
+            args.precision(), backend.device(), ranks == 1 ? "" : " x " + ranks + " ranks (global batch "
+                + args.trainBatchSize() * ranks + ")");
+      }
       trainer.train();
       EvalResult finalEval = eval == null ? null : trainer.evaluate();
-      Checkpoints.saveModelFiles(spec.outputDir(), model, spec.tokenizer());
-      plotLosses(spec, MetricsLog.read(metrics.file()));
+      if (root) {
+        Checkpoints.saveModelFiles(spec.outputDir(), model, spec.tokenizer());
+        plotLosses(spec, MetricsLog.read(metrics.file()));
+      }
       return new Result(model, finalEval, events);
     } catch (IOException | RuntimeException e) {
       model.close();

@@ -10,6 +10,7 @@ import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tensor.DType;
 import ai.lmtrain.tensor.DeviceBuffer;
 import ai.lmtrain.tensor.Tensor;
+import ai.lmtrain.train.dist.DataParallel;
 
 /**
  * The training loop: gradient accumulation, loss scaling (fp16), global-norm clipping, AdamW with
@@ -37,13 +38,27 @@ public final class Trainer implements AutoCloseable {
   private final DeviceBuffer scalars;
   private final long totalSteps;
   private final LrSchedule schedule;
+  private final DataParallel parallel;
   private TrainState state;
 
   /**
+   * A single-process trainer.
+   *
    * @param eval evaluation batches, or null for no evaluation
    */
   public Trainer(LanguageModel model, TrainingArguments args, DataLoader train, DataLoader eval,
       LossWeighting weighting, TrainingListener listener) {
+    this(model, args, train, eval, weighting, listener, DataParallel.SINGLE);
+  }
+
+  /**
+   * A data-parallel trainer: {@code train} and {@code eval} yield global batches (per-rank batch x
+   * world size), of which this rank trains and evaluates its share (see {@link DataParallel}).
+   *
+   * @param eval evaluation batches, or null for no evaluation
+   */
+  public Trainer(LanguageModel model, TrainingArguments args, DataLoader train, DataLoader eval,
+      LossWeighting weighting, TrainingListener listener, DataParallel parallel) {
     if (train.batchesPerEpoch() == 0) {
       throw new IllegalArgumentException("the training set yields no batch (corpus too small for the batch size"
           + " and context length?)");
@@ -69,6 +84,7 @@ public final class Trainer implements AutoCloseable {
     this.totalSteps = args.maxSteps() > 0 ? args.maxSteps() : (long) stepsPerEpoch * args.numTrainEpochs();
     this.schedule = LrSchedule.of(args.lrSchedulerType(), args.learningRate(), args.warmupFor((int) totalSteps),
         totalSteps);
+    this.parallel = parallel;
     this.state = new TrainState(0, train.state(), 0, 0, scaler.scale(), 0, Double.NaN, -1);
   }
 
@@ -95,6 +111,11 @@ public final class Trainer implements AutoCloseable {
 
   public TrainingArguments arguments() {
     return args;
+  }
+
+  /** The ranks this trainer runs with ({@link DataParallel#SINGLE} for one process). */
+  public DataParallel dataParallel() {
+    return parallel;
   }
 
   /** Continues from a checkpoint's state (weights and moments must have been loaded already). */
@@ -171,15 +192,19 @@ public final class Trainer implements AutoCloseable {
     long tokens = 0;
     for (int i = 0; i < batches; i++) {
       ModelInput input = ModelInput.from(train.next());
+      DataParallel.Share share = parallel.share(model, input, weighting);
       arena.reset();
-      Pass pass = new Pass(params, arena, true, args.seed(), (state.microBatches() + i) << DROPOUT_STREAM_SHIFT);
-      LossStep.Result r = LossStep.run(model, pass, input, weighting, true, lossScale / batches);
-      if (r.scoredPositions() > 0) {
-        backend.scale(r.lossSum(), r.meanScale() / batches);
-        backend.add(lossTotalOnDevice, lossTotalOnDevice, r.lossSum());
+      if (!share.isEmpty()) {
+        Pass pass = share.trainingPass(params, arena, args.seed(), (state.microBatches() + i) << DROPOUT_STREAM_SHIFT);
+        LossStep.Result r = LossStep.run(model, pass, share.input(), share.weighting(), true, lossScale / batches);
+        if (r.scoredPositions() > 0) {
+          backend.scale(r.lossSum(), r.meanScale() / batches);
+          backend.add(lossTotalOnDevice, lossTotalOnDevice, r.lossSum());
+        }
       }
       tokens += countTokens(input);
     }
+    parallel.reduceGradients(params.gradAll(), lossTotalOnDevice);
     double lr = schedule.lr(state.globalStep());
     backend.sumSquares(scalars.at(0, DType.F32, 1), params.gradAll());
     float[] sumSqLoss = backend.downloadFloats(sumSqAndLoss);
@@ -211,7 +236,7 @@ public final class Trainer implements AutoCloseable {
       throw new IllegalStateException("no evaluation set");
     }
     eval.restore(evalStart); // the same batches (and MLM masks) at every evaluation
-    return Evaluation.run(model, eval, arena);
+    return Evaluation.run(model, eval, arena, parallel);
   }
 
   private double fractionalEpoch() {
