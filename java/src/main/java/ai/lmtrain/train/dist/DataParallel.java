@@ -207,7 +207,8 @@ public final class DataParallel {
     return firstFailedRank(true);
   }
 
-  private int firstFailedRank(boolean failed) {
+  /** The lowest rank that passed {@code failed = true}, or -1: one all-reduce (min). */
+  int firstFailedRank(boolean failed) {
     long[] flag = {failed ? rank() : Long.MAX_VALUE};
     comm.allReduce(flag, ReduceOp.MIN);
     return flag[0] == Long.MAX_VALUE ? -1 : (int) flag[0];

@@ -22,7 +22,6 @@ final class NativeCommunicator implements Communicator {
 
   private final String engine;
   private final Device device;
-  private final double timeoutSeconds;
   private final NativeCommunicator control;
   private final int rank;
   private final int size;
@@ -30,12 +29,10 @@ final class NativeCommunicator implements Communicator {
   private final int localSize;
   private long handle;
 
-  private NativeCommunicator(String engine, long handle, Device device, double timeoutSeconds,
-      NativeCommunicator control) {
+  private NativeCommunicator(String engine, long handle, Device device, NativeCommunicator control) {
     this.engine = engine;
     this.handle = handle;
     this.device = device;
-    this.timeoutSeconds = timeoutSeconds;
     this.control = control;
     int[] r = new int[1];
     int[] s = new int[1];
@@ -52,7 +49,7 @@ final class NativeCommunicator implements Communicator {
   static NativeCommunicator mpi(Path shim, double timeoutSeconds) {
     long[] out = new long[1];
     NativeCalls.check(LmtNative.lmt_comm_init_mpi(out, shim.toString(), timeoutSeconds));
-    return new NativeCommunicator("MPI", out[0], Device.CPU, timeoutSeconds, null);
+    return new NativeCommunicator("MPI", out[0], Device.CPU, null);
   }
 
   /** A new NCCL unique id (rank 0 makes it; every rank needs it to join). */
@@ -67,7 +64,7 @@ final class NativeCommunicator implements Communicator {
       double timeoutSeconds, NativeCommunicator control) {
     long[] out = new long[1];
     NativeCalls.check(LmtNative.lmt_comm_init_nccl(out, ctx, id, rank, size, library, timeoutSeconds));
-    return new NativeCommunicator("NCCL", out[0], device, timeoutSeconds, control);
+    return new NativeCommunicator("NCCL", out[0], device, control);
   }
 
   @Override
@@ -192,8 +189,8 @@ final class NativeCommunicator implements Communicator {
   private void check(int status, String what) {
     if (status == COMM_FAILURE) {
       throw new CollectiveException("rank " + rank + " of " + size + ": the " + what + " failed: "
-          + LmtNative.lmt_last_error() + " (another rank died, hung or failed; a collective waits at most "
-          + (long) timeoutSeconds + " s, see " + DistributedRuntime.TIMEOUT_ENV + ")", null);
+          + LmtNative.lmt_last_error() + " (another rank died, hung or failed; " + DistributedRuntime.TIMEOUT_ENV
+          + " sets how long a collective waits)", null);
     }
     NativeCalls.check(status);
   }
