@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       SelftestCommand.class,
       LabCommand.class,
       TrainCommand.class,
+      LaunchCommand.class,
       EvalCommand.class,
       FillMaskCommand.class,
       NextTokenCommand.class,

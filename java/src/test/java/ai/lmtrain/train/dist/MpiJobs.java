@@ -24,14 +24,14 @@ import org.junit.jupiter.api.Assumptions;
  * jobs on a small shared machine spend less CPU compiling. Tests that need it skip, with the reason, when mpirun or the MPI shim
  * is missing.
  */
-final class MpiJobs {
+public final class MpiJobs {
   /** What a job did: mpirun's exit code and everything the ranks and mpirun printed. */
-  record Outcome(int exit, String output, double seconds) {}
+  public record Outcome(int exit, String output, double seconds) {}
 
   private MpiJobs() {}
 
   /** mpirun on the PATH, or the test is skipped. Also skips when this build has no MPI shim. */
-  static Path mpirunOrSkip() {
+  public static Path mpirunOrSkip() {
     Optional<Path> mpirun = onPath("mpirun");
     Assumptions.assumeTrue(mpirun.isPresent(), "mpirun is not installed (apt-get install openmpi-bin libopenmpi-dev):"
         + " multi-process tests skipped");
@@ -40,7 +40,7 @@ final class MpiJobs {
     return mpirun.get();
   }
 
-  static Optional<Path> onPath(String program) {
+  public static Optional<Path> onPath(String program) {
     for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
       Path p = Path.of(dir.isEmpty() ? "." : dir, program);
       if (Files.isExecutable(p)) {
@@ -51,16 +51,15 @@ final class MpiJobs {
   }
 
   /** The command of {@code ranks} JVMs running {@code mainClass args} under mpirun. */
-  static List<String> command(int ranks, String mainClass, String... args) {
+  public static List<String> command(int ranks, String mainClass, String... args) {
     List<String> cmd = new ArrayList<>(List.of(mpirunOrSkip().toString(), "--oversubscribe", "--bind-to", "none",
-        "-np", String.valueOf(ranks), Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), mainClass));
-    cmd.addAll(Arrays.asList(args));
+        "-np", String.valueOf(ranks)));
+    cmd.addAll(java(mainClass, args));
     return cmd;
   }
 
   /** The process builder of a job, with the environment every test job needs plus {@code env}. */
-  static ProcessBuilder builder(List<String> command, Map<String, String> env) {
+  public static ProcessBuilder builder(List<String> command, Map<String, String> env) {
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
     pb.environment().put("OMPI_ALLOW_RUN_AS_ROOT", "1");
     pb.environment().put("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
@@ -68,8 +67,16 @@ final class MpiJobs {
     return pb;
   }
 
+  /** A JVM (not under mpirun) running {@code mainClass args} with the test class path. */
+  public static List<String> java(String mainClass, String... args) {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), mainClass));
+    cmd.addAll(Arrays.asList(args));
+    return cmd;
+  }
+
   /** Runs a job to its end (failing the test after {@code timeoutSeconds}). */
-  static Outcome run(List<String> command, Map<String, String> env, long timeoutSeconds)
+  public static Outcome run(List<String> command, Map<String, String> env, long timeoutSeconds)
       throws IOException, InterruptedException {
     long start = System.nanoTime();
     Process p = builder(command, env).start();
@@ -86,7 +93,7 @@ final class MpiJobs {
   }
 
   /** Copies the process's output into {@code into} on a thread of its own. */
-  static Thread drain(Process p, StringBuilder into) {
+  public static Thread drain(Process p, StringBuilder into) {
     Thread t = new Thread(() -> {
       try {
         String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

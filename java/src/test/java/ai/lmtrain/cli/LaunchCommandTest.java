@@ -1,0 +1,122 @@
+package ai.lmtrain.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import ai.lmtrain.data.TextSource;
+import ai.lmtrain.train.dist.MpiJobs;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code lmtrain launch}: the mpirun command it builds, its refusals, a real 2-rank training run
+ * through it, its exit code when the ranks fail, and SIGTERM to the launcher ending every rank.
+ */
+class LaunchCommandTest {
+
+  @Test
+  void theMpirunCommand() {
+    List<String> java = List.of("java", "-cp", "x.jar", "ai.lmtrain.cli.Main");
+    List<String> train = List.of("train", "--model", "gpt2");
+    assertEquals(List.of("/usr/bin/mpirun", "--bind-to", "none", "-np", "2", "java", "-cp", "x.jar",
+        "ai.lmtrain.cli.Main", "train", "--model", "gpt2"),
+        LaunchCommand.mpirunCommand(Path.of("/usr/bin/mpirun"), 2, 8, false, List.of(), java, train));
+    assertEquals(List.of("mpirun", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "4", "--mca",
+        "btl", "self,vader", "java", "-cp", "x.jar", "ai.lmtrain.cli.Main", "train", "--model", "gpt2"),
+        LaunchCommand.mpirunCommand(Path.of("mpirun"), 4, 2, true, List.of("--mca", "btl", "self,vader"), java, train));
+  }
+
+  @Test
+  void dryRunAndRefusals() {
+    StringWriter out = new StringWriter();
+    var cl = Main.commandLine();
+    cl.setOut(new PrintWriter(out, true));
+    assertEquals(0, cl.execute("launch", "--nproc-per-node", "3", "--mpirun", "/bin/true", "--dry-run", "--", "train",
+        "--model", "gpt2"));
+    String printed = out.toString().strip();
+    assertTrue(printed.startsWith("/bin/true ") && printed.contains(" --bind-to none -np 3 ")
+        && printed.endsWith(" ai.lmtrain.cli.Main train --model gpt2"), printed);
+    assertError("launch starts 'train' (the one data-parallel command), got 'lab'; usage: lmtrain launch"
+        + " --nproc-per-node N -- train ...", "launch", "--nproc-per-node", "2", "--", "lab");
+    assertError("--nproc-per-node must be >= 1 (got 0)", "launch", "--nproc-per-node", "0", "--", "train");
+    assertError("--mpirun /nowhere/mpirun is not an executable file", "launch", "--nproc-per-node", "2", "--mpirun",
+        "/nowhere/mpirun", "--", "train");
+  }
+
+  @Test
+  void trainsOnTwoRanksAndForwardsTheExitCode(@TempDir Path tmp) throws Exception {
+    MpiJobs.mpirunOrSkip();
+    Path corpus = tmp.resolve("corpus.txt");
+    Files.write(corpus, TextSource.bundledLines("toy_corpus.txt"));
+    Path config = tmp.resolve("config.json");
+    Files.writeString(config, "{\"n_layer\": 1, \"n_embd\": 32, \"n_head\": 2, \"n_positions\": 32, \"max_steps\": 3,"
+        + " \"per_device_train_batch_size\": 2}");
+    Path out = tmp.resolve("run");
+    MpiJobs.Outcome ok = MpiJobs.run(MpiJobs.java(Main.class.getName(), "launch", "--nproc-per-node", "2", "--", "train",
+        "--model", "gpt2", "--corpus", corpus.toString(), "--train-tokenizer", "--vocab-size", "300", "--config",
+        config.toString(), "--mode", "lines", "--context-length", "24", "--output", out.toString()), Map.of(), 180);
+    assertEquals(0, ok.exit(), ok.output());
+    assertEquals(1, ok.output().lines().filter(l -> l.startsWith("trained gpt2:")).count(), "rank 0 reports once");
+    assertEquals(2, new ObjectMapper().readTree(out.resolve("checkpoint/trainer_state.json").toFile()).get("world_size")
+        .asInt());
+    MpiJobs.Outcome failed = MpiJobs.run(MpiJobs.java(Main.class.getName(), "launch", "--nproc-per-node", "2", "--",
+        "train", "--model", "gpt2", "--corpus", tmp.resolve("missing.txt").toString(), "--train-tokenizer", "--output",
+        tmp.resolve("other").toString()), Map.of(), 120);
+    assertEquals(1, failed.exit(), failed.output());
+  }
+
+  @Test
+  void terminatingTheLauncherEndsEveryRank(@TempDir Path tmp) throws Exception {
+    MpiJobs.mpirunOrSkip();
+    Path corpus = tmp.resolve("corpus.txt");
+    Files.write(corpus, TextSource.bundledLines("toy_corpus.txt"));
+    Path config = tmp.resolve("config.json");
+    Files.writeString(config, "{\"n_layer\": 1, \"n_embd\": 32, \"n_head\": 2, \"n_positions\": 32, \"max_steps\": 1000000,"
+        + " \"per_device_train_batch_size\": 2, \"logging_steps\": 1, \"eval_strategy\": \"no\", \"save_strategy\": \"no\"}");
+    Path out = tmp.resolve("run");
+    Process launcher = MpiJobs.builder(MpiJobs.java(Main.class.getName(), "launch", "--nproc-per-node", "2", "--",
+        "train", "--model", "gpt2", "--corpus", corpus.toString(), "--train-tokenizer", "--vocab-size", "300", "--config",
+        config.toString(), "--mode", "lines", "--context-length", "24", "--output", out.toString()), Map.of()).start();
+    StringBuilder output = new StringBuilder();
+    Thread reader = MpiJobs.drain(launcher, output);
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+      while (!Files.isRegularFile(out.resolve("metrics.jsonl")) || Files.size(out.resolve("metrics.jsonl")) == 0) {
+        if (!launcher.isAlive() || System.nanoTime() > deadline) {
+          fail("training never started:\n" + output);
+        }
+        Thread.sleep(200);
+      }
+      List<ProcessHandle> ranks = launcher.descendants().toList();
+      assertTrue(ranks.size() >= 3, "mpirun and two ranks expected under the launcher: " + ranks);
+      launcher.destroy(); // SIGTERM
+      assertTrue(launcher.waitFor(60, TimeUnit.SECONDS), "the launcher outlived SIGTERM by 60 s:\n" + output);
+      for (ProcessHandle p : ranks) {
+        p.onExit().get(60, TimeUnit.SECONDS);
+        assertFalse(p.isAlive(), "process " + p.pid() + " survived the launcher");
+      }
+      reader.join(5000);
+    } finally {
+      launcher.descendants().forEach(ProcessHandle::destroyForcibly);
+      launcher.destroyForcibly();
+    }
+  }
+
+  private static void assertError(String message, String... args) {
+    StringWriter err = new StringWriter();
+    var cl = Main.commandLine();
+    cl.setErr(new PrintWriter(err, true));
+    assertEquals(1, cl.execute(args));
+    assertEquals("error: " + message, err.toString().strip());
+  }
+}
