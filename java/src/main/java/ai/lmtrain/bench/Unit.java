@@ -9,7 +9,9 @@ public enum Unit {
   PERCENT_OF_PEAK("% peak", true, 1e-2),
   TOKENS_PER_S("tokens/s", true, 1),
   SEQUENCES_PER_S("seq/s", true, 1),
-  MS_PER_STEP("ms/step", false, 1e-3);
+  MS_PER_STEP("ms/step", false, 1e-3),
+  STEPS_PER_S("steps/s", true, 1),
+  MILLISECONDS("ms", false, 1e-3);
 
   private final String symbol;
   private final boolean higherIsBetter;

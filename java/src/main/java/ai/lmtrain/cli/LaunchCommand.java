@@ -1,12 +1,10 @@
 package ai.lmtrain.cli;
 
-import java.io.File;
-import java.lang.management.ManagementFactory;
+import ai.lmtrain.train.dist.MpiLauncher;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
@@ -17,11 +15,9 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code lmtrain launch --nproc-per-node N -- train ...}: starts N ranks of {@code train} on this
- * machine through Open MPI's mpirun, each in a JVM like this one (same java, class path and JVM
- * options), and returns mpirun's exit code. mpirun gets {@code -np N --bind-to none} (each rank's
- * thread pool takes its share of the cores), {@code --oversubscribe} when N exceeds the cores, and
- * {@code --allow-run-as-root} for root. If this process is terminated (SIGTERM, SIGINT), mpirun is
- * terminated too, which ends the ranks.
+ * machine through Open MPI's mpirun (flags as {@link MpiLauncher} sets them), each in a JVM like
+ * this one (same java, class path and JVM options), and returns mpirun's exit code. If this
+ * process is terminated (SIGTERM, SIGINT), mpirun is terminated too, which ends the ranks.
  */
 @Command(name = "launch", mixinStandardHelpOptions = true,
     description = {"Start N local ranks of 'lmtrain train' under mpirun (data-parallel training).",
@@ -57,8 +53,10 @@ final class LaunchCommand implements Callable<Integer> {
       throw new IllegalArgumentException("launch starts 'train' (the one data-parallel command), got '"
           + command.get(0) + "'; usage: lmtrain launch --nproc-per-node N -- train ...");
     }
-    List<String> cmd = mpirunCommand(resolveMpirun(), nproc, Runtime.getRuntime().availableProcessors(),
-        "root".equals(System.getProperty("user.name")), mpirunArgs, javaCommand(), command);
+    List<String> program = new ArrayList<>(MpiLauncher.thisJava(Main.class.getName()));
+    program.addAll(command);
+    List<String> cmd = MpiLauncher.command(resolveMpirun(), nproc, Runtime.getRuntime().availableProcessors(),
+        MpiLauncher.runningAsRoot(), mpirunArgs, program);
     var err = spec.commandLine().getErr();
     if (dryRun) {
       spec.commandLine().getOut().println(String.join(" ", cmd));
@@ -95,26 +93,6 @@ final class LaunchCommand implements Callable<Integer> {
     }
   }
 
-  /**
-   * The mpirun command line: {@code MPIRUN [--allow-run-as-root] [--oversubscribe] --bind-to none
-   * -np N EXTRA... JAVA... COMMAND...}.
-   */
-  static List<String> mpirunCommand(Path mpirun, int nproc, int cores, boolean root, List<String> extra,
-      List<String> java, List<String> command) {
-    List<String> cmd = new ArrayList<>(List.of(mpirun.toString()));
-    if (root) {
-      cmd.add("--allow-run-as-root");
-    }
-    if (nproc > cores) {
-      cmd.add("--oversubscribe");
-    }
-    cmd.addAll(List.of("--bind-to", "none", "-np", String.valueOf(nproc)));
-    cmd.addAll(extra);
-    cmd.addAll(java);
-    cmd.addAll(command);
-    return cmd;
-  }
-
   private Path resolveMpirun() {
     if (mpirun != null) {
       if (!Files.isExecutable(mpirun)) {
@@ -122,32 +100,6 @@ final class LaunchCommand implements Callable<Integer> {
       }
       return mpirun;
     }
-    return onPath("mpirun").orElseThrow(() -> new IllegalStateException("lmtrain launch needs Open MPI's mpirun, which"
-        + " is not on the PATH (apt-get install openmpi-bin libopenmpi-dev), or pass --mpirun PATH"));
-  }
-
-  private static Optional<Path> onPath(String program) {
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-      Path p = Path.of(dir.isEmpty() ? "." : dir, program);
-      if (Files.isExecutable(p)) {
-        return Optional.of(p);
-      }
-    }
-    return Optional.empty();
-  }
-
-  /** This JVM's java, options (debugger and agent options left out) and class path, running the CLI. */
-  private static List<String> javaCommand() {
-    String java = ProcessHandle.current().info().command()
-        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    List<String> out = new ArrayList<>(List.of(java));
-    for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (!arg.startsWith("-agentlib") && !arg.startsWith("-javaagent") && !arg.startsWith("-Xrunjdwp")
-          && !arg.startsWith("-Xdebug")) {
-        out.add(arg);
-      }
-    }
-    out.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
-    return out;
+    return MpiLauncher.requireMpirun("lmtrain launch");
   }
 }

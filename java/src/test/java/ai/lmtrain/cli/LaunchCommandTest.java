@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import ai.lmtrain.data.TextSource;
 import ai.lmtrain.train.dist.MpiJobs;
+import ai.lmtrain.train.dist.MpiLauncher;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -30,10 +31,10 @@ class LaunchCommandTest {
     List<String> train = List.of("train", "--model", "gpt2");
     assertEquals(List.of("/usr/bin/mpirun", "--bind-to", "none", "-np", "2", "java", "-cp", "x.jar",
         "ai.lmtrain.cli.Main", "train", "--model", "gpt2"),
-        LaunchCommand.mpirunCommand(Path.of("/usr/bin/mpirun"), 2, 8, false, List.of(), java, train));
+        MpiLauncher.command(Path.of("/usr/bin/mpirun"), 2, 8, false, List.of(), concat(java, train)));
     assertEquals(List.of("mpirun", "--allow-run-as-root", "--oversubscribe", "--bind-to", "none", "-np", "4", "--mca",
         "btl", "self,vader", "java", "-cp", "x.jar", "ai.lmtrain.cli.Main", "train", "--model", "gpt2"),
-        LaunchCommand.mpirunCommand(Path.of("mpirun"), 4, 2, true, List.of("--mca", "btl", "self,vader"), java, train));
+        MpiLauncher.command(Path.of("mpirun"), 4, 2, true, List.of("--mca", "btl", "self,vader"), concat(java, train)));
   }
 
   @Test
@@ -110,6 +111,12 @@ class LaunchCommandTest {
       launcher.descendants().forEach(ProcessHandle::destroyForcibly);
       launcher.destroyForcibly();
     }
+  }
+
+  private static List<String> concat(List<String> a, List<String> b) {
+    List<String> out = new java.util.ArrayList<>(a);
+    out.addAll(b);
+    return out;
   }
 
   private static void assertError(String message, String... args) {

@@ -3,7 +3,6 @@ package ai.lmtrain.train.dist;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import ai.lmtrain.nativebridge.NativeLibraries;
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,22 +31,12 @@ public final class MpiJobs {
 
   /** mpirun on the PATH, or the test is skipped. Also skips when this build has no MPI shim. */
   public static Path mpirunOrSkip() {
-    Optional<Path> mpirun = onPath("mpirun");
+    Optional<Path> mpirun = MpiLauncher.findMpirun();
     Assumptions.assumeTrue(mpirun.isPresent(), "mpirun is not installed (apt-get install openmpi-bin libopenmpi-dev):"
         + " multi-process tests skipped");
     Assumptions.assumeTrue(NativeLibraries.mpiShim().isPresent(), "this build has no MPI shim (CMake found no MPI):"
         + " multi-process tests skipped");
     return mpirun.get();
-  }
-
-  public static Optional<Path> onPath(String program) {
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-      Path p = Path.of(dir.isEmpty() ? "." : dir, program);
-      if (Files.isExecutable(p)) {
-        return Optional.of(p);
-      }
-    }
-    return Optional.empty();
   }
 
   /** The command of {@code ranks} JVMs running {@code mainClass args} under mpirun. */
