@@ -3,15 +3,24 @@
  * behind the plain-C table of mpi_shim.h. Built only when CMake finds MPI; loaded with dlopen.
  *
  * All traffic goes over a duplicate of MPI_COMM_WORLD whose error handler is MPI_ERRORS_RETURN,
- * so an MPI failure is a status and a message, never an exit. Collectives are the non-blocking
- * MPI-3 calls completed by an MPI_Test loop that yields the core between tests and gives up after
- * the caller's timeout, which bounds how long a rank waits for a peer that died or hung.
+ * so an MPI failure is a status and a message, never an exit. Collectives are the blocking MPI
+ * calls (Open MPI's tuned algorithms: its non-blocking ones (libnbc) were measured 8-15x slower on
+ * a 55 MB all-reduce); a watchdog thread bounds them: a collective still waiting for the other
+ * ranks after timeout_s seconds makes it print one error line and call MPI_Abort, which ends every
+ * rank. That is the one way this library ends a process, and it is the job's abort.
+ *
+ * Unless the user set them, Open MPI is asked for its ring all-reduce
+ * (coll_tuned_allreduce_algorithm 4): on a 2-core VM, 2 ranks all-reduced 13.8M floats in 82 ms
+ * with it and in 850-1430 ms with Open MPI 4.1.4's default choice (recursive doubling).
  */
+#include <errno.h>
 #include <limits.h>
 #include <mpi.h>
-#include <sched.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "mpi_shim.h"
@@ -20,6 +29,8 @@
 #define MAX_CHUNK (1LL << 30)
 
 static MPI_Comm world = MPI_COMM_NULL; /* MPI_COMM_WORLD, duplicated, errors returned */
+static int world_rank = 0;
+static int world_size = 1;
 
 static int fail(char* err, size_t err_len, int status, const char* format, ...) {
   va_list args;
@@ -38,29 +49,115 @@ static int mpi_fail(int rc, const char* call, char* err, size_t err_len) {
   return fail(err, err_len, LMT_ERR_COMM, "%s failed: %s", call, text);
 }
 
-static double seconds_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+/* ---------------------------------------------------------------- the watchdog */
+
+static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t watch_wake; /* on CLOCK_MONOTONIC, set up by watch_start */
+static int watch_active = 0;            /* a collective is in progress */
+static struct timespec watch_deadline;  /* CLOCK_MONOTONIC */
+static double watch_timeout = 0;
+/* A watchdog that wakes this much after the deadline was not running (the process was stopped). */
+#define LATE_WAKE_SECONDS 1.0
+/* Seconds between a timeout and the abort (see watchdog()). */
+#define ABORT_GRACE_SECONDS 2
+static unsigned long watch_seq = 0; /* collectives begun so far */
+static char watch_what[160];
+
+static struct timespec seconds_after(struct timespec t, double seconds) {
+  double whole = (double)(time_t)seconds;
+  t.tv_sec += (time_t)seconds;
+  t.tv_nsec += (long)((seconds - whole) * 1e9);
+  if (t.tv_nsec >= 1000000000L) {
+    t.tv_sec++;
+    t.tv_nsec -= 1000000000L;
+  }
+  return t;
 }
 
-/* Drives one non-blocking operation to completion, or fails once timeout_s seconds have passed. */
-static int complete(MPI_Request* request, const char* call, double timeout_s, char* err, size_t err_len) {
-  double deadline = seconds_now() + timeout_s;
+/* Waits for the current collective's deadline; when it passes with the collective still running, ends the job. */
+static void* watchdog(void* unused) {
+  (void)unused;
+  pthread_mutex_lock(&watch_lock);
   for (;;) {
-    int done = 0;
-    int rc = MPI_Test(request, &done, MPI_STATUS_IGNORE);
-    if (rc != MPI_SUCCESS) return mpi_fail(rc, call, err, err_len);
-    if (done) return 0;
-    if (seconds_now() > deadline) {
-      return fail(err, err_len, LMT_ERR_COMM, "%s did not complete within %.0f s", call, timeout_s);
+    if (!watch_active) {
+      pthread_cond_wait(&watch_wake, &watch_lock);
+      continue;
     }
-    sched_yield();
+    struct timespec deadline = watch_deadline;
+    if (pthread_cond_timedwait(&watch_wake, &watch_lock, &deadline) != ETIMEDOUT) continue;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double overdue = (double)(now.tv_sec - watch_deadline.tv_sec) + (now.tv_nsec - watch_deadline.tv_nsec) * 1e-9;
+    if (!watch_active || overdue < 0) continue;
+    if (overdue > LATE_WAKE_SECONDS) {
+      /* This process was not running when its deadline passed (stopped, e.g. SIGSTOP, then
+         continued): the wait was its own, not its peers'. Give the collective a full timeout again. */
+      watch_deadline = seconds_after(now, watch_timeout);
+      continue;
+    }
+    /* A short grace before acting: a rank that the launcher is already ending (stopped, then
+       continued and terminated) must not report a timeout of its own. */
+    unsigned long seq = watch_seq;
+    pthread_mutex_unlock(&watch_lock);
+    struct timespec grace = {ABORT_GRACE_SECONDS, 0};
+    nanosleep(&grace, NULL);
+    pthread_mutex_lock(&watch_lock);
+    if (!watch_active || watch_seq != seq) continue;
+    fprintf(stderr,
+            "error: rank %d of %d: %s did not complete within %.0f s (another rank died, hung or failed; set"
+            " LMTRAIN_DIST_TIMEOUT to wait longer): aborting the job\n",
+            world_rank, world_size, watch_what, watch_timeout);
+    fflush(stderr);
+    MPI_Abort(MPI_COMM_WORLD, 1);
   }
+  return NULL;
+}
+
+/* Starts the watchdog thread (once, from init). */
+static int watch_start(char* err, size_t err_len) {
+  pthread_condattr_t attr;
+  pthread_condattr_init(&attr);
+  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  pthread_cond_init(&watch_wake, &attr);
+  pthread_condattr_destroy(&attr);
+  pthread_t thread;
+  int rc = pthread_create(&thread, NULL, watchdog, NULL);
+  if (rc != 0) return fail(err, err_len, LMT_ERR_INTERNAL, "cannot start the collectives' watchdog thread: %s", strerror(rc));
+  pthread_detach(thread);
+  return 0;
+}
+
+/* Arms the watchdog for one collective. */
+static void watch_begin(double timeout_s, const char* format, ...) {
+  pthread_mutex_lock(&watch_lock);
+  va_list args;
+  va_start(args, format);
+  vsnprintf(watch_what, sizeof watch_what, format, args);
+  va_end(args);
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  watch_deadline = seconds_after(now, timeout_s);
+  watch_timeout = timeout_s;
+  watch_seq++;
+  watch_active = 1;
+  pthread_cond_signal(&watch_wake);
+  pthread_mutex_unlock(&watch_lock);
+}
+
+static void watch_end(void) {
+  pthread_mutex_lock(&watch_lock);
+  watch_active = 0;
+  pthread_cond_signal(&watch_wake);
+  pthread_mutex_unlock(&watch_lock);
 }
 
 static int require_init(char* err, size_t err_len) {
   return world == MPI_COMM_NULL ? fail(err, err_len, LMT_ERR_INVALID_ARGUMENT, "MPI is not initialised") : 0;
+}
+
+/* Sets an Open MPI parameter through its environment variable unless the user set it. */
+static void default_mca(const char* name, const char* value) {
+  setenv(name, value, 0);
 }
 
 static int shim_init(int* rank, int* size, int* local_rank, int* local_size, char* err, size_t err_len) {
@@ -72,25 +169,32 @@ static int shim_init(int* rank, int* size, int* local_rank, int* local_size, cha
     return fail(err, err_len, LMT_ERR_UNSUPPORTED, "MPI was %s in this process already (one distributed run per process)",
                 finalized ? "finalized" : "initialised");
   }
+  if (getenv("OMPI_MCA_coll_tuned_use_dynamic_rules") == NULL && getenv("OMPI_MCA_coll_tuned_allreduce_algorithm") == NULL) {
+    default_mca("OMPI_MCA_coll_tuned_use_dynamic_rules", "1");
+    default_mca("OMPI_MCA_coll_tuned_allreduce_algorithm", "4");
+  }
   int provided = 0;
-  int rc = MPI_Init_thread(NULL, NULL, MPI_THREAD_SERIALIZED, &provided);
+  /* MPI_THREAD_MULTIPLE: the watchdog thread may call MPI_Abort while another thread waits in a collective. */
+  int rc = MPI_Init_thread(NULL, NULL, MPI_THREAD_MULTIPLE, &provided);
   if (rc != MPI_SUCCESS) return mpi_fail(rc, "MPI_Init_thread", err, err_len);
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-  if (provided < MPI_THREAD_SERIALIZED) {
-    return fail(err, err_len, LMT_ERR_UNSUPPORTED, "this MPI provides thread level %d; lmtrain needs MPI_THREAD_SERIALIZED",
-                provided);
+  if (provided < MPI_THREAD_MULTIPLE) {
+    return fail(err, err_len, LMT_ERR_UNSUPPORTED, "this MPI provides thread level %d; lmtrain needs MPI_THREAD_MULTIPLE"
+                " (its watchdog aborts a collective that waits too long)", provided);
   }
   if ((rc = MPI_Comm_dup(MPI_COMM_WORLD, &world)) != MPI_SUCCESS) return mpi_fail(rc, "MPI_Comm_dup", err, err_len);
   MPI_Comm_set_errhandler(world, MPI_ERRORS_RETURN);
   if ((rc = MPI_Comm_rank(world, rank)) != MPI_SUCCESS) return mpi_fail(rc, "MPI_Comm_rank", err, err_len);
   if ((rc = MPI_Comm_size(world, size)) != MPI_SUCCESS) return mpi_fail(rc, "MPI_Comm_size", err, err_len);
+  world_rank = *rank;
+  world_size = *size;
   MPI_Comm node = MPI_COMM_NULL;
   rc = MPI_Comm_split_type(world, MPI_COMM_TYPE_SHARED, *rank, MPI_INFO_NULL, &node);
   if (rc != MPI_SUCCESS) return mpi_fail(rc, "MPI_Comm_split_type", err, err_len);
   MPI_Comm_rank(node, local_rank);
   MPI_Comm_size(node, local_size);
   MPI_Comm_free(&node);
-  return 0;
+  return watch_start(err, err_len);
 }
 
 static int datatype_of(lmt_dtype dt, MPI_Datatype* out) {
@@ -112,6 +216,16 @@ static int op_of(lmt_reduce_op op, MPI_Op* out) {
   }
 }
 
+static const char* dtype_name(lmt_dtype dt) {
+  switch (dt) {
+    case LMT_F32: return "F32";
+    case LMT_F64: return "F64";
+    case LMT_I32: return "I32";
+    case LMT_I64: return "I64";
+    default: return "?";
+  }
+}
+
 static int shim_all_reduce(void* buf, int64_t count, lmt_dtype dt, lmt_reduce_op op, double timeout_s, char* err,
                            size_t err_len) {
   MPI_Datatype type;
@@ -124,10 +238,10 @@ static int shim_all_reduce(void* buf, int64_t count, lmt_dtype dt, lmt_reduce_op
   MPI_Type_size(type, &element);
   for (int64_t done = 0; done < count; done += MAX_CHUNK) {
     int n = (int)(count - done < MAX_CHUNK ? count - done : MAX_CHUNK);
-    MPI_Request request;
-    rc = MPI_Iallreduce(MPI_IN_PLACE, (char*)buf + done * element, n, type, mpi_op, world, &request);
-    if (rc != MPI_SUCCESS) return mpi_fail(rc, "MPI_Iallreduce", err, err_len);
-    if ((rc = complete(&request, "MPI_Iallreduce", timeout_s, err, err_len)) != 0) return rc;
+    watch_begin(timeout_s, "MPI_Allreduce of %lld %s values", (long long)count, dtype_name(dt));
+    rc = MPI_Allreduce(MPI_IN_PLACE, (char*)buf + done * element, n, type, mpi_op, world);
+    watch_end();
+    if (rc != MPI_SUCCESS) return mpi_fail(rc, "MPI_Allreduce", err, err_len);
   }
   return 0;
 }
@@ -137,10 +251,10 @@ static int shim_broadcast(void* buf, int64_t bytes, int root, double timeout_s, 
   if (rc != 0) return rc;
   for (int64_t done = 0; done < bytes; done += MAX_CHUNK) {
     int n = (int)(bytes - done < MAX_CHUNK ? bytes - done : MAX_CHUNK);
-    MPI_Request request;
-    rc = MPI_Ibcast((char*)buf + done, n, MPI_BYTE, root, world, &request);
-    if (rc != MPI_SUCCESS) return mpi_fail(rc, "MPI_Ibcast", err, err_len);
-    if ((rc = complete(&request, "MPI_Ibcast", timeout_s, err, err_len)) != 0) return rc;
+    watch_begin(timeout_s, "MPI_Bcast of %lld bytes from rank %d", (long long)bytes, root);
+    rc = MPI_Bcast((char*)buf + done, n, MPI_BYTE, root, world);
+    watch_end();
+    if (rc != MPI_SUCCESS) return mpi_fail(rc, "MPI_Bcast", err, err_len);
   }
   return 0;
 }
@@ -148,10 +262,10 @@ static int shim_broadcast(void* buf, int64_t bytes, int root, double timeout_s, 
 static int shim_barrier(double timeout_s, char* err, size_t err_len) {
   int rc = require_init(err, err_len);
   if (rc != 0) return rc;
-  MPI_Request request;
-  rc = MPI_Ibarrier(world, &request);
-  if (rc != MPI_SUCCESS) return mpi_fail(rc, "MPI_Ibarrier", err, err_len);
-  return complete(&request, "MPI_Ibarrier", timeout_s, err, err_len);
+  watch_begin(timeout_s, "MPI_Barrier");
+  rc = MPI_Barrier(world);
+  watch_end();
+  return rc == MPI_SUCCESS ? 0 : mpi_fail(rc, "MPI_Barrier", err, err_len);
 }
 
 static void shim_abort(int code) { MPI_Abort(MPI_COMM_WORLD, code); }

@@ -8,10 +8,10 @@
  *
  * Every function returns 0 on success, or LMT_ERR_INVALID_ARGUMENT, LMT_ERR_UNSUPPORTED or
  * LMT_ERR_COMM with a NUL-terminated reason in err (err_len bytes). MPI errors come back as
- * errors (MPI_ERRORS_RETURN on the shim's communicator); nothing here exits except abort().
- * Collectives are non-blocking MPI calls driven to completion by MPI_Test until timeout_s
- * seconds have passed; after a timeout the collective is still pending and the only sound next
- * call is abort().
+ * errors (MPI_ERRORS_RETURN on the shim's communicator). Collectives are blocking MPI calls
+ * watched by a thread: one that has not completed after timeout_s seconds (a peer died or hung)
+ * makes the shim print one error line and call MPI_Abort, which ends every rank. Nothing else
+ * here ends the process.
  */
 #ifndef LMTRAIN_MPI_SHIM_H
 #define LMTRAIN_MPI_SHIM_H

@@ -300,8 +300,10 @@ LMT_API lmt_status lmt_count_nonfinite(lmt_ctx* ctx, int64_t* out /* (1) */, con
  *  - NCCL, for CUDA training: lmt_comm_init_nccl loads libnccl.so.2 with dlopen. Its buffers are
  *    device memory of the context's GPU; the work is queued on the context's stream and the call
  *    returns once it is done.
- * Every collective waits at most timeout_s seconds (given at creation) for the other ranks, then
- * fails with LMT_ERR_COMM; a communicator whose collective failed is unusable: abort the job.
+ * Every collective waits at most timeout_s seconds (given at creation) for the other ranks. Then
+ * NCCL fails with LMT_ERR_COMM (the communicator is unusable: abort the job), and MPI, whose
+ * blocking collectives cannot return early, prints one error line and aborts the job itself
+ * (MPI_Abort from a watchdog thread). Other MPI or NCCL failures return LMT_ERR_COMM.
  * Collectives must be called in the same order with the same sizes on every rank.
  */
 typedef struct lmt_comm lmt_comm;

@@ -96,7 +96,7 @@ public final class DistSuite implements BenchSuite {
         + ctx.repetitions() + " timed steps after " + ctx.warmup() + " warm-up steps (and the JVM warm-up of bench cpu)",
         oursText, "1 process x " + threads + " threads, batch " + c.batch() + " (the plain run)", List.of(
             "ours: each rank collates the global batch and trains its rows; one all-reduce (sum) of the gradient"
-                + " buffer and one of the loss per step, MPI_Iallreduce over Open MPI's shared memory",
+                + " buffer and one of the loss per step: MPI_Allreduce (Open MPI's ring algorithm) over shared memory",
             "the bare all-reduce: the ranks meet at a barrier first, so it excludes waiting for a slower rank",
             "peer measured first, then ours: the two never share the cores"), rows);
   }
