@@ -45,7 +45,7 @@ class LaunchCommandTest {
     assertEquals(0, cl.execute("launch", "--nproc-per-node", "3", "--mpirun", "/bin/true", "--dry-run", "--", "train",
         "--model", "gpt2"));
     String printed = out.toString().strip();
-    assertTrue(printed.startsWith("/bin/true ") && printed.contains(" --bind-to none -np 3 ")
+    assertTrue(printed.startsWith("/bin/true ") && printed.contains(" --bind-to none -np 3 env ")
         && printed.endsWith(" ai.lmtrain.cli.Main train --model gpt2"), printed);
     assertError("launch starts 'train' (the one data-parallel command), got 'lab'; usage: lmtrain launch"
         + " --nproc-per-node N -- train ...", "launch", "--nproc-per-node", "2", "--", "lab");

@@ -59,12 +59,16 @@ public final class MpiLauncher {
 
   /**
    * A JVM like this one running {@code mainClass}: the same java, JVM options (debugger and agent
-   * options left out: a second JVM cannot take the same debug port) and class path.
+   * options left out: a second JVM cannot take the same debug port) and class path, started
+   * through {@code env}. Open MPI's mpirun rewrites the arguments of a program called java (4.1.4:
+   * the argument after any argument containing "cp" gets the working directory prefixed, as if it
+   * were a class path, which breaks {@code -Dorg.bytedeco.javacpp.cachedir=... -jar ...}); through
+   * env it starts the JVM with its arguments as given.
    */
   public static List<String> thisJava(String mainClass) {
     String java = ProcessHandle.current().info().command()
         .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    List<String> out = new ArrayList<>(List.of(java));
+    List<String> out = new ArrayList<>(List.of("env", java));
     for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
       if (!arg.startsWith("-agentlib") && !arg.startsWith("-javaagent") && !arg.startsWith("-Xrunjdwp")
           && !arg.startsWith("-Xdebug")) {

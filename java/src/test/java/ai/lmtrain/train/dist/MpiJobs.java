@@ -42,7 +42,7 @@ public final class MpiJobs {
   /** The command of {@code ranks} JVMs running {@code mainClass args} under mpirun. */
   public static List<String> command(int ranks, String mainClass, String... args) {
     List<String> cmd = new ArrayList<>(List.of(mpirunOrSkip().toString(), "--oversubscribe", "--bind-to", "none",
-        "-np", String.valueOf(ranks)));
+        "-np", String.valueOf(ranks), "env")); // env: see MpiLauncher.thisJava
     cmd.addAll(java(mainClass, args));
     return cmd;
   }
