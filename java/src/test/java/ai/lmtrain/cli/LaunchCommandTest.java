@@ -3,15 +3,12 @@ package ai.lmtrain.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
-import ai.lmtrain.data.TextSource;
 import ai.lmtrain.train.dist.MpiJobs;
 import ai.lmtrain.train.dist.MpiLauncher;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -57,47 +54,26 @@ class LaunchCommandTest {
   @Test
   void trainsOnTwoRanksAndForwardsTheExitCode(@TempDir Path tmp) throws Exception {
     MpiJobs.mpirunOrSkip();
-    Path corpus = tmp.resolve("corpus.txt");
-    Files.write(corpus, TextSource.bundledLines("toy_corpus.txt"));
-    Path config = tmp.resolve("config.json");
-    Files.writeString(config, "{\"n_layer\": 1, \"n_embd\": 32, \"n_head\": 2, \"n_positions\": 32, \"max_steps\": 3,"
-        + " \"per_device_train_batch_size\": 2}");
     Path out = tmp.resolve("run");
-    MpiJobs.Outcome ok = MpiJobs.run(MpiJobs.java(Main.class.getName(), "launch", "--nproc-per-node", "2", "--", "train",
-        "--model", "gpt2", "--corpus", corpus.toString(), "--train-tokenizer", "--vocab-size", "300", "--config",
-        config.toString(), "--mode", "lines", "--context-length", "24", "--output", out.toString()), Map.of(), 180);
+    MpiJobs.Outcome ok = MpiJobs.run(launch(MpiJobs.tinyGpt2Train(tmp, Map.of("max_steps", 3))), Map.of(), 180);
     assertEquals(0, ok.exit(), ok.output());
     assertEquals(1, ok.output().lines().filter(l -> l.startsWith("trained gpt2:")).count(), "rank 0 reports once");
     assertEquals(2, new ObjectMapper().readTree(out.resolve("checkpoint/trainer_state.json").toFile()).get("world_size")
         .asInt());
-    MpiJobs.Outcome failed = MpiJobs.run(MpiJobs.java(Main.class.getName(), "launch", "--nproc-per-node", "2", "--",
-        "train", "--model", "gpt2", "--corpus", tmp.resolve("missing.txt").toString(), "--train-tokenizer", "--output",
-        tmp.resolve("other").toString()), Map.of(), 120);
+    MpiJobs.Outcome failed = MpiJobs.run(launch(List.of("train", "--model", "gpt2", "--corpus",
+        tmp.resolve("missing.txt").toString(), "--train-tokenizer", "--output", tmp.resolve("other").toString())), Map.of(),
+        120);
     assertEquals(1, failed.exit(), failed.output());
   }
 
   @Test
   void terminatingTheLauncherEndsEveryRank(@TempDir Path tmp) throws Exception {
     MpiJobs.mpirunOrSkip();
-    Path corpus = tmp.resolve("corpus.txt");
-    Files.write(corpus, TextSource.bundledLines("toy_corpus.txt"));
-    Path config = tmp.resolve("config.json");
-    Files.writeString(config, "{\"n_layer\": 1, \"n_embd\": 32, \"n_head\": 2, \"n_positions\": 32, \"max_steps\": 1000000,"
-        + " \"per_device_train_batch_size\": 2, \"logging_steps\": 1, \"eval_strategy\": \"no\", \"save_strategy\": \"no\"}");
-    Path out = tmp.resolve("run");
-    Process launcher = MpiJobs.builder(MpiJobs.java(Main.class.getName(), "launch", "--nproc-per-node", "2", "--",
-        "train", "--model", "gpt2", "--corpus", corpus.toString(), "--train-tokenizer", "--vocab-size", "300", "--config",
-        config.toString(), "--mode", "lines", "--context-length", "24", "--output", out.toString()), Map.of()).start();
+    Process launcher = MpiJobs.builder(launch(MpiJobs.tinyGpt2Train(tmp, Map.of("max_steps", 1_000_000))), Map.of()).start();
     StringBuilder output = new StringBuilder();
     Thread reader = MpiJobs.drain(launcher, output);
     try {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-      while (!Files.isRegularFile(out.resolve("metrics.jsonl")) || Files.size(out.resolve("metrics.jsonl")) == 0) {
-        if (!launcher.isAlive() || System.nanoTime() > deadline) {
-          fail("training never started:\n" + output);
-        }
-        Thread.sleep(200);
-      }
+      MpiJobs.awaitFirstStep(launcher, tmp.resolve("run/metrics.jsonl"), output);
       List<ProcessHandle> ranks = launcher.descendants().toList();
       assertTrue(ranks.size() >= 3, "mpirun and two ranks expected under the launcher: " + ranks);
       launcher.destroy(); // SIGTERM
@@ -111,6 +87,13 @@ class LaunchCommandTest {
       launcher.descendants().forEach(ProcessHandle::destroyForcibly);
       launcher.destroyForcibly();
     }
+  }
+
+  /** A JVM running {@code lmtrain launch --nproc-per-node 2 -- TRAIN...}. */
+  private static List<String> launch(List<String> train) {
+    List<String> args = new java.util.ArrayList<>(List.of("launch", "--nproc-per-node", "2", "--"));
+    args.addAll(train);
+    return MpiJobs.java(Main.class.getName(), args.toArray(String[]::new));
   }
 
   private static List<String> concat(List<String> a, List<String> b) {

@@ -3,14 +3,16 @@ package ai.lmtrain.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.lmtrain.data.TextSource;
 import ai.lmtrain.nativebridge.NativeLibraries;
+import ai.lmtrain.train.dist.MpiJobs;
 import ai.lmtrain.train.dist.MpiLauncher;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import java.util.zip.ZipFile;
@@ -60,22 +62,13 @@ class NativesLoadFromJarIT {
     Assumptions.assumeTrue(packaged, "this build has no MPI shim (CMake found no MPI)");
     Path mpirun = MpiLauncher.findMpirun().orElse(null);
     Assumptions.assumeTrue(mpirun != null, "mpirun is not installed (apt-get install openmpi-bin)");
-    Path corpus = tmp.resolve("corpus.txt");
-    Files.write(corpus, TextSource.bundledLines("toy_corpus.txt"));
-    Path config = tmp.resolve("config.json");
-    Files.writeString(config, "{\"n_layer\": 1, \"n_embd\": 32, \"n_head\": 2, \"n_positions\": 32, \"max_steps\": 2,"
-        + " \"per_device_train_batch_size\": 2}");
     Path cache = tmp.resolve("cache");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     // env: Open MPI rewrites the arguments of a program called java (see MpiLauncher.thisJava).
-    ProcessBuilder pb = new ProcessBuilder(mpirun.toString(), "--oversubscribe", "--bind-to", "none", "-np", "2", "env",
-        java,
-        "-Dorg.bytedeco.javacpp.cachedir=" + cache, "-jar", jar.toString(), "train", "--model", "gpt2", "--corpus",
-        corpus.toString(), "--train-tokenizer", "--vocab-size", "300", "--config", config.toString(), "--mode", "lines",
-        "--context-length", "24", "--output", tmp.resolve("run").toString()).redirectErrorStream(true);
-    pb.environment().put("OMPI_ALLOW_RUN_AS_ROOT", "1");
-    pb.environment().put("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
-    Process p = pb.start();
+    List<String> cmd = new ArrayList<>(List.of(mpirun.toString(), "--oversubscribe", "--bind-to", "none", "-np", "2",
+        "env", java, "-Dorg.bytedeco.javacpp.cachedir=" + cache, "-jar", jar.toString()));
+    cmd.addAll(MpiJobs.tinyGpt2Train(tmp, Map.of("max_steps", 2)));
+    Process p = MpiJobs.builder(cmd, Map.of()).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p.waitFor(300, TimeUnit.SECONDS), "the 2-rank run did not finish");
     assertEquals(0, p.exitValue(), out);

@@ -22,6 +22,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Data-parallel training over MPI equals single-process training with the global batch: 2 ranks
@@ -60,20 +62,13 @@ class DataParallelTrainingTest {
     Files.write(corpus, TextSource.bundledLines("toy_corpus.txt"));
   }
 
-  @Test
-  void gpt2OnTwoRanksEqualsOneRankWithTheGlobalBatch() throws Exception {
-    Path twoRanks = tmp.resolve("gpt2-2x4");
-    MpiJobs.Outcome job = trainOnRanks(2, "gpt2", 4, 20, twoRanks, false);
+  @ParameterizedTest
+  @ValueSource(strings = {"gpt2", "bert"})
+  void twoRanksEqualOneRankWithTheGlobalBatch(String model) throws Exception {
+    Path twoRanks = tmp.resolve(model + "-2x4");
+    MpiJobs.Outcome job = trainOnRanks(2, model, 4, 20, twoRanks, false);
     assertEquals(0, job.exit(), job.output());
-    assertSameRun(reference("gpt2"), twoRanks, 1);
-  }
-
-  @Test
-  void bertOnTwoRanksEqualsOneRankWithTheGlobalBatch() throws Exception {
-    Path twoRanks = tmp.resolve("bert-2x4");
-    MpiJobs.Outcome job = trainOnRanks(2, "bert", 4, 20, twoRanks, false);
-    assertEquals(0, job.exit(), job.output());
-    assertSameRun(reference("bert"), twoRanks, 1);
+    assertSameRun(reference(model), twoRanks, 1);
   }
 
   @Test

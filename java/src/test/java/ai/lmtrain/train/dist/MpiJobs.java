@@ -2,13 +2,16 @@ package ai.lmtrain.train.dist;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import ai.lmtrain.data.TextSource;
 import ai.lmtrain.nativebridge.NativeLibraries;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -98,5 +101,36 @@ public final class MpiJobs {
     t.setDaemon(true);
     t.start();
     return t;
+  }
+
+  /**
+   * Writes the toy corpus and a tiny GPT-2 config (1 layer, 32 wide, batch 2 per rank, a log line
+   * every step, no evaluation, no checkpoints before the last step; {@code settings} override any
+   * of these) into {@code dir} and returns the arguments of {@code train} on them, writing to
+   * {@code dir/run}.
+   */
+  public static List<String> tinyGpt2Train(Path dir, Map<String, Object> settings) throws IOException {
+    Path corpus = dir.resolve("corpus.txt");
+    Files.write(corpus, TextSource.bundledLines("toy_corpus.txt"));
+    Map<String, Object> config = new LinkedHashMap<>(Map.of("n_layer", 1, "n_embd", 32, "n_head", 2, "n_positions", 32,
+        "per_device_train_batch_size", 2, "logging_steps", 1, "eval_strategy", "no", "save_strategy", "no"));
+    config.putAll(settings);
+    Path file = dir.resolve("config.json");
+    Files.writeString(file, new ObjectMapper().writeValueAsString(config));
+    return List.of("train", "--model", "gpt2", "--corpus", corpus.toString(), "--train-tokenizer", "--vocab-size", "300",
+        "--config", file.toString(), "--mode", "lines", "--context-length", "24", "--output",
+        dir.resolve("run").toString());
+  }
+
+  /** Waits (at most 180 s) until the job's rank 0 has logged a training step into {@code metrics}. */
+  public static void awaitFirstStep(Process job, Path metrics, StringBuilder output) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+    while (!Files.isRegularFile(metrics) || Files.size(metrics) == 0) {
+      if (!job.isAlive() || System.nanoTime() > deadline) {
+        job.waitFor(5, TimeUnit.SECONDS);
+        fail("the job never logged a step:\n" + output);
+      }
+      Thread.sleep(200);
+    }
   }
 }

@@ -3,10 +3,8 @@ package ai.lmtrain.train.dist;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import ai.lmtrain.cli.Main;
-import ai.lmtrain.data.TextSource;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -24,7 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>rank 1 hung (SIGSTOP) mid-run: rank 0's watchdog gives up on its all-reduce after
  *       LMTRAIN_DIST_TIMEOUT (5 s here), prints which collective waited and aborts the job, all
  *       within 60 s;</li>
- *   <li>bad input on every rank (a missing corpus): the error is printed once, not once per rank.</li>
+ *   <li>an error on rank 0 alone mid-run (its checkpoint cannot be written): it reports and aborts;</li>
+ *   <li>an error on every rank mid-run (a non-finite loss) and bad input on every rank (a missing
+ *       corpus): the error is printed once, not once per rank.</li>
  * </ul>
  */
 class RankFailureTest {
@@ -32,19 +32,43 @@ class RankFailureTest {
 
   @Test
   void aKilledRankEndsTheJob(@TempDir Path tmp) throws Exception {
-    Outcome o = disturbRankOne(tmp, "-KILL", Map.of());
+    Outcome o = disturbRankOne(tmp, "-KILL", Map.of(), Map.of());
     assertNotEquals(0, o.exit, o.output);
     assertTrue(o.output.contains("rank 1") && o.output.contains("signal 9"), o.output);
   }
 
   @Test
   void aHungRankTimesOutTheOthers(@TempDir Path tmp) throws Exception {
-    Outcome o = disturbRankOne(tmp, "-STOP", Map.of(DistributedRuntime.TIMEOUT_ENV, "5"));
+    Outcome o = disturbRankOne(tmp, "-STOP", Map.of(), Map.of(DistributedRuntime.TIMEOUT_ENV, "5"));
     assertNotEquals(0, o.exit, o.output);
     assertTrue(o.output.contains("error: rank 0 of 2: MPI_Allreduce of ") && o.output.contains(" F32 values did not"
         + " complete within 5 s (another rank died, hung or failed; set LMTRAIN_DIST_TIMEOUT to wait longer): aborting"
         + " the job"), o.output);
     assertEquals(1, o.output.lines().filter(l -> l.startsWith("error:")).count(), o.output);
+  }
+
+  @Test
+  void anErrorOnRankZeroMidRunAbortsTheJob(@TempDir Path tmp) throws Exception {
+    // Once training runs, a file where rank 0 saves its checkpoint at step 40 makes that save fail.
+    Outcome o = disturbRankOne(tmp, null, Map.of("save_strategy", "steps", "save_steps", 40), Map.of());
+    assertNotEquals(0, o.exit, o.output);
+    List<String> errors = o.output.lines().filter(l -> l.startsWith("error:")).toList();
+    assertEquals(1, errors.size(), o.output);
+    assertTrue(errors.get(0).startsWith("error: rank 0 of 2: checkpoint target '") && errors.get(0).contains("exists and"
+        + " is not a folder"), o.output);
+  }
+
+  @Test
+  void anErrorOnEveryRankMidRunIsReportedOnce(@TempDir Path tmp) throws Exception {
+    MpiJobs.mpirunOrSkip();
+    List<String> train = MpiJobs.tinyGpt2Train(tmp, Map.of("max_steps", 50, "learning_rate", 1e12));
+    MpiJobs.Outcome job = MpiJobs.run(MpiJobs.command(2, Main.class.getName(), train.toArray(String[]::new)), Map.of(),
+        120);
+    assertNotEquals(0, job.exit(), job.output());
+    List<String> errors = job.output().lines().filter(l -> l.startsWith("error:")).toList();
+    assertEquals(1, errors.size(), job.output());
+    assertTrue(errors.get(0).startsWith("error: rank 0 of 2: the training loss or gradient became non-finite"),
+        job.output());
   }
 
   @Test
@@ -61,49 +85,40 @@ class RankFailureTest {
   private record Outcome(int exit, String output) {}
 
   /**
-   * Starts a long 2-rank GPT-2 run, waits until rank 0 has logged a training step, sends
-   * {@code signal} to rank 1, and returns how the job ended, failing unless it ended within
+   * Starts a long 2-rank GPT-2 run (with {@code settings}), waits until rank 0 has logged a
+   * training step, then sends {@code signal} to rank 1 (or, if null, puts a file where rank 0's
+   * checkpoint goes), and returns how the job ended, failing unless it ended within
    * {@link #BOUND_SECONDS}.
    */
-  private static Outcome disturbRankOne(Path tmp, String signal, Map<String, String> env) throws Exception {
+  private static Outcome disturbRankOne(Path tmp, String signal, Map<String, Object> settings, Map<String, String> env)
+      throws Exception {
     MpiJobs.mpirunOrSkip();
-    Path corpus = tmp.resolve("corpus.txt");
-    Files.write(corpus, TextSource.bundledLines("toy_corpus.txt"));
-    Path config = tmp.resolve("config.json");
-    Files.writeString(config, "{\"n_layer\": 1, \"n_embd\": 32, \"n_head\": 2, \"n_positions\": 32, \"max_steps\": 1000000,"
-        + " \"per_device_train_batch_size\": 2, \"logging_steps\": 1, \"eval_strategy\": \"no\", \"save_strategy\": \"no\"}");
-    Path out = tmp.resolve("run");
-    Process job = MpiJobs.builder(MpiJobs.command(2, Main.class.getName(), "train", "--model", "gpt2", "--corpus",
-        corpus.toString(), "--train-tokenizer", "--vocab-size", "300", "--config", config.toString(), "--mode", "lines",
-        "--context-length", "24", "--output", out.toString()), env).start();
+    Map<String, Object> run = new java.util.HashMap<>(settings);
+    run.put("max_steps", 1_000_000);
+    List<String> train = MpiJobs.tinyGpt2Train(tmp, run);
+    Process job = MpiJobs.builder(MpiJobs.command(2, Main.class.getName(), train.toArray(String[]::new)), env).start();
     StringBuilder output = new StringBuilder();
     Thread reader = MpiJobs.drain(job, output);
     try {
-      waitForTraining(job, out.resolve("metrics.jsonl"), output);
-      ProcessHandle rankOne = rank(job, 1);
-      new ProcessBuilder("kill", signal, String.valueOf(rankOne.pid())).inheritIO().start().waitFor();
+      MpiJobs.awaitFirstStep(job, tmp.resolve("run/metrics.jsonl"), output);
+      if (signal == null) {
+        Files.writeString(tmp.resolve("run/checkpoint"), "not a checkpoint folder");
+      } else {
+        ProcessHandle rankOne = rank(job, 1);
+        new ProcessBuilder("kill", signal, String.valueOf(rankOne.pid())).inheritIO().start().waitFor();
+      }
       long signalled = System.nanoTime();
       boolean ended = job.waitFor(BOUND_SECONDS, TimeUnit.SECONDS);
       double seconds = (System.nanoTime() - signalled) / 1e9;
       reader.join(5000);
-      assertTrue(ended, "the job still runs " + BOUND_SECONDS + " s after kill " + signal + " of rank 1:\n" + output);
+      assertTrue(ended, "the job still runs " + BOUND_SECONDS + " s after the disturbance (" + signal + "):\n" + output);
       assertTrue(job.descendants().noneMatch(ProcessHandle::isAlive), "ranks outlived mpirun");
-      System.out.printf("kill %s of rank 1: the job ended %.1f s later%n", signal, seconds);
+      System.out.printf("disturbance %s: the job ended %.1f s later%n", signal == null ? "checkpoint file" : signal,
+          seconds);
       return new Outcome(job.exitValue(), output.toString());
     } finally {
       job.descendants().forEach(ProcessHandle::destroyForcibly);
       job.destroyForcibly();
-    }
-  }
-
-  private static void waitForTraining(Process job, Path metrics, StringBuilder output) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
-    while (!Files.isRegularFile(metrics) || Files.size(metrics) == 0) {
-      if (!job.isAlive() || System.nanoTime() > deadline) {
-        job.waitFor(5, TimeUnit.SECONDS);
-        fail("the job never logged a step:\n" + output);
-      }
-      Thread.sleep(200);
     }
   }
 
