@@ -42,7 +42,7 @@ final class RankFailures {
       return body.call();
     } catch (PeerFailedException e) {
       return 1; // the failed rank reported it
-    } catch (Exception e) {
+    } catch (Exception | Error e) { // an Error too: leaving without the abort would hang the others' MPI_Finalize
       if (parallel.worldSize() == 1) {
         throw e;
       }
@@ -69,7 +69,7 @@ final class RankFailures {
     }
   }
 
-  private static String message(Exception e) {
+  private static String message(Throwable e) {
     return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
   }
 }

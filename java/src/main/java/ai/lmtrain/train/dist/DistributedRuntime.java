@@ -75,6 +75,11 @@ public final class DistributedRuntime implements AutoCloseable {
     NativeCommunicator mpi = NativeCommunicator.mpi(shim, timeout);
     Backend backend = null;
     try {
+      if (launch.worldSize() > 0 && (launch.worldSize() != mpi.worldSize() || launch.rank() != mpi.rank())) {
+        throw new IllegalStateException("the launcher started rank " + launch.rank() + " of " + launch.worldSize()
+            + " but MPI_Init joined rank " + mpi.rank() + " of " + mpi.worldSize() + " (under Slurm, start srun with"
+            + " --mpi=pmix so that Open MPI can join the job)");
+      }
       if (!cuda) {
         CpuBackend.setThreads(threadsPerRank(Runtime.getRuntime().availableProcessors(), mpi.localSize()));
         return new DistributedRuntime(launch, Backends.open(Device.CPU), mpi);
@@ -89,6 +94,8 @@ public final class DistributedRuntime implements AutoCloseable {
       if (backend != null) {
         backend.close();
       }
+      // No MPI_Finalize here: it waits for every rank, and the others may be waiting in a collective.
+      // Exiting without it makes mpirun end the job.
       throw e;
     }
   }
