@@ -12,6 +12,8 @@
 #   bundle/bin/lmtrain         the CLI on the bundled runtime
 #   bundle/bin/run-tests       the JUnit console launcher over the bundled tests
 #   bundle/scripts/bench/      the PyTorch peer scripts of `lmtrain bench` (need torch, transformers for train)
+#   bundle/build-info.json     the commit it was built from (and whether the tree had changes), date, CUDA mode;
+#                              scripts/gpu-check reports it and warns when the tree has moved on
 #
 # Usage: scripts/bundle.sh [--out DIR] [--cuda ON|OFF|AUTO] [--no-build]
 #   --out DIR     where to write the bundle (default: bundle/ in the repository root; replaced)
@@ -133,6 +135,11 @@ exec "$root/runtime/bin/java" ${LMTRAIN_JAVA_OPTS:-} -jar "$root/lib/junit-platf
   execute --class-path "$class_path" --disable-banner --details=tree "${args[@]}"
 EOF
 chmod +x "$out/bin/lmtrain" "$out/bin/run-tests"
+commit="$(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)"
+dirty=false
+[[ -n "$(git -C "$root" status --porcelain -- java native pom.xml CMakeLists.txt 2>/dev/null)" ]] && dirty=true
+printf '{"commit": "%s", "uncommitted_changes": %s, "built": "%s", "cuda": "%s"}\n' \
+  "$commit" "$dirty" "$(date -u '+%Y-%m-%d %H:%M:%S UTC')" "$cuda" > "$out/build-info.json"
 
 # --- size -------------------------------------------------------------------------------------------
 mib() { du -sk "$@" | awk '{ kib += $1 } END { printf "%.1f", kib / 1024 }'; }

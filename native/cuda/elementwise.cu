@@ -18,7 +18,6 @@ namespace {
 constexpr int kThreads = 256;
 constexpr int kPerThread = 16;
 constexpr int64_t kChunk = kThreads * kPerThread;  // elements per reduction partial
-constexpr int kFinalThreads = 1024;
 
 template <typename T>
 __global__ void add_kernel(T* out, const T* a, const T* b, int64_t n) {
@@ -60,15 +59,6 @@ __global__ void sum_squares_partial_kernel(double* __restrict__ partial, const T
   }
   acc = block_sum(acc, scratch);
   if (threadIdx.x == 0) partial[blockIdx.x] = acc;
-}
-
-/** out (1) = sum of partial (chunks) in a fixed order (one block). */
-__global__ void sum_partials_kernel(float* __restrict__ out, const double* __restrict__ partial, int64_t chunks) {
-  __shared__ double scratch[kWarp];
-  double acc = 0.0;
-  for (int64_t k = threadIdx.x; k < chunks; k += blockDim.x) acc += partial[k];
-  acc = block_sum(acc, scratch);
-  if (threadIdx.x == 0) *out = static_cast<float>(acc);
 }
 
 template <typename T>
@@ -130,8 +120,7 @@ void sum_squares(lmt_ctx& ctx, float* out, const void* x, int64_t n, lmt_dtype d
         partial.as<double>(), static_cast<const T*>(x), n);
   });
   check_launch("sum_squares_partial_kernel");
-  sum_partials_kernel<<<1, kFinalThreads, 0, stream>>>(out, partial.as<double>(), chunks);
-  check_launch("sum_partials_kernel");
+  sum_partials(stream, out, partial.as<double>(), chunks);
 }
 
 void count_nonfinite(lmt_ctx& ctx, int64_t* out, const void* x, int64_t n, lmt_dtype dt) {

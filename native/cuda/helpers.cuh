@@ -70,7 +70,26 @@ __global__ void add_column_partials_kernel(float* __restrict__ out, const float*
   out[c] += acc;
 }
 
+/** out (1) = sum of partial (chunks) in a fixed order: one block's strided sums, then its tree. */
+__global__ void sum_double_partials_kernel(float* __restrict__ out, const double* __restrict__ partial,
+                                           int64_t chunks) {
+  __shared__ double scratch[kWarp];
+  double acc = 0.0;
+  for (int64_t k = threadIdx.x; k < chunks; k += blockDim.x) acc += partial[k];
+  acc = block_sum(acc, scratch);
+  if (threadIdx.x == 0) *out = static_cast<float>(acc);
+}
+
 }  // namespace
+
+/**
+ * Queues out (1) F32 = the fp64 partial sums (chunks) added in a fixed order (one block of 1024
+ * threads): the second pass of the deterministic whole-tensor reductions (sum of squares, losses).
+ */
+inline void sum_partials(cudaStream_t stream, float* out, const double* partial, int64_t chunks) {
+  sum_double_partials_kernel<<<1, 1024, 0, stream>>>(out, partial, chunks);
+  check_launch("sum_double_partials_kernel");
+}
 
 /** Queues out (C) += ordered sum of partial (chunks, C) on the stream. */
 inline void add_column_partials(cudaStream_t stream, float* out, const float* partial, int64_t chunks, int64_t C) {

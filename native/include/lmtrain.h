@@ -154,6 +154,15 @@ LMT_API lmt_status lmt_gelu_forward(lmt_ctx* ctx, void* out /* (n) dt */, const 
 LMT_API lmt_status lmt_gelu_backward(lmt_ctx* ctx, void* dx /* (n) dt */, const void* x /* (n) dt */,
                                      const void* dout /* (n) dt */, int64_t n, lmt_gelu_kind kind, lmt_dtype dt);
 
+/* ---------------------------------------------------------------- tanh (tanh.cpp / tanh.cu) */
+
+/* out = tanh(x), elementwise (the BERT pooler's activation). */
+LMT_API lmt_status lmt_tanh_forward(lmt_ctx* ctx, void* out /* (n) dt */, const void* x /* (n) dt */, int64_t n,
+                                    lmt_dtype dt);
+/* dx = dout * (1 - y^2) from the forward's output y = tanh(x); dx may alias dout. */
+LMT_API lmt_status lmt_tanh_backward(lmt_ctx* ctx, void* dx /* (n) dt */, const void* y /* (n) dt */,
+                                     const void* dout /* (n) dt */, int64_t n, lmt_dtype dt);
+
 /* ---------------------------------------------------------------- attention (attention.cpp / .cu) */
 
 /*
@@ -269,6 +278,47 @@ LMT_API lmt_status lmt_dropout_forward(lmt_ctx* ctx, void* out /* (n) dt */, con
 /* dx = keep ? dout / (1 - p) : 0 with the same mask; dx may alias dout. */
 LMT_API lmt_status lmt_dropout_backward(lmt_ctx* ctx, void* dx /* (n) dt */, const void* dout /* (n) dt */,
                                         int64_t n, float p, uint64_t seed, uint64_t offset, lmt_dtype dt);
+
+/* ---------------------------------------------------------------- row gather (gather_rows.cpp / .cu) */
+
+/*
+ * out[m] = x[rows[m]]: picks M rows of a (N, C) matrix, e.g. each sequence's [CLS] row (b * T) for
+ * BERT's pooler or its last real token for GPT-2's classification head.
+ * Rows must lie in [0, N) and be pairwise distinct (both checked on the CPU).
+ */
+LMT_API lmt_status lmt_gather_rows_forward(lmt_ctx* ctx,
+                                           void* out,             /* (M, C) dt */
+                                           const void* x,         /* (N, C) dt */
+                                           const int32_t* rows,   /* (M) in [0, N), distinct */
+                                           int64_t M, int64_t N, int64_t C, lmt_dtype dt);
+
+/* dx[rows[m]] = dout[m], every other row of dx = 0 (an activation gradient: overwritten). */
+LMT_API lmt_status lmt_gather_rows_backward(lmt_ctx* ctx,
+                                            void* dx,              /* (N, C) dt, overwritten */
+                                            const void* dout,      /* (M, C) dt */
+                                            const int32_t* rows,   /* (M) in [0, N), distinct */
+                                            int64_t M, int64_t N, int64_t C, lmt_dtype dt);
+
+/* ---------------------------------------------------------------- pointwise losses (pointwise_loss.cpp / .cu) */
+
+typedef enum lmt_pointwise_loss_kind {
+  LMT_LOSS_BCE_WITH_LOGITS = 0, /* max(x, 0) - x y + log(1 + exp(-|x|)), gradient sigmoid(x) - y  (multi-label) */
+  LMT_LOSS_MSE = 1              /* (x - y)^2, gradient 2 (x - y)                                    (regression) */
+} lmt_pointwise_loss_kind;
+
+/*
+ * Losses of each logit against a float target, the heads of multi-label classification and regression.
+ *   loss_sum (1) F32, nullable:   = sum_i loss_i, in fp64 over fixed blocks of i added in order
+ *                                   (deterministic for any thread count or launch shape)
+ *   dlogits (n) dt, nullable:     = grad_scale * dloss_i / dx_i; may alias logits
+ * For the mean over all elements (PyTorch's reduction="mean") pass grad_scale = 1 / n.
+ */
+LMT_API lmt_status lmt_pointwise_loss(lmt_ctx* ctx,
+                                      float* loss_sum,        /* (1) F32, nullable */
+                                      void* dlogits,          /* (n) dt, nullable, may alias logits */
+                                      const void* logits,     /* (n) dt */
+                                      const float* targets,   /* (n) F32 */
+                                      int64_t n, lmt_pointwise_loss_kind kind, float grad_scale, lmt_dtype dt);
 
 /* ---------------------------------------------------------------- elementwise and reductions (elementwise.cpp / .cu) */
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "backends.h"
 #include "comm.h"
@@ -276,6 +277,29 @@ lmt_status lmt_gelu_backward(lmt_ctx* ctx, void* dx, const void* x, const void* 
   });
 }
 
+lmt_status lmt_tanh_forward(lmt_ctx* ctx, void* out, const void* x, int64_t n, lmt_dtype dt) {
+  return guarded(__func__, [&] {
+    Check::ctx(ctx);
+    Check::positive(n, "n");
+    Check::ptr(out, "out", "(n)");
+    Check::ptr(x, "x", "(n)");
+    Check::float_dtype(dt, "dt");
+    LMT_DISPATCH(ctx, tanh_forward, out, x, n, dt);
+  });
+}
+
+lmt_status lmt_tanh_backward(lmt_ctx* ctx, void* dx, const void* y, const void* dout, int64_t n, lmt_dtype dt) {
+  return guarded(__func__, [&] {
+    Check::ctx(ctx);
+    Check::positive(n, "n");
+    Check::ptr(dx, "dx", "(n)");
+    Check::ptr(y, "y", "(n)");
+    Check::ptr(dout, "dout", "(n)");
+    Check::float_dtype(dt, "dt");
+    LMT_DISPATCH(ctx, tanh_backward, dx, y, dout, n, dt);
+  });
+}
+
 static void check_attention_sizes(int64_t B, int64_t T, int64_t C, int64_t NH, float dropout_p, lmt_dtype dt) {
   Check::positive(B, "B");
   Check::positive(T, "T");
@@ -424,6 +448,63 @@ lmt_status lmt_dropout_backward(lmt_ctx* ctx, void* dx, const void* dout, int64_
     Check::probability(p, "p");
     Check::float_dtype(dt, "dt");
     LMT_DISPATCH(ctx, dropout_backward, dx, dout, n, p, seed, offset, dt);
+  });
+}
+
+/** Sizes, and on the CPU the rows themselves: in [0, N) and pairwise distinct. */
+static void check_gather_rows(const lmt_ctx* ctx, const int32_t* rows, int64_t M, int64_t N, int64_t C,
+                              lmt_dtype dt) {
+  Check::positive(M, "M");
+  Check::positive(N, "N");
+  Check::positive(C, "C");
+  Check::ptr(rows, "rows", "(M)");
+  Check::float_dtype(dt, "dt");
+  lmt::require(M <= N, "M (", M, ") must be <= N (", N, "): the rows are distinct rows of x");
+  if (ctx->is_cuda()) return;  // device memory: the kernels' precondition
+  std::vector<bool> taken(static_cast<size_t>(N));
+  for (int64_t m = 0; m < M; ++m) {
+    lmt::require(rows[m] >= 0 && rows[m] < N, "rows[", m, "] = ", rows[m], " is out of range [0, N = ", N, ")");
+    lmt::require(!taken[static_cast<size_t>(rows[m])], "rows[", m, "] = ", rows[m],
+                 " repeats an earlier row (rows must be distinct)");
+    taken[static_cast<size_t>(rows[m])] = true;
+  }
+}
+
+lmt_status lmt_gather_rows_forward(lmt_ctx* ctx, void* out, const void* x, const int32_t* rows, int64_t M, int64_t N,
+                                   int64_t C, lmt_dtype dt) {
+  return guarded(__func__, [&] {
+    Check::ctx(ctx);
+    Check::ptr(out, "out", "(M, C)");
+    Check::ptr(x, "x", "(N, C)");
+    check_gather_rows(ctx, rows, M, N, C, dt);
+    LMT_DISPATCH(ctx, gather_rows_forward, out, x, rows, M, N, C, dt);
+  });
+}
+
+lmt_status lmt_gather_rows_backward(lmt_ctx* ctx, void* dx, const void* dout, const int32_t* rows, int64_t M,
+                                    int64_t N, int64_t C, lmt_dtype dt) {
+  return guarded(__func__, [&] {
+    Check::ctx(ctx);
+    Check::ptr(dx, "dx", "(N, C)");
+    Check::ptr(dout, "dout", "(M, C)");
+    check_gather_rows(ctx, rows, M, N, C, dt);
+    LMT_DISPATCH(ctx, gather_rows_backward, dx, dout, rows, M, N, C, dt);
+  });
+}
+
+lmt_status lmt_pointwise_loss(lmt_ctx* ctx, float* loss_sum, void* dlogits, const void* logits, const float* targets,
+                              int64_t n, lmt_pointwise_loss_kind kind, float grad_scale, lmt_dtype dt) {
+  return guarded(__func__, [&] {
+    Check::ctx(ctx);
+    Check::positive(n, "n");
+    Check::ptr(logits, "logits", "(n)");
+    Check::ptr(targets, "targets", "(n)");
+    lmt::require(loss_sum != nullptr || dlogits != nullptr, "loss_sum and dlogits are both NULL (nothing to compute)");
+    lmt::require(kind == LMT_LOSS_BCE_WITH_LOGITS || kind == LMT_LOSS_MSE,
+                 "kind must be 0 (BCE with logits) or 1 (MSE) (got ", static_cast<int>(kind), ")");
+    Check::finite(grad_scale, "grad_scale");
+    Check::float_dtype(dt, "dt");
+    LMT_DISPATCH(ctx, pointwise_loss, loss_sum, dlogits, logits, targets, n, kind, grad_scale, dt);
   });
 }
 

@@ -3,15 +3,18 @@
 
 For each model folder given (written by lmtrain's ParityFixtures: model.safetensors, config.json,
 inputs.json), this script rebuilds the model in plain PyTorch with the Hugging Face math
-(BertForMaskedLM / GPT2LMHeadModel as in transformers' modeling_bert.py / modeling_gpt2.py,
-dropout off), runs it in float64-free fp32, and writes reference.safetensors beside the inputs:
+(BertForMaskedLM / GPT2LMHeadModel / BertForSequenceClassification / GPT2ForSequenceClassification as
+in transformers' modeling_bert.py / modeling_gpt2.py, dropout off), runs it in fp32, and writes
+reference.safetensors beside the inputs:
 
-  logits                  (B*T, V)   forward logits
-  loss                    (1)        mean cross-entropy over labels != -100 (GPT-2: shifted)
+  logits                  (B*T, V)   forward logits (classifiers: (B, num_labels))
+  loss                    (1)        mean cross-entropy over labels != -100 (GPT-2: shifted); classifiers:
+                                     the loss of config.json's problem_type (cross-entropy, BCE with
+                                     logits, MSE) against the per-sequence labels
   grad.<parameter name>   (shape)    gradient of the loss for every parameter
   adamw_losses            (6)        the loss before each of 5 torch.optim.AdamW steps and after the last
 
-Usage:  python3 scripts/parity/make_fixtures.py java/src/test/resources/parity/bert java/src/test/resources/parity/gpt2
+Usage:  python3 scripts/parity/make_fixtures.py java/src/test/resources/parity/bert java/src/test/resources/parity/gpt2 ...
 Needs only torch (Debian: apt-get install python3-torch).
 """
 import json
@@ -82,8 +85,8 @@ def padding_mask(mask):
     return (1.0 - mask[:, None, None, :].float()) * minimum
 
 
-def bert_loss(p, cfg, inputs):
-    ids, mask, types, labels = inputs
+def bert_body(p, cfg, ids, mask, types):
+    """BertModel without its pooler: hidden states (B, T, H)."""
     b, t = ids.shape
     eps = cfg["layer_norm_eps"]
     x = p["bert.embeddings.word_embeddings.weight"][ids] + p["bert.embeddings.position_embeddings.weight"][:t][None] \
@@ -99,6 +102,15 @@ def bert_loss(p, cfg, inputs):
                        p[pre + "attention.output.LayerNorm.bias"], eps)
         h = lin(gelu_exact(lin(a, pre + "intermediate.dense")), pre + "output.dense")
         x = layer_norm(h + a, p[pre + "output.LayerNorm.weight"], p[pre + "output.LayerNorm.bias"], eps)
+    return x
+
+
+def bert_loss(p, cfg, inputs):
+    ids, mask, types, labels = inputs
+    b, t = ids.shape
+    eps = cfg["layer_norm_eps"]
+    lin = lambda x, name: x @ p[name + ".weight"].T + p[name + ".bias"]
+    x = bert_body(p, cfg, ids, mask, types)
     h = gelu_exact(lin(x, "cls.predictions.transform.dense"))
     h = layer_norm(h, p["cls.predictions.transform.LayerNorm.weight"], p["cls.predictions.transform.LayerNorm.bias"], eps)
     logits = h @ p["bert.embeddings.word_embeddings.weight"].T + p["cls.predictions.bias"]
@@ -107,8 +119,8 @@ def bert_loss(p, cfg, inputs):
     return logits, loss
 
 
-def gpt2_loss(p, cfg, inputs):
-    ids, mask, _, labels = inputs
+def gpt2_body(p, cfg, ids, mask):
+    """GPT2Model: the final hidden states ln_f(x) (B, T, E)."""
     b, t = ids.shape
     eps = cfg["layer_norm_epsilon"]
     heads = cfg["n_head"]
@@ -129,11 +141,52 @@ def gpt2_loss(p, cfg, inputs):
         x = x + conv(ctx, pre + "attn.c_proj")
         h = layer_norm(x, p[pre + "ln_2.weight"], p[pre + "ln_2.bias"], eps)
         x = x + conv(gelu_new(conv(h, pre + "mlp.c_fc")), pre + "mlp.c_proj")
-    x = layer_norm(x, p["transformer.ln_f.weight"], p["transformer.ln_f.bias"], eps)
+    return layer_norm(x, p["transformer.ln_f.weight"], p["transformer.ln_f.bias"], eps)
+
+
+def gpt2_loss(p, cfg, inputs):
+    ids, mask, _, labels = inputs
+    b, t = ids.shape
+    x = gpt2_body(p, cfg, ids, mask)
     logits = x @ p["transformer.wte.weight"].T
     shifted = logits[:, :-1].reshape(-1, logits.shape[-1])
     loss = torch.nn.functional.cross_entropy(shifted, labels[:, 1:].reshape(-1), ignore_index=-100)
     return logits.reshape(b * t, -1), loss
+
+
+def classification_loss(logits, labels, cfg):
+    """transformers' loss of a *ForSequenceClassification head, by config.json's problem_type."""
+    kind = cfg["problem_type"]
+    if kind == "single_label_classification":
+        return torch.nn.functional.cross_entropy(logits.view(-1, logits.shape[-1]), labels.view(-1))
+    if kind == "multi_label_classification":
+        return torch.nn.functional.binary_cross_entropy_with_logits(logits, labels)
+    if logits.shape[-1] == 1:
+        return torch.nn.functional.mse_loss(logits.squeeze(), labels.squeeze())
+    return torch.nn.functional.mse_loss(logits, labels)
+
+
+def bert_cls_loss(p, cfg, inputs):
+    """BertForSequenceClassification: pooler tanh(dense(x[:, 0])), classifier (dropout off)."""
+    ids, mask, types, labels = inputs
+    x = bert_body(p, cfg, ids, mask, types)
+    pooled = torch.tanh(x[:, 0] @ p["bert.pooler.dense.weight"].T + p["bert.pooler.dense.bias"])
+    logits = pooled @ p["classifier.weight"].T + p["classifier.bias"]
+    return logits, classification_loss(logits, labels, cfg)
+
+
+def gpt2_cls_loss(p, cfg, inputs):
+    """GPT2ForSequenceClassification: score on every position, read at the rightmost non-pad token."""
+    ids, mask, _, labels = inputs
+    logits = gpt2_body(p, cfg, ids, mask) @ p["score.weight"].T
+    non_pad = (ids != cfg["pad_token_id"]).int()
+    last = (torch.arange(ids.shape[-1], dtype=torch.int) * non_pad).argmax(-1)
+    pooled = logits[torch.arange(ids.shape[0]), last]
+    return pooled, classification_loss(pooled, labels, cfg)
+
+
+FORWARDS = {"BertForMaskedLM": bert_loss, "GPT2LMHeadModel": gpt2_loss,
+            "BertForSequenceClassification": bert_cls_loss, "GPT2ForSequenceClassification": gpt2_cls_loss}
 
 
 def no_decay(name):
@@ -146,9 +199,14 @@ def run(folder):
     spec = json.loads((folder / "inputs.json").read_text())
     b, t = spec["batch"], spec["seq_len"]
     as_tensor = lambda key: torch.tensor(spec[key], dtype=torch.long).view(b, t)
+    forward = FORWARDS[cfg["architectures"][0]]
+    if "problem_type" in cfg:  # per-sequence labels: class ids, or float rows
+        single = cfg["problem_type"] == "single_label_classification"
+        labels = torch.tensor(spec["labels"], dtype=torch.long if single else torch.float32)
+    else:
+        labels = as_tensor("labels")
     inputs = (as_tensor("input_ids"), as_tensor("attention_mask"),
-              as_tensor("token_type_ids") if "token_type_ids" in spec else None, as_tensor("labels"))
-    forward = bert_loss if cfg["model_type"] == "bert" else gpt2_loss
+              as_tensor("token_type_ids") if "token_type_ids" in spec else None, labels)
     params = {k: v.clone().requires_grad_(True) for k, v in read_safetensors(folder / "model.safetensors").items()}
     logits, loss = forward(params, cfg, inputs)
     loss.backward()

@@ -13,6 +13,7 @@ import ai.lmtrain.models.LanguageModel;
 import ai.lmtrain.models.ModelConfig;
 import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tensor.ParameterTable;
+import ai.lmtrain.train.LanguageModelObjective;
 import ai.lmtrain.train.LossWeighting;
 import ai.lmtrain.train.Precision;
 import ai.lmtrain.train.Trainer;
@@ -187,7 +188,8 @@ public record TrainCase(String name, ModelConfig config, int batch, int seqLen) 
         }
       }
     };
-    try (Trainer trainer = new Trainer(model, args, loader(total), null, LossWeighting.MEAN, clock, parallel)) {
+    try (Trainer trainer = new Trainer(new LanguageModelObjective(model, LossWeighting.MEAN), args, loader(total), null,
+        clock, parallel)) {
       backend.synchronize();
       ends[0] = System.nanoTime();
       if (reduced != null) {

@@ -27,6 +27,7 @@ import picocli.CommandLine.Spec;
         "  kernels    bf16 CUDA kernels at GPT-2 124M shapes vs PyTorch",
         "  train      GPT-2 124M / BERT-base training vs transformers (CUDA)",
         "  tokenizer  GPT-2 BPE encoding vs jtokkit r50k_base",
+        "  data       prepare-data MB/s, tokens/s (1 and all threads) vs jtokkit",
         "  dist       CPU training: 2 MPI processes vs 1 process on the same cores",
         "Peers (scripts/bench/*.py) run with $LMTRAIN_PYTHON (default python3);",
         "a peer that cannot run shows n/a."})
@@ -34,10 +35,10 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "SUITE", description = "cpu, kernels, train, tokenizer or dist")
+  @Parameters(index = "0", paramLabel = "SUITE", description = "cpu, kernels, train, tokenizer, data or dist")
   String suite;
 
-  @Option(names = "--device", description = "cpu or cuda[:N] (default: cpu for cpu/tokenizer, cuda for kernels/train)")
+  @Option(names = "--device", description = "cpu or cuda[:N] (default: cpu for cpu/tokenizer/data, cuda for kernels/train)")
   String device;
 
   @Option(names = "--json", description = "print one JSON object instead of a table")

@@ -50,8 +50,12 @@ final class ConsoleProgress implements TrainingListener, AutoCloseable {
 
   @Override
   public void onEvaluate(EvalResult result, long step, boolean improved) {
-    LOG.info(String.format("[%s] eval at step %d: loss %.4f  perplexity %.3f  accuracy %.4f%s", run, step,
-        result.loss(), result.perplexity(), result.accuracy(), improved ? "  (best so far)" : ""));
+    String scores = result.classification() != null
+        ? String.format("accuracy %.4f  macro-F1 %.4f", result.accuracy(), result.classification().macroF1())
+        : Double.isNaN(result.perplexity()) ? "" // regression: the loss is the mean squared error
+        : String.format("perplexity %.3f  accuracy %.4f", result.perplexity(), result.accuracy());
+    LOG.info(String.format("[%s] eval at step %d: loss %.4f  %s%s", run, step, result.loss(), scores,
+        improved ? "  (best so far)" : ""));
   }
 
   @Override

@@ -3,6 +3,7 @@ package ai.lmtrain.cli;
 import ai.lmtrain.data.DataLoader;
 import ai.lmtrain.data.TextSource;
 import ai.lmtrain.models.BertForMaskedLM;
+import ai.lmtrain.models.LanguageModel;
 import ai.lmtrain.tensor.Arena;
 import ai.lmtrain.train.EvalResult;
 import ai.lmtrain.train.Evaluation;
@@ -48,7 +49,7 @@ final class EvalCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    try (LoadedModel.Open open = model.open(); Arena arena = new Arena(open.backend(), 16 << 20)) {
+    try (LoadedModel.Open<LanguageModel> open = model.open(); Arena arena = new Arena(open.backend(), 16 << 20)) {
       boolean mlm = open.model() instanceof BertForMaskedLM;
       int context = contextLength != null ? contextLength : Math.min(512, open.model().maxPositions());
       DataLoader loader = new DataLoader(LmDatasets.dataset(open.tokenizer(), TextSource.lines(corpus),

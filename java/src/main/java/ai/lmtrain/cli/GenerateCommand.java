@@ -3,6 +3,7 @@ package ai.lmtrain.cli;
 import ai.lmtrain.infer.Generator;
 import ai.lmtrain.infer.SamplingConfig;
 import ai.lmtrain.models.Gpt2LMHeadModel;
+import ai.lmtrain.models.LanguageModel;
 import ai.lmtrain.tokenizers.EncodeOptions;
 import ai.lmtrain.tokenizers.Tokenizer;
 import java.util.Map;
@@ -46,7 +47,7 @@ final class GenerateCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     SamplingConfig sampling = new SamplingConfig(doSample, temperature, topK, topP, repetitionPenalty, seed);
-    try (LoadedModel.Open open = model.open()) {
+    try (LoadedModel.Open<LanguageModel> open = model.open()) {
       Gpt2LMHeadModel gpt2 = causal(open, model);
       Tokenizer tokenizer = open.tokenizer();
       int[] ids = tokenizer.encode(prompt, EncodeOptions.defaults().withAddSpecialTokens(false)).ids();
@@ -64,7 +65,7 @@ final class GenerateCommand implements Callable<Integer> {
   }
 
   /** The loaded model as GPT-2, or a clear error. */
-  static Gpt2LMHeadModel causal(LoadedModel.Open open, LoadedModel options) {
+  static Gpt2LMHeadModel causal(LoadedModel.Open<LanguageModel> open, LoadedModel options) {
     if (!(open.model() instanceof Gpt2LMHeadModel gpt2)) {
       throw new IllegalArgumentException(options.dir + " holds a " + open.model().modelType()
           + " model; this command needs a GPT-2 (causal LM) model");

@@ -27,10 +27,12 @@ import ai.lmtrain.train.MetricsLog;
 import ai.lmtrain.train.Precision;
 import ai.lmtrain.train.PretrainingJob;
 import ai.lmtrain.train.TrainingArguments;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -73,8 +75,16 @@ final class LabCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "42", description = "random seed (default: ${DEFAULT-VALUE})")
   long seed;
 
+  @Option(names = "--json", description = "print one JSON object {device, precision, seed, epochs, output, runs: "
+      + "{bert, gpt2}, fill_mask, generation} on stdout; the report goes to stderr")
+  boolean json;
+
+  /** Where the human-readable report goes: stdout, or stderr when stdout carries the JSON object. */
+  private PrintStream report;
+
   @Override
   public Integer call() throws Exception {
+    report = json ? System.err : System.out;
     try (Backend backend = Backends.open(Device.parse(device))) {
       return run(backend);
     }
@@ -82,44 +92,38 @@ final class LabCommand implements Callable<Integer> {
 
   private int run(Backend backend) throws Exception {
     Files.createDirectories(output);
-    List<String> corpus = new ArrayList<>();
-    List<String> sentences = TextSource.bundledLines("toy_corpus.txt");
-    for (int i = 0; i < 20; i++) {
-      corpus.addAll(sentences);
-    }
+    List<String> corpus = corpus();
     int trainSize = (int) (0.9 * corpus.size());
     List<String> train = corpus.subList(0, trainSize);
     List<String> validation = corpus.subList(trainSize, corpus.size());
-    System.out.printf("Toy corpus: %d sentences (%d train, %d validation)%n", corpus.size(), train.size(),
+    report.printf("Toy corpus: %d sentences (%d train, %d validation)%n", corpus.size(), train.size(),
         validation.size());
 
     Path corpusFile = output.resolve("toy_corpus.txt");
     AtomicFiles.writeString(corpusFile, String.join("\n", corpus) + "\n");
     long start = System.nanoTime();
     Tokenizer tokenizer = TokenizerTrainer.trainWordPiece(List.of(corpusFile), TrainerOptions.wordPiece(1000));
-    System.out.printf("WordPiece tokenizer: %d tokens (trained in %.2f s)%n", tokenizer.vocabSize(),
+    report.printf("WordPiece tokenizer: %d tokens (trained in %.2f s)%n", tokenizer.vocabSize(),
         (System.nanoTime() - start) / 1e9);
-    System.out.println("  \"The lion is the king of the savanna.\" -> " + String.join(" ",
+    report.println("  \"The lion is the king of the savanna.\" -> " + String.join(" ",
         tokenizer.encode("The lion is the king of the savanna.").tokens()));
 
     int vocab = tokenizer.vocabSize();
-    int pad = tokenizer.tokenToId("[PAD]").orElse(0);
-    BertConfig bertConfig = new BertConfig(vocab, 128, 2, 2, 512, "gelu", 0.0, 0.0, 64, 2, 0.02, 1e-12, pad,
-        "absolute", true);
+    BertConfig bertConfig = bertConfig(tokenizer);
     Gpt2Config gptConfig = new Gpt2Config(vocab, 64, 128, 2, 2, null, "gelu_new", 0.0, 0.0, 0.0, 1e-5, 0.02, true,
         false, null, null, true);
-    TrainingArguments args = TrainingArguments.defaults().copy(Map.ofEntries(Map.entry("numTrainEpochs", epochs),
-        Map.entry("trainBatchSize", 8), Map.entry("evalBatchSize", 8), Map.entry("learningRate", 5e-4),
-        Map.entry("weightDecay", 0.01), Map.entry("warmupSteps", 50), Map.entry("lrSchedulerType",
-        "constant_with_warmup"), Map.entry("mlmProbability", 0.2), Map.entry("loggingSteps", 10),
-        Map.entry("seed", seed), Map.entry("precision", Precision.parse(precision))));
+    TrainingArguments args = arguments(epochs, seed, Precision.parse(precision));
 
+    Map<String, Object> summary;
     Run bert = train("bert", bertConfig, tokenizer, train, validation, args, backend);
     try (var bertModel = bert.result.model()) {
       Run gpt2 = train("gpt2", gptConfig, tokenizer, train, validation, args, backend);
       try (var gptModel = gpt2.result.model()) {
         printComparison(bert, gpt2);
-        demos((BertForMaskedLM) bertModel, (Gpt2LMHeadModel) gptModel, tokenizer);
+        List<FillMaskDemo> fillMask = fillMaskDemos((BertForMaskedLM) bertModel, tokenizer);
+        List<GenerationDemo> generation = generationDemos((Gpt2LMHeadModel) gptModel, tokenizer);
+        printDemos(fillMask, generation);
+        summary = summary(bert, gpt2, fillMask, generation);
       }
       List<MetricsEvent> all = new ArrayList<>(bert.result.events());
       all.addAll(gpt2.result.events());
@@ -135,17 +139,45 @@ final class LabCommand implements Callable<Integer> {
         LossPlot.write(png, all, LossPlot.DEFAULT_WIDTH, LossPlot.DEFAULT_HEIGHT);
         plot = png.toString();
       }
-      System.out.printf("%nWrote %s/{bert,gpt2} (Hugging Face model folders), %s and %s%n", output,
+      report.printf("%nWrote %s/{bert,gpt2} (Hugging Face model folders), %s and %s%n", output,
           output.resolve(MetricsLog.FILE_NAME), plot);
     }
+    if (json) {
+      JsonOut.print(summary);
+    }
     return 0;
+  }
+
+  /** The lab's BERT: 2 layers, 128 hidden, 2 heads, 512 intermediate, 64 positions, no dropout. */
+  static BertConfig bertConfig(Tokenizer tokenizer) {
+    return new BertConfig(tokenizer.vocabSize(), 128, 2, 2, 512, "gelu", 0.0, 0.0, 64, 2, 0.02, 1e-12,
+        tokenizer.tokenToId("[PAD]").orElse(0), "absolute", true);
+  }
+
+  /** The lab's training settings (see the class comment). */
+  static TrainingArguments arguments(int epochs, long seed, Precision precision) {
+    return TrainingArguments.defaults().copy(Map.ofEntries(Map.entry("numTrainEpochs", epochs),
+        Map.entry("trainBatchSize", 8), Map.entry("evalBatchSize", 8), Map.entry("learningRate", 5e-4),
+        Map.entry("weightDecay", 0.01), Map.entry("warmupSteps", 50), Map.entry("lrSchedulerType",
+        "constant_with_warmup"), Map.entry("mlmProbability", 0.2), Map.entry("loggingSteps", 10),
+        Map.entry("seed", seed), Map.entry("precision", precision)));
+  }
+
+  /** The lab's corpus: the toy corpus repeated 20 times. */
+  static List<String> corpus() {
+    List<String> corpus = new ArrayList<>();
+    List<String> sentences = TextSource.bundledLines("toy_corpus.txt");
+    for (int i = 0; i < 20; i++) {
+      corpus.addAll(sentences);
+    }
+    return corpus;
   }
 
   private record Run(PretrainingJob.Result result, double seconds, long parameters) {}
 
   private Run train(String name, ModelConfig config, Tokenizer tokenizer, List<String> train, List<String> validation,
       TrainingArguments args, Backend backend) throws Exception {
-    System.out.printf("%nPre-training %s (%s) ...%n", name, name.equals("bert") ? "masked LM" : "causal LM");
+    report.printf("%nPre-training %s (%s) ...%n", name, name.equals("bert") ? "masked LM" : "causal LM");
     Path dir = output.resolve(name);
     Files.deleteIfExists(dir.resolve(MetricsLog.FILE_NAME)); // a fresh run, not an append to an older one
     long start = System.nanoTime();
@@ -157,8 +189,8 @@ final class LabCommand implements Callable<Integer> {
     }
   }
 
-  private static void printComparison(Run bert, Run gpt2) {
-    System.out.printf("%n%-26s %16s %16s%n", "", "BERT (encoder)", "GPT-2 (decoder)");
+  private void printComparison(Run bert, Run gpt2) {
+    report.printf("%n%-26s %16s %16s%n", "", "BERT (encoder)", "GPT-2 (decoder)");
     row("objective", "masked LM", "causal LM");
     row("parameters", String.format("%,d", bert.parameters), String.format("%,d", gpt2.parameters));
     row("final train loss", fmt(lastTrainLoss(bert)), fmt(lastTrainLoss(gpt2)));
@@ -179,33 +211,87 @@ final class LabCommand implements Callable<Integer> {
         .mapToDouble(MetricsEvent::loss).findFirst().orElse(Double.NaN);
   }
 
-  private static void row(String label, String bert, String gpt2) {
-    System.out.printf("%-26s %16s %16s%n", label, bert, gpt2);
+  private void row(String label, String bert, String gpt2) {
+    report.printf("%-26s %16s %16s%n", label, bert, gpt2);
   }
 
   private static String fmt(double v) {
     return String.format("%.4f", v);
   }
 
-  private void demos(BertForMaskedLM bert, Gpt2LMHeadModel gpt2, Tokenizer tokenizer) {
-    System.out.println("\nFill-mask (BERT):");
+  /** BERT's top-3 answers for one fill-mask demo sentence. */
+  private record FillMaskDemo(String text, List<FillMask.Prediction> predictions) {}
+
+  /** GPT-2's greedy and sampled continuations of one prompt. */
+  private record GenerationDemo(String prompt, String greedy, String sampled) {}
+
+  private static List<FillMaskDemo> fillMaskDemos(BertForMaskedLM bert, Tokenizer tokenizer) {
+    List<FillMaskDemo> out = new ArrayList<>();
     for (String sentence : FILL_MASK_DEMOS) {
-      System.out.println("  " + sentence);
-      int rank = 1;
-      for (FillMask.Prediction p : FillMask.predict(bert, tokenizer, sentence, 3).get(0)) {
-        System.out.printf("    %d. %-12s (score: %.4f)%n", rank++, p.tokenStr(), p.score());
-      }
+      out.add(new FillMaskDemo(sentence, FillMask.predict(bert, tokenizer, sentence, 3).get(0)));
     }
+    return out;
+  }
+
+  private List<GenerationDemo> generationDemos(Gpt2LMHeadModel gpt2, Tokenizer tokenizer) {
     Generator generator = new Generator(gpt2);
     EncodeOptions plain = EncodeOptions.defaults().withAddSpecialTokens(false);
-    System.out.println("\nGeneration (GPT-2): greedy, then sampled with temperature 0.8:");
+    List<GenerationDemo> out = new ArrayList<>();
     for (String prompt : GENERATION_DEMOS) {
       int[] ids = tokenizer.encode(prompt, plain).ids();
       int[] greedy = generator.generate(ids, 12, SamplingConfig.greedy(), -1, true);
       int[] sampled = generator.generate(ids, 12, SamplingConfig.sampling(seed).withTemperature(0.8f), -1, true);
-      System.out.println("  " + prompt);
-      System.out.println("    greedy:  " + tokenizer.decode(greedy, true));
-      System.out.println("    sampled: " + tokenizer.decode(sampled, true));
+      out.add(new GenerationDemo(prompt, tokenizer.decode(greedy, true), tokenizer.decode(sampled, true)));
     }
+    return out;
+  }
+
+  private void printDemos(List<FillMaskDemo> fillMask, List<GenerationDemo> generation) {
+    report.println("\nFill-mask (BERT):");
+    for (FillMaskDemo demo : fillMask) {
+      report.println("  " + demo.text());
+      int rank = 1;
+      for (FillMask.Prediction p : demo.predictions()) {
+        report.printf("    %d. %-12s (score: %.4f)%n", rank++, p.tokenStr(), p.score());
+      }
+    }
+    report.println("\nGeneration (GPT-2): greedy, then sampled with temperature 0.8:");
+    for (GenerationDemo demo : generation) {
+      report.println("  " + demo.prompt());
+      report.println("    greedy:  " + demo.greedy());
+      report.println("    sampled: " + demo.sampled());
+    }
+  }
+
+  /** The {@code --json} object: the settings, both runs' figures and the demos' answers. */
+  private Map<String, Object> summary(Run bert, Run gpt2, List<FillMaskDemo> fillMask,
+      List<GenerationDemo> generation) {
+    Map<String, Object> runs = new LinkedHashMap<>();
+    runs.put("bert", runSummary(bert));
+    runs.put("gpt2", runSummary(gpt2));
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("device", device);
+    out.put("precision", precision);
+    out.put("seed", seed);
+    out.put("epochs", epochs);
+    out.put("output", output.toString());
+    out.put("runs", runs);
+    out.put("fill_mask", fillMask.stream().map(d -> Map.of("text", d.text(), "predictions", d.predictions().stream()
+        .map(p -> Map.of("token_str", p.tokenStr(), "score", p.score())).toList())).toList());
+    out.put("generation", generation.stream().map(d -> Map.of("prompt", d.prompt(), "greedy", d.greedy(), "sampled",
+        d.sampled())).toList());
+    return out;
+  }
+
+  private static Map<String, Object> runSummary(Run run) {
+    EvalResult eval = run.result.finalEval();
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("parameters", run.parameters);
+    out.put("final_train_loss", lastTrainLoss(run));
+    out.put("validation_loss", eval.loss());
+    out.put("validation_perplexity", eval.perplexity());
+    out.put("validation_accuracy", eval.accuracy());
+    out.put("training_seconds", run.seconds);
+    return out;
   }
 }

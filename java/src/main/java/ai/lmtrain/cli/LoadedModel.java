@@ -1,6 +1,8 @@
 package ai.lmtrain.cli;
 
 import ai.lmtrain.models.LanguageModel;
+import ai.lmtrain.models.Model;
+import ai.lmtrain.models.SequenceClassifier;
 import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tensor.Backends;
 import ai.lmtrain.tensor.DType;
@@ -22,7 +24,7 @@ final class LoadedModel {
   String device;
 
   /** An open model with its tokenizer and backend; closing releases all three. */
-  record Open(Backend backend, LanguageModel model, Tokenizer tokenizer) implements AutoCloseable {
+  record Open<M extends Model>(Backend backend, M model, Tokenizer tokenizer) implements AutoCloseable {
     @Override
     public void close() {
       model.close();
@@ -30,25 +32,44 @@ final class LoadedModel {
     }
   }
 
-  /** Loads the folder; the tokenizer's vocabulary must fit the model's. */
-  Open open() throws IOException {
+  /** How a model folder is loaded onto a backend. */
+  @FunctionalInterface
+  private interface Loader<M extends Model> {
+    M load(Path dir, Backend backend, DType computeType) throws IOException;
+  }
+
+  /** Loads the folder as a language model; the tokenizer's vocabulary must fit the model's. */
+  Open<LanguageModel> open() throws IOException {
+    return open(Checkpoints::loadModel);
+  }
+
+  /** Loads the folder as a sequence classifier (saved by 'lmtrain finetune' or transformers). */
+  Open<SequenceClassifier> openClassifier() throws IOException {
+    return open(Checkpoints::loadClassifier);
+  }
+
+  private <M extends Model> Open<M> open(Loader<M> loader) throws IOException {
     Backend backend = Backends.open(Device.parse(device));
     try {
-      LanguageModel model = Checkpoints.loadModel(dir, backend, DType.F32);
-      Tokenizer tokenizer;
-      try {
-        tokenizer = Tokenizers.load(dir);
-        if (tokenizer.vocabSize() > model.vocabSize()) {
-          throw new IllegalArgumentException("the tokenizer in " + dir + " has " + tokenizer.vocabSize()
-              + " tokens but the model's vocab_size is " + model.vocabSize() + " (mismatched files?)");
-        }
-      } catch (RuntimeException e) {
-        model.close();
-        throw e;
-      }
-      return new Open(backend, model, tokenizer);
+      M model = loader.load(dir, backend, DType.F32);
+      return new Open<>(backend, model, tokenizerFor(model));
     } catch (IOException | RuntimeException e) {
       backend.close();
+      throw e;
+    }
+  }
+
+  /** The folder's tokenizer, whose vocabulary must fit the model's; closes the model on failure. */
+  private Tokenizer tokenizerFor(Model model) {
+    try {
+      Tokenizer tokenizer = Tokenizers.load(dir);
+      if (tokenizer.vocabSize() > model.vocabSize()) {
+        throw new IllegalArgumentException("the tokenizer in " + dir + " has " + tokenizer.vocabSize()
+            + " tokens but the model's vocab_size is " + model.vocabSize() + " (mismatched files?)");
+      }
+      return tokenizer;
+    } catch (RuntimeException e) {
+      model.close();
       throw e;
     }
   }

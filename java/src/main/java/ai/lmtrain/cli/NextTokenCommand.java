@@ -3,13 +3,17 @@ package ai.lmtrain.cli;
 import ai.lmtrain.infer.Generator;
 import ai.lmtrain.infer.TopK;
 import ai.lmtrain.models.Gpt2LMHeadModel;
+import ai.lmtrain.models.LanguageModel;
 import ai.lmtrain.tokenizers.EncodeOptions;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code lmtrain next-token}: the most likely next tokens after a prompt, with probabilities (GPT-2). */
 @Command(name = "next-token", mixinStandardHelpOptions = true,
@@ -26,15 +30,25 @@ final class NextTokenCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print one JSON object {\"text\", \"tokens\", \"next\":[{token, token_str, probability}]}")
   boolean json;
 
+  @Mixin LogitsOption logits;
+
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
-    try (LoadedModel.Open open = model.open()) {
+    logits.checkUsage(spec, json);
+    try (LoadedModel.Open<LanguageModel> open = model.open()) {
       Gpt2LMHeadModel gpt2 = GenerateCommand.causal(open, model);
       int[] ids = open.tokenizer().encode(text, EncodeOptions.defaults().withAddSpecialTokens(false)).ids();
       List<TopK.Candidate> next = new Generator(gpt2).nextTokens(ids, topK);
       if (json) {
-        JsonOut.print(Map.of("text", text, "tokens", ids, "next", next.stream().map(c -> Map.of("token", c.id(),
-            "token_str", open.tokenizer().decode(new int[] {c.id()}), "probability", c.probability())).toList()));
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("text", text);
+        out.put("tokens", ids);
+        out.put("next", next.stream().map(c -> Map.of("token", c.id(), "token_str", open.tokenizer().decode(
+            new int[] {c.id()}), "probability", c.probability())).toList());
+        logits.addTo(out, gpt2, ids);
+        JsonOut.print(out);
         return 0;
       }
       System.out.println("prompt tokens: " + ids.length);

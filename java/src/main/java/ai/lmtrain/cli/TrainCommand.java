@@ -1,6 +1,8 @@
 package ai.lmtrain.cli;
 
 import ai.lmtrain.data.TextSource;
+import ai.lmtrain.data.TokenDataset;
+import ai.lmtrain.data.shards.ShardDirectory;
 import ai.lmtrain.data.TrainValidationSplit;
 import ai.lmtrain.io.FileFormatException;
 import ai.lmtrain.models.BertConfig;
@@ -32,21 +34,30 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
- * {@code lmtrain train}: pre-trains a BERT (masked LM) or GPT-2 (causal LM) on text files. The
+ * {@code lmtrain train}: pre-trains a BERT (masked LM) or GPT-2 (causal LM) on text files
+ * ({@code --corpus}) or on token shards from prepare-data ({@code --data}). The
  * {@code --config} JSON holds Hugging Face TrainingArguments keys (num_train_epochs, learning_rate,
  * ...) and model config keys (hidden_size, n_layer, ...) side by side. Started by mpirun, srun or
  * {@code lmtrain launch}, each process is one rank of a data-parallel run ({@link DistributedRuntime}).
  */
-@Command(name = "train", mixinStandardHelpOptions = true, description = "Pre-train a BERT or GPT-2 model on text files.")
+@Command(name = "train", mixinStandardHelpOptions = true, description = "Pre-train a BERT or GPT-2 model on text files or token shards.")
 final class TrainCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, description = "bert or gpt2")
   String modelType;
 
-  @Option(names = "--corpus", required = true, arity = "1..*", paramLabel = "FILE", description = "UTF-8 training text files")
+  @Option(names = "--corpus", arity = "1..*", paramLabel = "FILE", description = "UTF-8 training text files")
   List<Path> corpus;
+
+  @Option(names = "--data", paramLabel = "DIR", description = "token shards from prepare-data (or llm.c), instead of"
+      + " --corpus; validation comes from their val shards")
+  Path data;
+
+  @Spec CommandSpec spec;
 
   @ArgGroup(exclusive = true, multiplicity = "1")
   TokenizerChoice tokenizerChoice;
@@ -92,6 +103,10 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--validation", arity = "1..*", paramLabel = "FILE", description = "validation files (instead of a split)")
   List<Path> validation;
 
+  @Option(names = "--logging-dir", paramLabel = "DIR",
+      description = "TensorBoard event files (default: DIR/runs/DATE_HOST; report_to \"none\" in --config turns them off)")
+  Path loggingDir;
+
   @Override
   public Integer call() throws Exception {
     try (DistributedRuntime runtime = DistributedRuntime.open(Launch.detect(System.getenv()), device, System.getenv())) {
@@ -108,12 +123,24 @@ final class TrainCommand implements Callable<Integer> {
     JsonNode settings = config == null ? JsonOut.MAPPER.createObjectNode() : readConfig(config);
     List<String> unknown = new ArrayList<>();
     TrainingArguments args = TrainingArguments.defaults().with(settings, unknown);
-    if (precision != null) {
-      args = args.copy(Map.of("precision", Precision.parse(precision)));
+    args = withOverrides(args, precision, loggingDir);
+    if ((corpus == null) == (data == null)) {
+      throw new IllegalArgumentException("give either --corpus FILE... or --data DIR (from prepare-data)");
+    }
+    if (data != null) {
+      for (String flag : new String[] {"--train-tokenizer", "--mode", "--stride", "--validation-split", "--validation"}) {
+        if (spec.commandLine().getParseResult().hasMatchedOption(flag)) {
+          throw new IllegalArgumentException(flag + " does not apply to --data: the shards are tokenized already and"
+              + " hold their own validation split (pass the --tokenizer given to prepare-data)");
+        }
+      }
     }
     Tokenizer tokenizer = tokenizer(bert);
     ModelConfig modelConfig = modelConfig(bert, settings, unknown, tokenizer);
     int context = contextLength != null ? contextLength : Math.min(128, modelConfig.maxPositions());
+    if (data != null) {
+      return trainOnShards(args, tokenizer, modelConfig, context, runtime);
+    }
     List<String> texts = TextSource.lines(corpus);
     List<String> trainTexts = texts;
     List<String> evalTexts;
@@ -127,21 +154,43 @@ final class TrainCommand implements Callable<Integer> {
     LmDatasets.Mode datasetMode = mode != null ? LmDatasets.Mode.parse(mode) : bert ? LmDatasets.Mode.LINES
         : LmDatasets.Mode.CHUNKS;
     try (ConsoleProgress progress = new ConsoleProgress(modelType)) {
-      PretrainingJob.Result result = PretrainingJob.run(new PretrainingJob.Spec(modelType, modelConfig, tokenizer,
-          trainTexts, evalTexts, datasetMode, context, stride != null ? stride : Math.max(1, context / 2), args, output,
-          resume, LossWeighting.MEAN), runtime.backend(), runtime.dataParallel(), progress);
-      try {
-        EvalResult e = result.finalEval();
-        if (runtime.dataParallel().isRoot()) {
-          System.out.printf("trained %s: %s%nsaved to %s%n", modelType, e == null ? "no validation set"
-              : String.format("validation loss %.4f, perplexity %.3f, accuracy %.4f", e.loss(), e.perplexity(),
-                  e.accuracy()), output);
-        }
-      } finally {
-        result.model().close();
-      }
+      report(PretrainingJob.run(new PretrainingJob.Spec(modelType, modelConfig, tokenizer, trainTexts, evalTexts,
+          datasetMode, context, stride != null ? stride : Math.max(1, context / 2), args, output, resume,
+          LossWeighting.MEAN), runtime.backend(), runtime.dataParallel(), progress), runtime);
     }
     return 0;
+  }
+
+  /** {@code --data}: examples read from the memory-mapped shards (windows for GPT-2, packed documents for BERT). */
+  private int trainOnShards(TrainingArguments args, Tokenizer tokenizer, ModelConfig modelConfig, int context,
+      DistributedRuntime runtime) throws IOException {
+    ShardDirectory shards = ShardDirectory.open(data, tokenizer);
+    TokenDataset train = ShardDirectory.examples(shards.train(), tokenizer, context);
+    TokenDataset eval = shards.validation().isEmpty() ? null
+        : ShardDirectory.examples(shards.validation(), tokenizer, context);
+    if (eval != null && eval.size() == 0) {
+      eval = null; // a validation shard shorter than one example
+    }
+    try (ConsoleProgress progress = new ConsoleProgress(modelType)) {
+      report(PretrainingJob.run(new PretrainingJob.Spec(modelType, modelConfig, tokenizer, List.of(), List.of(), null,
+          context, context, args, output, resume, LossWeighting.MEAN), train, eval, runtime.backend(),
+          runtime.dataParallel(), progress), runtime);
+    }
+    return 0;
+  }
+
+  /** Rank 0 prints the outcome; every rank closes its model. */
+  private void report(PretrainingJob.Result result, DistributedRuntime runtime) {
+    try {
+      EvalResult e = result.finalEval();
+      if (runtime.dataParallel().isRoot()) {
+        System.out.printf("trained %s: %s%nsaved to %s%n", modelType, e == null ? "no validation set"
+            : String.format("validation loss %.4f, perplexity %.3f, accuracy %.4f", e.loss(), e.perplexity(),
+                e.accuracy()), output);
+      }
+    } finally {
+      result.model().close();
+    }
   }
 
   private Tokenizer tokenizer(boolean bert) throws IOException {
@@ -182,7 +231,20 @@ final class TrainCommand implements Callable<Integer> {
     return id.isPresent() ? c.withSpecialTokens(id.getAsInt(), id.getAsInt()) : c.withSpecialTokens(null, null);
   }
 
-  private static JsonNode readConfig(Path file) throws IOException {
+  /** {@code args} with the --precision and --logging-dir flags applied (each may be null). */
+  static TrainingArguments withOverrides(TrainingArguments args, String precision, Path loggingDir) {
+    TrainingArguments a = args;
+    if (precision != null) {
+      a = a.copy(Map.of("precision", Precision.parse(precision)));
+    }
+    if (loggingDir != null) {
+      a = a.copy(Map.of("loggingDir", loggingDir.toString()));
+    }
+    return a;
+  }
+
+  /** The settings object of a --config file; clear errors for a missing file or invalid JSON. */
+  static JsonNode readConfig(Path file) throws IOException {
     if (!Files.isRegularFile(file)) {
       throw new java.nio.file.NoSuchFileException(file.toString(), null, "config file not found");
     }

@@ -1,7 +1,5 @@
 package ai.lmtrain.models;
 
-import ai.lmtrain.layers.BertLayer;
-import ai.lmtrain.layers.Dropout;
 import ai.lmtrain.layers.LayerNorm;
 import ai.lmtrain.layers.Linear;
 import ai.lmtrain.layers.Pass;
@@ -10,31 +8,24 @@ import ai.lmtrain.tensor.DType;
 import ai.lmtrain.tensor.GeluKind;
 import ai.lmtrain.tensor.ParameterTable;
 import ai.lmtrain.tensor.Tensor;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * BERT with its masked-LM head, as Hugging Face's {@code BertForMaskedLM} (no pooler):
  * <pre>
- *   e = dropout(LN(word[ids] + position[t] + token_type[tt]))
- *   x = encoder layers (post-LN, exact GELU) over e, keys masked by the attention mask
+ *   x = {@link BertBody}(ids, token types, attention mask)                      (B*T, H)
  *   logits = LN(gelu(dense(x))) W_word^T + cls.predictions.bias      (decoder tied to word embeddings)
  * </pre>
  * Shapes: ids (B, T) -> logits (B*T, V).
  */
-public final class BertForMaskedLM extends TransformerModel {
-  private static final String EMB = "bert.embeddings.";
+public final class BertForMaskedLM extends TransformerModel implements LanguageModel {
   private static final String HEAD = "cls.predictions.";
 
   private final BertConfig config;
   private final GeluKind gelu;
-  private final LayerNorm embeddingNorm;
-  private final Dropout embeddingDropout;
-  private final List<BertLayer> layers = new ArrayList<>();
+  private final BertBody body;
   private final Linear transform;
   private final LayerNorm transformNorm;
   private final Linear decoder;
-  private Inputs inputs;
   private Tensor encoded;
   private Tensor transformed;
   private Tensor activated;
@@ -45,55 +36,24 @@ public final class BertForMaskedLM extends TransformerModel {
     super(backend, table(config), computeType, config.vocabSize(), config.maxPositionEmbeddings());
     this.config = config;
     int h = config.hiddenSize();
-    float eps = (float) config.layerNormEps();
-    gelu = GeluKind.fromHfName(config.hiddenAct());
-    embeddingNorm = new LayerNorm(EMB + "LayerNorm", h, eps);
-    embeddingDropout = new Dropout((float) config.hiddenDropoutProb());
-    for (int i = 0; i < config.numHiddenLayers(); i++) {
-      layers.add(new BertLayer("bert.encoder.layer." + i, h, config.intermediateSize(), config.numAttentionHeads(), gelu,
-          (float) config.hiddenDropoutProb(), (float) config.attentionProbsDropoutProb(), eps));
-    }
+    gelu = config.geluKind();
+    body = new BertBody(config);
     transform = new Linear(HEAD + "transform.dense.weight", HEAD + "transform.dense.bias", h, h, Linear.Layout.OUT_IN);
-    transformNorm = new LayerNorm(HEAD + "transform.LayerNorm", h, eps);
-    decoder = new Linear(EMB + "word_embeddings.weight", HEAD + "bias", h, config.vocabSize(), Linear.Layout.OUT_IN);
+    transformNorm = new LayerNorm(HEAD + "transform.LayerNorm", h, (float) config.layerNormEps());
+    decoder = new Linear(BertBody.EMB + "word_embeddings.weight", HEAD + "bias", h, config.vocabSize(),
+        Linear.Layout.OUT_IN);
   }
 
-  /** The parameter layout: Hugging Face names; query/key/value packed so they form one (3H, H) matrix. */
+  /** The parameter layout: the body's, then the MLM head's. */
   static ParameterTable table(BertConfig c) {
     int h = c.hiddenSize();
     ParameterTable t = new ParameterTable();
-    t.add(EMB + "word_embeddings.weight", true, c.vocabSize(), h);
-    t.add(EMB + "position_embeddings.weight", true, c.maxPositionEmbeddings(), h);
-    t.add(EMB + "token_type_embeddings.weight", true, c.typeVocabSize(), h);
-    addNorm(t, EMB + "LayerNorm", h);
-    for (int i = 0; i < c.numHiddenLayers(); i++) {
-      String p = "bert.encoder.layer." + i;
-      String self = p + ".attention.self.";
-      t.add(self + "query.weight", true, h, h);
-      t.addPacked(self + "key.weight", true, h, h);
-      t.addPacked(self + "value.weight", true, h, h);
-      t.add(self + "query.bias", false, h);
-      t.addPacked(self + "key.bias", false, h);
-      t.addPacked(self + "value.bias", false, h);
-      t.add(p + ".attention.output.dense.weight", true, h, h);
-      t.add(p + ".attention.output.dense.bias", false, h);
-      addNorm(t, p + ".attention.output.LayerNorm", h);
-      t.add(p + ".intermediate.dense.weight", true, c.intermediateSize(), h);
-      t.add(p + ".intermediate.dense.bias", false, c.intermediateSize());
-      t.add(p + ".output.dense.weight", true, h, c.intermediateSize());
-      t.add(p + ".output.dense.bias", false, h);
-      addNorm(t, p + ".output.LayerNorm", h);
-    }
+    BertBody.addParameters(t, c);
     t.add(HEAD + "transform.dense.weight", true, h, h);
     t.add(HEAD + "transform.dense.bias", false, h);
-    addNorm(t, HEAD + "transform.LayerNorm", h);
+    BertBody.addNorm(t, HEAD + "transform.LayerNorm", h);
     t.add(HEAD + "bias", false, c.vocabSize());
     return t;
-  }
-
-  private static void addNorm(ParameterTable t, String prefix, int h) {
-    t.add(prefix + ".weight", false, h);
-    t.add(prefix + ".bias", false, h);
   }
 
   public BertConfig config() {
@@ -112,37 +72,19 @@ public final class BertForMaskedLM extends TransformerModel {
 
   @Override
   public Tensor forward(Pass pass, ModelInput in) {
-    Backend backend = pass.backend();
-    inputs = upload(pass, in, true, 0);
-    int h = config.hiddenSize();
-    Tensor embedded = pass.activation(in.batch(), in.seqLen(), h);
-    backend.embeddingForward(embedded, inputs.ids(), inputs.typeIds(), store.param(EMB + "word_embeddings.weight"),
-        store.param(EMB + "position_embeddings.weight"), store.param(EMB + "token_type_embeddings.weight"), 0);
-    Tensor x = embeddingDropout.forward(pass, embeddingNorm.forward(pass, embedded.view(in.positions(), h)));
-    for (BertLayer layer : layers) {
-      x = layer.forward(pass, x, in.batch(), in.seqLen(), inputs.keyMask());
-    }
-    encoded = x;
-    transformed = transform.forward(pass, x);
+    encoded = body.forward(pass, upload(pass, in, true, 0), in.batch(), in.seqLen());
+    transformed = transform.forward(pass, encoded);
     activated = pass.activation(transformed.shape());
-    backend.gelu(activated, transformed, gelu);
+    pass.backend().gelu(activated, transformed, gelu);
     normalized = transformNorm.forward(pass, activated);
     return decoder.forward(pass, normalized);
   }
 
   @Override
   public void backward(Pass pass, Tensor dlogits) {
-    Backend backend = pass.backend();
     Tensor d = transformNorm.backward(pass, decoder.backward(pass, dlogits, normalized, true));
-    backend.geluBackward(d, transformed, d, gelu);
-    Tensor dx = transform.backward(pass, d, encoded, true);
-    for (int i = layers.size() - 1; i >= 0; i--) {
-      dx = layers.get(i).backward(pass, dx);
-    }
-    Tensor dEmbedded = embeddingNorm.backward(pass, embeddingDropout.backward(pass, dx));
-    long[] bth = {inputs.ids().dim(0), inputs.ids().dim(1), config.hiddenSize()};
-    backend.embeddingBackward(store.grad(EMB + "word_embeddings.weight"), store.grad(EMB + "position_embeddings.weight"),
-        store.grad(EMB + "token_type_embeddings.weight"), dEmbedded.view(bth), inputs.ids(), inputs.typeIds(), 0);
+    pass.backend().geluBackward(d, transformed, d, gelu);
+    body.backward(pass, transform.backward(pass, d, encoded, true));
   }
 
   @Override
@@ -155,30 +97,15 @@ public final class BertForMaskedLM extends TransformerModel {
 
   @Override
   public void initialize(long seed) {
-    double std = config.initializerRange();
-    int pad = config.padTokenId() == null ? -1 : config.padTokenId();
-    initializeWith(seed, (e, values, random) -> {
-      String name = e.name();
-      if (isNormWeight(name)) {
-        java.util.Arrays.fill(values, 1f);
-      } else if (name.endsWith(".weight")) {
-        normal(values, random, std);
-        if (name.equals(EMB + "word_embeddings.weight") && pad >= 0 && pad < config.vocabSize()) {
-          java.util.Arrays.fill(values, pad * config.hiddenSize(), (pad + 1) * config.hiddenSize(), 0f);
-        }
-      }
-    });
+    initializeWith(seed, BertBody.initializer(config));
   }
 
   @Override
   public String parameterNameFor(String key) {
-    String k = modernNormNames(key);
-    if (k.equals(HEAD + "decoder.weight") || k.equals(HEAD + "decoder.bias") || k.startsWith("bert.pooler.")
-        || k.endsWith("position_ids") || k.startsWith("cls.seq_relationship")) {
+    String k = BertBody.parameterName(key);
+    if (k == null || k.equals(HEAD + "decoder.weight") || k.equals(HEAD + "decoder.bias") || k.startsWith("bert.pooler.")
+        || k.startsWith("cls.seq_relationship") || k.startsWith("classifier.")) {
       return null; // tied to word embeddings / to cls.predictions.bias, or not part of the MLM model
-    }
-    if (!k.startsWith("bert.") && !k.startsWith("cls.")) {
-      k = "bert." + k; // BertModel checkpoints have no "bert." prefix
     }
     return k;
   }

@@ -1,15 +1,12 @@
 package ai.lmtrain.models;
 
-import ai.lmtrain.layers.Dropout;
 import ai.lmtrain.layers.Gpt2Block;
 import ai.lmtrain.layers.KvCache;
-import ai.lmtrain.layers.LayerNorm;
 import ai.lmtrain.layers.Linear;
 import ai.lmtrain.layers.Pass;
 import ai.lmtrain.tensor.Arena;
 import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tensor.DType;
-import ai.lmtrain.tensor.GeluKind;
 import ai.lmtrain.tensor.ParameterTable;
 import ai.lmtrain.tensor.Tensor;
 import java.util.ArrayList;
@@ -19,63 +16,29 @@ import java.util.List;
 /**
  * GPT-2 with its language-model head, as Hugging Face's {@code GPT2LMHeadModel}:
  * <pre>
- *   x = dropout(wte[ids] + wpe[t])
- *   x = blocks (pre-LN, causal attention, gelu_new) over x
- *   logits = ln_f(x) wte^T                                   (lm_head tied to wte, no bias)
+ *   h = {@link Gpt2Body}(ids, attention mask)                              (B*T, E)
+ *   logits = h wte^T                                   (lm_head tied to wte, no bias)
  * </pre>
  * Shapes: ids (B, T) -> logits (B*T, V).
  */
-public final class Gpt2LMHeadModel extends TransformerModel {
-  private static final String WTE = "transformer.wte.weight";
-  private static final String WPE = "transformer.wpe.weight";
-
+public final class Gpt2LMHeadModel extends TransformerModel implements LanguageModel {
   private final Gpt2Config config;
-  private final Dropout embeddingDropout;
-  private final List<Gpt2Block> blocks = new ArrayList<>();
-  private final LayerNorm finalNorm;
+  private final Gpt2Body body;
   private final Linear lmHead;
-  private Inputs inputs;
   private Tensor normalized;
 
   /** A model with zeroed parameters; call {@link #initialize} or load weights. */
   public Gpt2LMHeadModel(Gpt2Config config, Backend backend, DType computeType) {
     super(backend, table(config), computeType, config.vocabSize(), config.nPositions());
     this.config = config;
-    int e = config.nEmbd();
-    float eps = (float) config.layerNormEpsilon();
-    GeluKind gelu = GeluKind.fromHfName(config.activationFunction());
-    embeddingDropout = new Dropout((float) config.embdPdrop());
-    for (int i = 0; i < config.nLayer(); i++) {
-      blocks.add(new Gpt2Block("transformer.h." + i, e, config.innerSize(), config.nHead(), gelu,
-          (float) config.residPdrop(), (float) config.attnPdrop(), eps));
-    }
-    finalNorm = new LayerNorm("transformer.ln_f", e, eps);
-    lmHead = new Linear(WTE, null, e, config.vocabSize(), Linear.Layout.OUT_IN);
+    body = new Gpt2Body(config);
+    lmHead = new Linear(Gpt2Body.WTE, null, config.nEmbd(), config.vocabSize(), Linear.Layout.OUT_IN);
   }
 
-  /** The parameter layout, Hugging Face names. */
+  /** The parameter layout, Hugging Face names: the body's (the head is tied to wte). */
   static ParameterTable table(Gpt2Config c) {
-    int e = c.nEmbd();
     ParameterTable t = new ParameterTable();
-    t.add(WTE, true, c.vocabSize(), e);
-    t.add(WPE, true, c.nPositions(), e);
-    for (int i = 0; i < c.nLayer(); i++) {
-      String p = "transformer.h." + i;
-      t.add(p + ".ln_1.weight", false, e);
-      t.add(p + ".ln_1.bias", false, e);
-      t.add(p + ".attn.c_attn.weight", true, e, 3L * e);
-      t.add(p + ".attn.c_attn.bias", false, 3L * e);
-      t.add(p + ".attn.c_proj.weight", true, e, e);
-      t.add(p + ".attn.c_proj.bias", false, e);
-      t.add(p + ".ln_2.weight", false, e);
-      t.add(p + ".ln_2.bias", false, e);
-      t.add(p + ".mlp.c_fc.weight", true, e, c.innerSize());
-      t.add(p + ".mlp.c_fc.bias", false, c.innerSize());
-      t.add(p + ".mlp.c_proj.weight", true, c.innerSize(), e);
-      t.add(p + ".mlp.c_proj.bias", false, e);
-    }
-    t.add("transformer.ln_f.weight", false, e);
-    t.add("transformer.ln_f.bias", false, e);
+    Gpt2Body.addParameters(t, c);
     return t;
   }
 
@@ -95,15 +58,7 @@ public final class Gpt2LMHeadModel extends TransformerModel {
 
   @Override
   public Tensor forward(Pass pass, ModelInput in) {
-    inputs = upload(pass, in, false, 0);
-    int e = config.nEmbd();
-    Tensor embedded = pass.activation(in.batch(), in.seqLen(), e);
-    pass.backend().embeddingForward(embedded, inputs.ids(), null, store.param(WTE), store.param(WPE), null, 0);
-    Tensor x = embeddingDropout.forward(pass, embedded.view(in.positions(), e));
-    for (Gpt2Block block : blocks) {
-      x = block.forward(pass, x, in.batch(), in.seqLen(), inputs.keyMask());
-    }
-    normalized = finalNorm.forward(pass, x);
+    normalized = body.forward(pass, upload(pass, in, false, 0), in.batch(), in.seqLen());
     return lmHead.forward(pass, normalized);
   }
 
@@ -126,7 +81,7 @@ public final class Gpt2LMHeadModel extends TransformerModel {
     private int length;
 
     private Decoding(int capacity) {
-      for (int i = 0; i < blocks.size(); i++) {
+      for (int i = 0; i < body.blocks().size(); i++) {
         caches.add(new KvCache(store.backend(), capacity, 3 * config.nEmbd(), store.computeType()));
       }
     }
@@ -147,14 +102,16 @@ public final class Gpt2LMHeadModel extends TransformerModel {
       int e = config.nEmbd();
       Inputs in = upload(pass, ModelInput.of(newIds), false, length);
       Tensor embedded = pass.activation(1, n, e);
-      pass.backend().embeddingForward(embedded, in.ids(), null, store.param(WTE), store.param(WPE), null, length);
+      pass.backend().embeddingForward(embedded, in.ids(), null, store.param(Gpt2Body.WTE), store.param(Gpt2Body.WPE),
+          null, length);
       Tensor x = embedded.view(n, e);
+      List<Gpt2Block> blocks = body.blocks();
       for (int i = 0; i < blocks.size(); i++) {
         x = blocks.get(i).forwardCached(pass, x, caches.get(i));
       }
       length += n;
       Tensor last = x.view((long) n * e).slice((long) (n - 1) * e, 1, e);
-      return pass.backend().downloadFloats(lmHead.forward(pass, finalNorm.forward(pass, last)));
+      return pass.backend().downloadFloats(lmHead.forward(pass, body.finalNorm().forward(pass, last)));
     }
 
     @Override
@@ -165,13 +122,7 @@ public final class Gpt2LMHeadModel extends TransformerModel {
 
   @Override
   public void backward(Pass pass, Tensor dlogits) {
-    Tensor dx = finalNorm.backward(pass, lmHead.backward(pass, dlogits, normalized, true));
-    for (int i = blocks.size() - 1; i >= 0; i--) {
-      dx = blocks.get(i).backward(pass, dx);
-    }
-    dx = embeddingDropout.backward(pass, dx);
-    long[] bte = {inputs.ids().dim(0), inputs.ids().dim(1), config.nEmbd()};
-    pass.backend().embeddingBackward(store.grad(WTE), store.grad(WPE), null, dx.view(bte), inputs.ids(), null, 0);
+    body.backward(pass, lmHead.backward(pass, dlogits, normalized, true));
   }
 
   @Override
@@ -190,26 +141,14 @@ public final class Gpt2LMHeadModel extends TransformerModel {
 
   @Override
   public void initialize(long seed) {
-    double std = config.initializerRange();
-    double projStd = std / Math.sqrt(2.0 * config.nLayer());
-    initializeWith(seed, (e, values, random) -> {
-      String name = e.name();
-      if (isNormWeight(name)) {
-        Arrays.fill(values, 1f);
-      } else if (name.endsWith(".weight")) {
-        normal(values, random, name.endsWith("c_proj.weight") ? projStd : std);
-      }
-    });
+    initializeWith(seed, Gpt2Body.initializer(config));
   }
 
   @Override
   public String parameterNameFor(String key) {
-    String k = modernNormNames(key);
-    if (k.equals("lm_head.weight") || k.endsWith(".attn.bias") || k.endsWith(".attn.masked_bias")) {
-      return null; // tied to wte, or causal-mask buffers
-    }
-    if (!k.startsWith("transformer.")) {
-      k = "transformer." + k; // GPT2Model checkpoints have no "transformer." prefix
+    String k = Gpt2Body.parameterName(key);
+    if (k == null || k.equals("lm_head.weight") || k.startsWith("score.")) {
+      return null; // tied to wte, a causal-mask buffer, or another head
     }
     return k;
   }

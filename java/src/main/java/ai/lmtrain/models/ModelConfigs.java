@@ -66,11 +66,38 @@ public final class ModelConfigs {
     };
   }
 
+  /**
+   * The sequence-classification head a config.json describes (id2label / num_labels, problem_type,
+   * the head's settings), or null when it names no labels.
+   *
+   * @throws FileFormatException naming the file when those keys are invalid
+   */
+  public static SequenceClassification readClassification(Path file) throws IOException {
+    ObjectNode config = readObject(file);
+    return SequenceClassification.read(config, Gpt2Config.MODEL_TYPE.equals(config.path("model_type").asText()), file);
+  }
+
+  /** The first entry of a config.json's {@code architectures}, or "" when it has none. */
+  public static String architecture(Path file) throws IOException {
+    JsonNode architectures = readObject(file).get("architectures");
+    return architectures != null && architectures.isArray() && !architectures.isEmpty()
+        ? architectures.get(0).asText() : "";
+  }
+
   /** The config.json text of {@code config}; see {@link ModelConfig#toJson()}. */
   static String toJson(ModelConfig config) {
+    return toJson(config, config.architecture(), node -> { });
+  }
+
+  /**
+   * The config.json text of {@code config} for a model of class {@code architecture}, with the keys
+   * that {@code extra} adds (a head's keys, such as id2label); layout as {@link ModelConfig#toJson()}.
+   */
+  static String toJson(ModelConfig config, String architecture, java.util.function.Consumer<ObjectNode> extra) {
     ObjectNode node = MAPPER.valueToTree(config);
     node.put("model_type", config.modelType());
-    node.set("architectures", MAPPER.valueToTree(List.of(config.architecture())));
+    node.set("architectures", MAPPER.valueToTree(List.of(architecture)));
+    extra.accept(node);
     node.put("torch_dtype", "float32");
     node.put("transformers_version", TRANSFORMERS_VERSION);
     Map<String, JsonNode> sorted = new TreeMap<>();
@@ -142,7 +169,8 @@ public final class ModelConfigs {
         .collect(Collectors.joining("."));
   }
 
-  private static ObjectNode readObject(Path file) throws IOException {
+  /** The JSON object of {@code file}; a clear error naming the file when it is not one. */
+  static ObjectNode readObject(Path file) throws IOException {
     JsonNode root;
     try {
       root = MAPPER.readTree(file.toFile());

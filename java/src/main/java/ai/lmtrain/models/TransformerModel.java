@@ -12,7 +12,7 @@ import java.util.Random;
 /**
  * What BERT and GPT-2 share: the parameter store, input checks and upload, and the initialiser.
  */
-abstract class TransformerModel implements LanguageModel {
+abstract class TransformerModel implements Model {
   protected final ParameterStore store;
   private final int vocabSize;
   private final int maxPositions;

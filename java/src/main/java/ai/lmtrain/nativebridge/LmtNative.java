@@ -100,6 +100,12 @@ public final class LmtNative {
   public static native int lmt_gelu_backward(@Cast("lmt_ctx*") long ctx, @Cast("void*") long dx, @Cast("const void*") long x,
       @Cast("const void*") long dout, long n, @Cast("lmt_gelu_kind") int kind, @Cast("lmt_dtype") int dt);
 
+  public static native int lmt_tanh_forward(@Cast("lmt_ctx*") long ctx, @Cast("void*") long out, @Cast("const void*") long x,
+      long n, @Cast("lmt_dtype") int dt);
+
+  public static native int lmt_tanh_backward(@Cast("lmt_ctx*") long ctx, @Cast("void*") long dx, @Cast("const void*") long y,
+      @Cast("const void*") long dout, long n, @Cast("lmt_dtype") int dt);
+
   public static native int lmt_attention_forward(@Cast("lmt_ctx*") long ctx, @Cast("void*") long out, @Cast("float*") long lse,
       @Cast("const void*") long qkv, @Cast("const int32_t*") long keyMask, long b, long t, long c, long nh,
       int causal, float dropoutP, @Cast("uint64_t") long seed, @Cast("uint64_t") long offset,
@@ -137,6 +143,17 @@ public final class LmtNative {
   public static native int lmt_dropout_backward(@Cast("lmt_ctx*") long ctx, @Cast("void*") long dx,
       @Cast("const void*") long dout, long n, float p, @Cast("uint64_t") long seed, @Cast("uint64_t") long offset,
       @Cast("lmt_dtype") int dt);
+
+  public static native int lmt_gather_rows_forward(@Cast("lmt_ctx*") long ctx, @Cast("void*") long out,
+      @Cast("const void*") long x, @Cast("const int32_t*") long rows, long m, long n, long c, @Cast("lmt_dtype") int dt);
+
+  public static native int lmt_gather_rows_backward(@Cast("lmt_ctx*") long ctx, @Cast("void*") long dx,
+      @Cast("const void*") long dout, @Cast("const int32_t*") long rows, long m, long n, long c,
+      @Cast("lmt_dtype") int dt);
+
+  public static native int lmt_pointwise_loss(@Cast("lmt_ctx*") long ctx, @Cast("float*") long lossSum,
+      @Cast("void*") long dlogits, @Cast("const void*") long logits, @Cast("const float*") long targets, long n,
+      @Cast("lmt_pointwise_loss_kind") int kind, float gradScale, @Cast("lmt_dtype") int dt);
 
   public static native int lmt_add(@Cast("lmt_ctx*") long ctx, @Cast("void*") long out, @Cast("const void*") long a,
       @Cast("const void*") long b, long n, @Cast("lmt_dtype") int dt);

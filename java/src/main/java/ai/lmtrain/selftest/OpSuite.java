@@ -15,6 +15,7 @@ import ai.lmtrain.selftest.Tolerance.Kind;
 import ai.lmtrain.tensor.AdamWParams;
 import ai.lmtrain.tensor.DType;
 import ai.lmtrain.tensor.GeluKind;
+import ai.lmtrain.tensor.PointwiseLoss;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -43,11 +44,14 @@ public final class OpSuite {
     biasGrad(cases);
     layerNorm(cases);
     gelu(cases);
+    tanh(cases);
     attention(cases);
     softmaxCrossEntropy(cases);
     embedding(cases);
     adamw(cases);
     dropout(cases);
+    gatherRows(cases);
+    pointwiseLoss(cases);
     elementwise(cases);
     return cases;
   }
@@ -203,6 +207,28 @@ public final class OpSuite {
             .out("dout", dt, symmetric(1), 1001)
             .run((be, t) -> be.geluBackward(t.get("dout"), t.get("x"), t.get("dout"), kind)));
       }
+    }
+  }
+
+  // ---------------------------------------------------------------- tanh
+
+  private static void tanh(List<OpCase> cases) {
+    for (DType dt : FLOAT_TYPES) {
+      for (int n : new int[] {1, 33, 100_003}) {
+        cases.add(OpCase.of("tanh", dt, "n=" + n, Kind.ELEMENTWISE)
+            .in("x", dt, symmetric(4), n)
+            .out("out", dt, unset(), n)
+            .run((be, t) -> be.tanh(t.get("out"), t.get("x"))));
+        cases.add(OpCase.of("tanhBackward", dt, "n=" + n, Kind.ELEMENTWISE)
+            .in("y", dt, symmetric(1), n)
+            .in("dout", dt, symmetric(1), n)
+            .out("dx", dt, unset(), n)
+            .run((be, t) -> be.tanhBackward(t.get("dx"), t.get("y"), t.get("dout"))));
+      }
+      cases.add(OpCase.of("tanhBackward", dt, "n=1001 in place (dx = dout)", Kind.ELEMENTWISE)
+          .in("y", dt, symmetric(1), 1001)
+          .out("dout", dt, symmetric(1), 1001)
+          .run((be, t) -> be.tanhBackward(t.get("dout"), t.get("y"), t.get("dout"))));
     }
   }
 
@@ -449,6 +475,55 @@ public final class OpSuite {
       cases.add(OpCase.of("dropoutBackward", dt, "n=1001 p=0.1 in place", Kind.ELEMENTWISE)
           .out("dout", dt, symmetric(1), 1001)
           .run((be, t) -> be.dropoutBackward(t.get("dout"), t.get("dout"), 0.1f, SEED, OFFSET)));
+    }
+  }
+
+  // ---------------------------------------------------------------- row gather
+
+  /** The [CLS] rows b * T of a (B * T, C) batch (B = 5, T = 7), and last tokens in another order. */
+  private static void gatherRows(List<OpCase> cases) {
+    int[][] rowSets = {{0, 7, 14, 21, 28}, {34, 2, 13, 20, 9}};
+    for (DType dt : FLOAT_TYPES) {
+      for (int c : new int[] {1, 33, 768}) {
+        for (int[] rows : rowSets) {
+          String name = "N=35 C=" + c + " rows=" + java.util.Arrays.toString(rows);
+          cases.add(OpCase.of("gatherRows", dt, name, Kind.EXACT)
+              .in("x", dt, symmetric(2), 35, c)
+              .in("rows", I32, Fill.ints(rows), rows.length)
+              .out("out", dt, unset(), rows.length, c)
+              .run((be, t) -> be.gatherRows(t.get("out"), t.get("x"), t.get("rows"))));
+          cases.add(OpCase.of("gatherRowsBackward", dt, name, Kind.EXACT)
+              .in("dout", dt, symmetric(2), rows.length, c)
+              .in("rows", I32, Fill.ints(rows), rows.length)
+              .out("dx", dt, symmetric(1), 35, c) // stale values: every element must be overwritten
+              .run((be, t) -> be.gatherRowsBackward(t.get("dx"), t.get("dout"), t.get("rows"))));
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- pointwise losses
+
+  private static void pointwiseLoss(List<OpCase> cases) {
+    for (DType dt : FLOAT_TYPES) {
+      for (PointwiseLoss kind : PointwiseLoss.values()) {
+        for (int n : new int[] {1, 33, 100_003}) {
+          float gradScale = 1f / n;
+          cases.add(OpCase.of("pointwiseLoss", dt, kind + " n=" + n, Kind.REDUCTION)
+              .in("logits", dt, symmetric(6), n)
+              .in("targets", F32, uniform(0, 1), n)
+              .out("lossSum", F32, unset(), 1)
+              .out("dlogits", dt, unset(), n)
+              .run((be, t) -> be.pointwiseLoss(t.get("lossSum"), t.get("dlogits"), t.get("logits"), t.get("targets"),
+                  kind, gradScale)));
+        }
+        cases.add(OpCase.of("pointwiseLoss", dt, kind + " n=1001 in place (dlogits = logits)", Kind.REDUCTION)
+            .out("logits", dt, symmetric(6), 1001)
+            .in("targets", F32, uniform(0, 1), 1001)
+            .out("lossSum", F32, unset(), 1)
+            .run((be, t) -> be.pointwiseLoss(t.get("lossSum"), t.get("logits"), t.get("logits"), t.get("targets"),
+                kind, 0.5f)));
+      }
     }
   }
 

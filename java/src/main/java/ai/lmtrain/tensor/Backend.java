@@ -77,6 +77,12 @@ public interface Backend extends AutoCloseable {
   /** dx = dout * gelu'(x); dx may be dout. */
   void geluBackward(Tensor dx, Tensor x, Tensor dout, GeluKind kind);
 
+  /** out = tanh(x), elementwise. */
+  void tanh(Tensor out, Tensor x);
+
+  /** dx = dout * (1 - y^2) from the forward's output y = tanh(x); dx may be dout. */
+  void tanhBackward(Tensor dx, Tensor y, Tensor dout);
+
   /**
    * Multi-head attention from packed qkv (B, T, 3C) into out (B, T, C); lse (B, NH, T) F32 saved for
    * the backward. keyMask (B, T) I32 (1 keep, 0 padded key) may be null. Dropout on probabilities
@@ -116,6 +122,23 @@ public interface Backend extends AutoCloseable {
 
   /** dx = the same mask applied to dout; dx may be dout. */
   void dropoutBackward(Tensor dx, Tensor dout, float p, long seed, long offset);
+
+  /**
+   * out (M, C) = rows {@code rows} (M) I32 of x (N, C); the rows must lie in [0, N) and be distinct
+   * (checked for host memory).
+   */
+  void gatherRows(Tensor out, Tensor x, Tensor rows);
+
+  /** dx (N, C) = dout (M, C) scattered back to the rows {@code rows} (M) I32, zero elsewhere. */
+  void gatherRowsBackward(Tensor dx, Tensor dout, Tensor rows);
+
+  /**
+   * Losses of every logit (n) against F32 targets (n): lossSum (1) F32 = sum of the element losses;
+   * dlogits = gradScale * d loss_i / d logit_i, may be the logits tensor itself. Either output may
+   * be null (not both).
+   */
+  void pointwiseLoss(Tensor lossSum, Tensor dlogits, Tensor logits, Tensor targets, PointwiseLoss kind,
+      float gradScale);
 
   /** out = a + b; out may be a or b. */
   void add(Tensor out, Tensor a, Tensor b);

@@ -248,6 +248,19 @@ public abstract class NativeBackend implements Backend {
   }
 
   @Override
+  public void tanh(Tensor out, Tensor x) {
+    sameShape("tanh", "out", out, x);
+    check(LmtNative.lmt_tanh_forward(ctx(), out.address(), x.address(), x.numel(), x.dtype().code()));
+  }
+
+  @Override
+  public void tanhBackward(Tensor dx, Tensor y, Tensor dout) {
+    sameShape("tanhBackward", "dx", dx, y);
+    sameShape("tanhBackward", "dout", dout, y);
+    check(LmtNative.lmt_tanh_backward(ctx(), dx.address(), y.address(), dout.address(), y.numel(), y.dtype().code()));
+  }
+
+  @Override
   public void attentionForward(Tensor out, Tensor lse, Tensor qkv, Tensor keyMask, int numHeads, boolean causal,
       float dropoutP, long seed, long offset) {
     String op = "attentionForward";
@@ -345,6 +358,46 @@ public abstract class NativeBackend implements Backend {
     sameShape("dropoutBackward", "dx", dx, dout);
     check(LmtNative.lmt_dropout_backward(ctx(), dx.address(), dout.address(), dout.numel(), p, seed, offset,
         dout.dtype().code()));
+  }
+
+  @Override
+  public void gatherRows(Tensor out, Tensor x, Tensor rows) {
+    String op = "gatherRows";
+    mine(op, "x", x);
+    mine(op, "out", out);
+    ids(op, "rows", rows, out.rows());
+    require(out.dim(-1) == x.dim(-1) && out.dtype() == x.dtype(), op,
+        "out " + out + " must have x's row length " + x.dim(-1) + " and type " + x.dtype());
+    check(LmtNative.lmt_gather_rows_forward(ctx(), out.address(), x.address(), rows.address(), out.rows(), x.rows(),
+        x.dim(-1), x.dtype().code()));
+  }
+
+  @Override
+  public void gatherRowsBackward(Tensor dx, Tensor dout, Tensor rows) {
+    String op = "gatherRowsBackward";
+    mine(op, "dx", dx);
+    mine(op, "dout", dout);
+    ids(op, "rows", rows, dout.rows());
+    require(dout.dim(-1) == dx.dim(-1) && dout.dtype() == dx.dtype(), op,
+        "dout " + dout + " must have dx's row length " + dx.dim(-1) + " and type " + dx.dtype());
+    check(LmtNative.lmt_gather_rows_backward(ctx(), dx.address(), dout.address(), rows.address(), dout.rows(),
+        dx.rows(), dx.dim(-1), dx.dtype().code()));
+  }
+
+  @Override
+  public void pointwiseLoss(Tensor lossSum, Tensor dlogits, Tensor logits, Tensor targets, PointwiseLoss kind,
+      float gradScale) {
+    String op = "pointwiseLoss";
+    mine(op, "logits", logits);
+    vector(op, "targets", targets, logits.numel(), DType.F32);
+    if (lossSum != null) {
+      vector(op, "lossSum", lossSum, 1, DType.F32);
+    }
+    if (dlogits != null) {
+      sameShape(op, "dlogits", dlogits, logits);
+    }
+    check(LmtNative.lmt_pointwise_loss(ctx(), addr(lossSum), addr(dlogits), logits.address(), targets.address(),
+        logits.numel(), kind.code(), gradScale, logits.dtype().code()));
   }
 
   @Override

@@ -6,24 +6,24 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * GPT-2's byte-level BPE tokenizer: added tokens (e.g. {@code <|endoftext|>}) matched in the text,
  * the GPT-2 pre-tokenizer, UTF-8 bytes mapped by {@link ByteLevel}, then the lowest-ranked
- * adjacent pair merged repeatedly. Merge results per pre-token are cached. No BOS/EOS are added.
+ * adjacent pair merged repeatedly. Merge results per pre-token are cached (per thread). No BOS/EOS are added.
  * Decoding is lossless except for byte sequences that are not valid UTF-8, which become U+FFFD.
  */
 public final class ByteLevelBpeTokenizer extends VocabularyTokenizer {
 
-  private static final int CACHE_LIMIT = 1 << 18;
+  /** Slots of each thread's pre-token cache (direct-mapped). */
+  private static final int CACHE_SLOTS = 1 << 17;
 
   private final int[] mergeLeft;
   private final int[] mergeRight;
   private final MergeTable merges;
   private final int[] byteIds = new int[256];
   private final SpecialTokens specialTokens;
-  private final Map<String, int[]> cache = new ConcurrentHashMap<>();
+  private final ThreadLocal<WordCache> cache = ThreadLocal.withInitial(WordCache::new);
 
   /**
    * Builds a tokenizer from a vocabulary and ranked merges.
@@ -103,9 +103,121 @@ public final class ByteLevelBpeTokenizer extends VocabularyTokenizer {
     return out.build();
   }
 
-  /** Ids only (no strings, offsets or masks): the hot path used by datasets and the benchmark. */
+  /**
+   * Ids only (no strings, offsets or masks): the hot path of datasets, prepare-data and the
+   * benchmark; the same ids as {@link #tokenize}.
+   */
+  @Override
   public int[] encodeIds(String text) {
-    return tokenize(text, false).ids();
+    IdBuffer out = new IdBuffer(Math.max(16, text.length() / 3));
+    vocab.split(text, new Vocabulary.SegmentVisitor() {
+      @Override
+      public void text(int start, int end) {
+        for (int pos = start; pos < end; ) {
+          int stop = Gpt2PreTokenizer.next(text, pos, end);
+          char c = text.charAt(pos);
+          if (stop - pos == 1 && c < 128) {
+            out.add(byteIds[c]);
+          } else {
+            out.addAll(wordIds(text, pos, stop));
+          }
+          pos = stop;
+        }
+      }
+
+      @Override
+      public void added(AddedToken token, int start) {
+        out.add(token.id());
+      }
+    });
+    return out.toArray();
+  }
+
+  /** A growable int array. */
+  private static final class IdBuffer {
+    private int[] ids;
+    private int size;
+
+    IdBuffer(int capacity) {
+      ids = new int[capacity];
+    }
+
+    void add(int id) {
+      if (size == ids.length) {
+        ids = Arrays.copyOf(ids, ids.length * 2);
+      }
+      ids[size++] = id;
+    }
+
+    void addAll(int[] more) {
+      if (size + more.length > ids.length) {
+        ids = Arrays.copyOf(ids, Math.max(ids.length * 2, size + more.length));
+      }
+      System.arraycopy(more, 0, ids, size, more.length);
+      size += more.length;
+    }
+
+    int[] toArray() {
+      return Arrays.copyOf(ids, size);
+    }
+  }
+
+  /**
+   * A thread's cache of merged pre-tokens, direct-mapped, so a lookup allocates nothing and a
+   * collision replaces the older entry; per thread, so no locking. A pre-token of at most 7
+   * characters below U+0100 (most of them) is keyed by one long packing its characters and its
+   * length, compared in one step; longer ones are keyed by their string.
+   */
+  private static final class WordCache {
+    final long[] shortKeys = new long[CACHE_SLOTS];
+    final int[][] shortIds = new int[CACHE_SLOTS][];
+    final String[] words = new String[CACHE_SLOTS];
+    final int[][] ids = new int[CACHE_SLOTS][];
+  }
+
+  /** The merged ids of pre-token {@code text[start, end)}, through this thread's cache. */
+  private int[] wordIds(String text, int start, int end) {
+    int len = end - start;
+    WordCache c = cache.get();
+    if (len <= 7) {
+      long key = len;
+      for (int i = start; i < end; i++) {
+        char ch = text.charAt(i);
+        key = (key << 8) | ch;
+        if (ch > 0xFF) {
+          key = -1;
+          break;
+        }
+      }
+      if (key >= 0) {
+        long m = key * 0x9E3779B97F4A7C15L;
+        int slot = (int) (m >>> 40) & (CACHE_SLOTS - 1);
+        int[] hit = c.shortIds[slot];
+        if (hit != null && c.shortKeys[slot] == key) {
+          return hit;
+        }
+        int[] ids = merge(text.substring(start, end).getBytes(StandardCharsets.UTF_8));
+        c.shortKeys[slot] = key;
+        c.shortIds[slot] = ids;
+        return ids;
+      }
+    }
+    int h = 0;
+    for (int i = start; i < end; i++) {
+      h = 31 * h + text.charAt(i);
+    }
+    h ^= h >>> 15;
+    h *= 0x2C1B3C6D;
+    int slot = (h ^ (h >>> 17)) & (CACHE_SLOTS - 1);
+    String w = c.words[slot];
+    if (w != null && w.length() == len && text.regionMatches(start, w, 0, len)) {
+      return c.ids[slot];
+    }
+    String word = text.substring(start, end);
+    int[] ids = merge(word.getBytes(StandardCharsets.UTF_8));
+    c.words[slot] = word;
+    c.ids[slot] = ids;
+    return ids;
   }
 
   private void encodeWord(String text, int start, int end, TokenSequence.Builder out) {
@@ -115,21 +227,14 @@ public final class ByteLevelBpeTokenizer extends VocabularyTokenizer {
       out.add(id, vocab.token(id), false, start, end);
       return;
     }
-    String word = text.substring(start, end);
-    int[] ids = cache.get(word);
-    if (ids == null) {
-      ids = merge(word.getBytes(StandardCharsets.UTF_8));
-      if (cache.size() >= CACHE_LIMIT) {
-        cache.clear();
-      }
-      cache.put(word, ids);
-    }
+    int[] ids = wordIds(text, start, end);
     if (!out.wantsOffsets()) {
       for (int id : ids) {
         out.add(id, vocab.token(id), false, 0, 0);
       }
       return;
     }
+    String word = text.substring(start, end);
     int[] charOfByte = charIndexOfBytes(word);
     int b = 0;
     for (int id : ids) {

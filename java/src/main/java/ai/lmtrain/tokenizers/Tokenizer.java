@@ -24,6 +24,14 @@ public interface Tokenizer {
    */
   TokenSequence tokenize(String text, boolean withOffsets);
 
+  /**
+   * The ids of {@link #tokenize}{@code (text, false)} and nothing else (no post-processing);
+   * implementations may compute them without building token strings.
+   */
+  default int[] encodeIds(String text) {
+    return tokenize(text, false).ids();
+  }
+
   /** The special tokens added by {@link EncodeOptions#addSpecialTokens()}. */
   PostProcessor postProcessor();
 

@@ -118,6 +118,21 @@ public final class Tokenizers {
   }
 
   /**
+   * The SHA-256 (lowercase hex) of the tokenizer.json that {@link #save} writes for {@code tok}: the
+   * same for a tokenizer however it was loaded (tokenizer.json, vocab.txt, vocab.json + merges.txt),
+   * different for any change of vocabulary, merges, added tokens, normalizer or post-processor.
+   */
+  public static String sha256(Tokenizer tok) {
+    try {
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+          .digest(TokenizerJson.write(tok).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(digest);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the Java runtime has no SHA-256", e);
+    }
+  }
+
+  /**
    * Saves {@code tokenizer.json}, {@code tokenizer_config.json} and the legacy files
    * ({@code vocab.txt}, or {@code vocab.json} + {@code merges.txt}) into {@code dir}, atomically
    * per file.

@@ -12,8 +12,11 @@ import ai.lmtrain.models.BertForMaskedLM;
 import ai.lmtrain.models.Gpt2Config;
 import ai.lmtrain.models.Gpt2LMHeadModel;
 import ai.lmtrain.models.LanguageModel;
+import ai.lmtrain.models.Model;
 import ai.lmtrain.models.ModelConfig;
 import ai.lmtrain.models.ModelConfigs;
+import ai.lmtrain.models.SequenceClassification;
+import ai.lmtrain.models.SequenceClassifier;
 import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tensor.DType;
 import ai.lmtrain.tensor.ParameterStore;
@@ -32,6 +35,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * Model folders in the Hugging Face layout ({@code model.safetensors}, {@code config.json},
@@ -52,7 +56,7 @@ public final class Checkpoints {
    * Replaces the folder {@code dir} atomically with the model (F32 master weights, tied copies
    * omitted), its config and the tokenizer.
    */
-  public static void saveModel(Path dir, LanguageModel model, Tokenizer tokenizer) throws IOException {
+  public static void saveModel(Path dir, Model model, Tokenizer tokenizer) throws IOException {
     CheckpointWriter.write(dir, folder -> writeModelFiles(folder, model, tokenizer));
   }
 
@@ -60,7 +64,7 @@ public final class Checkpoints {
    * Writes the model files into {@code dir} next to whatever else it holds (a run's output folder
    * keeps its checkpoint/, best/ and metrics); each file is replaced atomically.
    */
-  public static void saveModelFiles(Path dir, LanguageModel model, Tokenizer tokenizer) throws IOException {
+  public static void saveModelFiles(Path dir, Model model, Tokenizer tokenizer) throws IOException {
     Files.createDirectories(dir);
     writeModelFiles(dir, model, tokenizer);
   }
@@ -86,13 +90,16 @@ public final class Checkpoints {
     LanguageModel model = config instanceof BertConfig bert
         ? new BertForMaskedLM(bert, backend, computeType)
         : new Gpt2LMHeadModel((Gpt2Config) config, backend, computeType);
-    try {
-      loadWeights(dir.resolve(WEIGHTS_FILE), model);
-      return model;
-    } catch (IOException | RuntimeException e) {
-      model.close();
-      throw e;
+    return withWeights(model, dir, name -> false, new ArrayList<>());
+  }
+
+  /** The optimizer steps a training checkpoint had taken (its trainer_state.json's global_step). */
+  public static long savedStep(Path dir) throws IOException {
+    Path stateFile = dir.resolve(STATE_FILE);
+    if (!Files.isRegularFile(stateFile)) {
+      throw new NoSuchFileException(stateFile.toString(), null, "no training checkpoint to resume from");
     }
+    return JSON.readTree(stateFile.toFile()).path("global_step").asLong();
   }
 
   /**
@@ -107,6 +114,10 @@ public final class Checkpoints {
     JsonNode state = JSON.readTree(stateFile.toFile());
     TrainingArguments saved = TrainingArguments.defaults().with(state.path("training_args"), new ArrayList<>());
     TrainingArguments now = trainer.arguments();
+    if (!EvalResult.metricKey(saved.metricForBestModel()).equals(EvalResult.metricKey(now.metricForBestModel()))) {
+      throw new FileFormatException(stateFile, "the checkpoint kept its best model by metric_for_best_model '"
+          + saved.metricForBestModel() + "'; resuming needs the same metric (got '" + now.metricForBestModel() + "')");
+    }
     // The loader stands at a position in global batches (per-rank batch x ranks): any world size
     // that keeps the global batch continues the same batches.
     int savedRanks = state.path("world_size").asInt(1);
@@ -130,12 +141,22 @@ public final class Checkpoints {
         new LoaderState(loader.path("epoch").asInt(), loader.path("position").asInt(), loader.path("rng_state").asLong()),
         state.path("micro_batches").asLong(), state.path("tokens_seen").asLong(),
         (float) state.path("loss_scale").asDouble(), state.path("clean_steps").asInt(),
-        state.path("best_eval_loss").isNumber() ? state.path("best_eval_loss").asDouble() : Double.NaN,
+        bestMetric(state),
         state.path("best_step").asLong()));
   }
 
   private static String batchText(int perRank, int ranks) {
     return ranks == 1 ? String.valueOf(perRank) : perRank * ranks + " (" + perRank + " per rank x " + ranks + " ranks)";
+  }
+
+  /** The best metric of a saved state; checkpoints written before metric_for_best_model kept the best eval loss. */
+  private static double bestMetric(JsonNode state) {
+    for (String key : new String[] {"best_metric", "best_eval_loss"}) {
+      if (state.path(key).isNumber()) {
+        return state.path(key).asDouble();
+      }
+    }
+    return Double.NaN;
   }
 
   private static ObjectNode stateJson(Trainer trainer) {
@@ -146,8 +167,8 @@ public final class Checkpoints {
         .put("rng_state", s.loader().rngState());
     o.put("micro_batches", s.microBatches()).put("tokens_seen", s.tokensSeen()).put("loss_scale", s.lossScale())
         .put("clean_steps", s.cleanSteps());
-    if (!Double.isNaN(s.bestEvalLoss())) {
-      o.put("best_eval_loss", s.bestEvalLoss());
+    if (!Double.isNaN(s.bestMetric())) {
+      o.put("best_metric", s.bestMetric());
     }
     o.put("best_step", s.bestStep());
     o.put("world_size", trainer.dataParallel().worldSize());
@@ -155,7 +176,7 @@ public final class Checkpoints {
     return o;
   }
 
-  private static void writeModelFiles(Path folder, LanguageModel model, Tokenizer tokenizer) throws IOException {
+  private static void writeModelFiles(Path folder, Model model, Tokenizer tokenizer) throws IOException {
     ParameterStore store = model.parameters();
     Map<String, TensorData> tensors = new LinkedHashMap<>();
     for (ParameterTable.Entry e : store.table().entries()) {
@@ -168,8 +189,67 @@ public final class Checkpoints {
     }
   }
 
+  /**
+   * Loads a sequence-classification folder (config.json with id2label or num_labels, saved here or
+   * by transformers' {@code *ForSequenceClassification}) onto {@code backend}.
+   */
+  public static SequenceClassifier loadClassifier(Path dir, Backend backend, DType computeType) throws IOException {
+    requireFolder(dir);
+    Path configFile = dir.resolve(ModelConfigs.CONFIG_FILE);
+    SequenceClassification head = ModelConfigs.readClassification(configFile);
+    if (head == null || !ModelConfigs.architecture(configFile).endsWith("ForSequenceClassification")) {
+      throw new FileFormatException(configFile, "not a sequence-classification model (expected architectures"
+          + " [\"BertForSequenceClassification\"] or [\"GPT2ForSequenceClassification\"] with id2label; fine-tune a"
+          + " base model first with 'lmtrain finetune')");
+    }
+    return withWeights(SequenceClassifier.create(ModelConfigs.read(dir), head, backend, computeType), dir,
+        name -> false, new ArrayList<>());
+  }
+
+  /**
+   * A classifier with the label set {@code head} on the body of any BERT or GPT-2 folder (a masked
+   * or causal language model, a bare BertModel / GPT2Model, or a classifier with the same labels),
+   * saved here or by transformers: the body's weights are loaded, the other heads dropped, and what
+   * the folder does not hold (the pooler, the classifier or score head) keeps Hugging Face's
+   * initialisation from {@code seed}.
+   *
+   * @param initialized receives the names of the parameters that were initialised, not loaded
+   */
+  public static SequenceClassifier loadClassifierBase(Path dir, SequenceClassification head, Backend backend,
+      DType computeType, long seed, List<String> initialized) throws IOException {
+    requireFolder(dir);
+    SequenceClassifier model = SequenceClassifier.create(ModelConfigs.read(dir), head, backend, computeType);
+    model.initialize(seed);
+    return withWeights(model, dir,
+        name -> name.startsWith("bert.pooler.") || name.startsWith("classifier.") || name.startsWith("score."),
+        initialized);
+  }
+
+  /**
+   * {@code model} with the weights of {@code dir}'s model.safetensors ({@link #loadWeights}); the
+   * names that {@code mayBeMissing} let pass go to {@code missing}. Closes the model on failure.
+   */
+  private static <M extends Model> M withWeights(M model, Path dir, Predicate<String> mayBeMissing,
+      List<String> missing) throws IOException {
+    try {
+      missing.addAll(loadWeights(dir.resolve(WEIGHTS_FILE), model, mayBeMissing));
+      return model;
+    } catch (IOException | RuntimeException e) {
+      model.close();
+      throw e;
+    }
+  }
+
   /** Fills every parameter of {@code model} from a safetensors file, Hugging Face naming rules applied. */
-  static void loadWeights(Path file, LanguageModel model) throws IOException {
+  static void loadWeights(Path file, Model model) throws IOException {
+    loadWeights(file, model, name -> false);
+  }
+
+  /**
+   * Fills the parameters of {@code model} that the safetensors file holds, Hugging Face naming rules
+   * applied; parameters it lacks are an error unless {@code mayBeMissing} accepts them. Returns those.
+   */
+  static List<String> loadWeights(Path file, Model model, Predicate<String> mayBeMissing) throws IOException {
     if (!Files.isRegularFile(file)) {
       throw new NoSuchFileException(file.toString(), null, "missing model weights (expected " + WEIGHTS_FILE + ")");
     }
@@ -204,15 +284,17 @@ public final class Checkpoints {
       filled.add(t.getKey());
     }
     List<String> missing = new ArrayList<>();
+    List<String> allowed = new ArrayList<>();
     for (ParameterTable.Entry e : store.table().entries()) {
       if (!filled.contains(e.name())) {
-        missing.add(e.name());
+        (mayBeMissing.test(e.name()) ? allowed : missing).add(e.name());
       }
     }
     if (!missing.isEmpty()) {
       throw new FileFormatException(file, "missing " + missing.size() + " parameter(s): "
           + String.join(", ", missing.subList(0, Math.min(5, missing.size()))) + (missing.size() > 5 ? ", ..." : ""));
     }
+    return allowed;
   }
 
   private static void uploadExact(SafeTensorsFile file, String name, ai.lmtrain.tensor.Tensor target, Backend backend)

@@ -1,5 +1,6 @@
 package ai.lmtrain.train;
 
+import ai.lmtrain.data.Batch;
 import ai.lmtrain.data.DataLoader;
 import ai.lmtrain.infer.LogitsProcessor;
 import ai.lmtrain.layers.Pass;
@@ -28,10 +29,12 @@ public final class Evaluation {
     long scored = 0;
     long correct = 0;
     while (source.hasNext()) {
-      ModelInput input = parallel.localRows(ModelInput.from(source.next()));
-      if (input == null) {
+      Batch batch = source.next();
+      DataParallel.Rows rows = parallel.rows(batch.batchSize());
+      if (rows.isEmpty()) {
         continue; // a short last batch with fewer rows than ranks
       }
+      ModelInput input = ModelInput.from(rows.whole() ? batch : batch.rows(rows.first(), rows.count()));
       arena.reset();
       LossStep.Result r = LossStep.run(model, Pass.inference(model.parameters(), arena), input, LossWeighting.MEAN,
           false, 1f);

@@ -115,7 +115,11 @@ public final class LossPlot {
 
   /** Renders {@code events} and writes the PNG to {@code png} atomically. */
   public static void write(Path png, List<MetricsEvent> events, int width, int height) throws IOException {
-    BufferedImage image = render(events, width, height);
+    writePng(png, render(events, width, height));
+  }
+
+  /** Writes {@code image} as a PNG to {@code png} atomically. */
+  static void writePng(Path png, BufferedImage image) throws IOException {
     AtomicFiles.write(png, channel -> {
       OutputStream out = Channels.newOutputStream(channel);
       if (!ImageIO.write(image, "png", out)) {

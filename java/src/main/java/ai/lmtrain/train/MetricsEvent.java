@@ -21,6 +21,8 @@ import com.fasterxml.jackson.annotation.JsonValue;
  * @param tokensSeen input tokens processed since the start of training, or null
  * @param tokensPerS training throughput, or null
  * @param mlmAccuracy fraction of masked positions predicted exactly (BERT), or null
+ * @param classification a classifier's evaluation (accuracy, per-label precision / recall / F1,
+ *     confusion matrix), or null
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
@@ -35,7 +37,8 @@ public record MetricsEvent(
     @JsonProperty("grad_norm") Double gradNorm,
     @JsonProperty("tokens_seen") Long tokensSeen,
     @JsonProperty("tokens_per_s") Double tokensPerS,
-    @JsonProperty("mlm_accuracy") Double mlmAccuracy) {
+    @JsonProperty("mlm_accuracy") Double mlmAccuracy,
+    @JsonProperty("classification") ClassificationMetrics classification) {
 
   /** Which data a measurement comes from. */
   public enum Split {
@@ -90,6 +93,7 @@ public record MetricsEvent(
     private Long tokensSeen;
     private Double tokensPerS;
     private Double mlmAccuracy;
+    private ClassificationMetrics classification;
 
     private Builder(String run, long step, Split split) {
       this.run = run;
@@ -103,7 +107,7 @@ public record MetricsEvent(
       return this;
     }
 
-    /** Mean cross-entropy in nats; perplexity is recorded as exp(loss). */
+    /** Mean loss (language models: cross-entropy in nats; perplexity is recorded as exp(loss)). */
     public Builder loss(double value) {
       loss = value;
       return this;
@@ -139,11 +143,17 @@ public record MetricsEvent(
       return this;
     }
 
+    /** A classifier's evaluation; such an event has no perplexity. */
+    public Builder classification(ClassificationMetrics value) {
+      classification = value;
+      return this;
+    }
+
     /** The event. */
     public MetricsEvent build() {
-      Double perplexity = loss == null ? null : Math.exp(loss);
+      Double perplexity = loss == null || classification != null ? null : Math.exp(loss);
       return new MetricsEvent(run, step, epoch, split, loss, perplexity, lr, gradNorm, tokensSeen,
-          tokensPerS, mlmAccuracy);
+          tokensPerS, mlmAccuracy, classification);
     }
   }
 }

@@ -13,7 +13,6 @@ import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tokenizers.Tokenizer;
 import ai.lmtrain.train.dist.DataParallel;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,6 +29,7 @@ import org.slf4j.LoggerFactory;
  *   DIR/best/                                                the model with the lowest eval loss
  *   DIR/checkpoint/                                          the latest resumable training state
  *   DIR/metrics.jsonl, DIR/loss.png                          metrics and the loss plot
+ *   DIR/runs/DATE_HOST/events.out.tfevents.*                 TensorBoard scalars and samples (report_to)
  * </pre>
  */
 public final class PretrainingJob {
@@ -66,12 +66,6 @@ public final class PretrainingJob {
 
   private PretrainingJob() {}
 
-  /** A save that may fail with an I/O error. */
-  @FunctionalInterface
-  private interface IoAction {
-    void run() throws IOException;
-  }
-
   /** Runs {@code spec} on {@code backend}; {@code display} also observes the trainer (progress output). */
   public static Result run(Spec spec, Backend backend, TrainingListener display) throws IOException {
     return run(spec, backend, DataParallel.SINGLE, display);
@@ -85,6 +79,32 @@ public final class PretrainingJob {
    */
   public static Result run(Spec spec, Backend backend, DataParallel parallel, TrainingListener display)
       throws IOException {
+    if (spec.trainTexts().isEmpty()) {
+      throw new IllegalArgumentException("no training text");
+    }
+    validate(spec);
+    boolean mlm = spec.config() instanceof BertConfig;
+    TokenDataset trainSet = LmDatasets.dataset(spec.tokenizer(), spec.trainTexts(), spec.mode(), spec.contextLength(),
+        spec.stride(), mlm);
+    TokenDataset evalSet = spec.evalTexts().isEmpty() ? null
+        : LmDatasets.dataset(spec.tokenizer(), spec.evalTexts(), spec.mode(), spec.contextLength(), spec.stride(), mlm);
+    return run(spec, trainSet, evalSet, backend, parallel, display);
+  }
+
+  /**
+   * Runs {@code spec} on examples made elsewhere (windows or packed documents of token shards, for
+   * {@code train --data}); the spec's texts, mode and stride are not used.
+   *
+   * @param evalSet the validation examples, or null for none
+   */
+  public static Result run(Spec spec, TokenDataset trainSet, TokenDataset evalSet, Backend backend,
+      TrainingListener display) throws IOException {
+    return run(spec, trainSet, evalSet, backend, DataParallel.SINGLE, display);
+  }
+
+  /** {@link #run(Spec, TokenDataset, TokenDataset, Backend, TrainingListener)} as one rank of {@code parallel}. */
+  public static Result run(Spec spec, TokenDataset trainSet, TokenDataset evalSet, Backend backend,
+      DataParallel parallel, TrainingListener display) throws IOException {
     validate(spec);
     boolean root = parallel.isRoot();
     if (root) {
@@ -93,13 +113,10 @@ public final class PretrainingJob {
     TrainingArguments args = spec.args();
     boolean mlm = spec.config() instanceof BertConfig;
     Collator collator = LmDatasets.collator(spec.tokenizer(), mlm, args.mlmProbability());
-    TokenDataset trainSet = LmDatasets.dataset(spec.tokenizer(), spec.trainTexts(), spec.mode(), spec.contextLength(),
-        spec.stride(), mlm);
     int ranks = parallel.worldSize();
     DataLoader train = new DataLoader(trainSet, collator, args.trainBatchSize() * ranks, true, args.seed(), false);
-    DataLoader eval = spec.evalTexts().isEmpty() ? null
-        : new DataLoader(LmDatasets.dataset(spec.tokenizer(), spec.evalTexts(), spec.mode(), spec.contextLength(),
-            spec.stride(), mlm), collator, args.evalBatchSize() * ranks, false, args.seed() + 1, false);
+    DataLoader eval = evalSet == null ? null
+        : new DataLoader(evalSet, collator, args.evalBatchSize() * ranks, false, args.seed() + 1, false);
     Path checkpoint = spec.outputDir().resolve("checkpoint");
     if (spec.resume() && !Files.isDirectory(checkpoint)) {
       throw new IllegalArgumentException("nothing to resume: " + checkpoint + " does not exist (train without --resume"
@@ -110,8 +127,12 @@ public final class PretrainingJob {
         : newModel(spec.config(), backend, args);
     List<MetricsEvent> events = new ArrayList<>();
     try (MetricsLog metrics = root ? MetricsLog.open(spec.outputDir().resolve(MetricsLog.FILE_NAME)) : null;
-        Trainer trainer = new Trainer(model, args, train, eval, spec.weighting(),
-            root ? listeners(spec, model, metrics, events, display, mlm) : new TrainingListener() {}, parallel)) {
+        TensorBoardLog tensorBoard = root ? RunRecorder.openTensorBoard(args, spec.outputDir(),
+            spec.resume() ? Checkpoints.savedStep(checkpoint) : 0) : null;
+        Trainer trainer = new Trainer(new LanguageModelObjective(model, spec.weighting()), args, train, eval,
+            root ? new RunRecorder(spec.runName(), spec.outputDir(), model, spec.tokenizer(), metrics, events,
+                tensorBoard, mlm, step -> EvalSamples.describe(model, spec.tokenizer(), spec.evalTexts()), display)
+                : new TrainingListener() {}, parallel)) {
       if (spec.resume()) {
         Checkpoints.restoreTraining(checkpoint, trainer);
         if (root) {
@@ -130,24 +151,12 @@ public final class PretrainingJob {
       EvalResult finalEval = eval == null ? null : trainer.evaluate();
       if (root) {
         Checkpoints.saveModelFiles(spec.outputDir(), model, spec.tokenizer());
-        plotLosses(spec, MetricsLog.read(metrics.file()));
+        RunRecorder.plotLosses(spec.runName(), spec.outputDir(), MetricsLog.read(metrics.file()));
       }
       return new Result(model, finalEval, events);
     } catch (IOException | RuntimeException e) {
       model.close();
       throw e;
-    }
-  }
-
-  /** loss.png from the whole metrics.jsonl, so a resumed run's plot covers its earlier part too. */
-  private static void plotLosses(Spec spec, List<MetricsEvent> all) throws IOException {
-    if (all.isEmpty()) {
-      LOG.warn("{}: no metrics yet, so no loss.png", spec.runName());
-    } else if (PlotSupport.available()) {
-      LossPlot.write(spec.outputDir().resolve("loss.png"), all, LossPlot.DEFAULT_WIDTH, LossPlot.DEFAULT_HEIGHT);
-    } else {
-      LOG.warn("{}: loss.png skipped (this Java runtime has no java.desktop module); draw it from {} with"
-          + " 'lmtrain plot' on a full JDK", spec.runName(), MetricsLog.FILE_NAME);
     }
   }
 
@@ -161,9 +170,6 @@ public final class PretrainingJob {
       throw new IllegalArgumentException("context length " + spec.contextLength() + " must be in [2, "
           + spec.config().maxPositions() + "] (the model's maximum positions)");
     }
-    if (spec.trainTexts().isEmpty()) {
-      throw new IllegalArgumentException("no training text");
-    }
   }
 
   private static LanguageModel newModel(ModelConfig config, Backend backend, TrainingArguments args) {
@@ -172,58 +178,5 @@ public final class PretrainingJob {
         : new Gpt2LMHeadModel((Gpt2Config) config, backend, args.precision().computeType());
     model.initialize(args.seed());
     return model;
-  }
-
-  private static TrainingListener listeners(Spec spec, LanguageModel model, MetricsLog metrics,
-      List<MetricsEvent> events, TrainingListener display, boolean mlm) {
-    return new TrainingListener() {
-      @Override
-      public void onLog(TrainLog log) {
-        record(MetricsEvent.train(spec.runName(), log.step()).epoch(log.epoch()).loss(log.loss()).lr(log.learningRate())
-            .gradNorm(log.gradNorm()).tokensSeen(log.tokensSeen()).tokensPerS(log.tokensPerSecond()).build());
-        display.onLog(log);
-      }
-
-      @Override
-      public void onEvaluate(EvalResult result, long step, boolean improved) {
-        MetricsEvent.Builder b = MetricsEvent.eval(spec.runName(), step).loss(result.loss());
-        if (mlm) {
-          b.mlmAccuracy(result.accuracy());
-        }
-        record(b.build());
-        if (improved) {
-          save(() -> Checkpoints.saveModel(spec.outputDir().resolve("best"), model, spec.tokenizer()));
-        }
-        display.onEvaluate(result, step, improved);
-      }
-
-      @Override
-      public void onStep(TrainState state, long totalSteps) {
-        display.onStep(state, totalSteps);
-      }
-
-      @Override
-      public void onSave(Trainer trainer, boolean last) {
-        save(() -> Checkpoints.saveTraining(spec.outputDir().resolve("checkpoint"), trainer, spec.tokenizer()));
-        display.onSave(trainer, last);
-      }
-
-      private void save(IoAction action) {
-        try {
-          action.run();
-        } catch (IOException e) {
-          throw new UncheckedIOException("saving a checkpoint in " + spec.outputDir() + " failed: " + e.getMessage(), e);
-        }
-      }
-
-      private void record(MetricsEvent event) {
-        events.add(event);
-        try {
-          metrics.append(event);
-        } catch (IOException e) {
-          throw new UncheckedIOException("writing " + metrics.file() + " failed", e);
-        }
-      }
-    };
   }
 }

@@ -11,14 +11,14 @@ import ai.lmtrain.data.LoaderState;
  * @param tokensSeen non-padding input tokens consumed
  * @param lossScale fp16 loss scale (1 otherwise)
  * @param cleanSteps fp16 steps since the last overflow
- * @param bestEvalLoss lowest evaluation loss so far (NaN before the first evaluation)
+ * @param bestMetric best value of metric_for_best_model so far (NaN before the first evaluation)
  * @param bestStep step of that evaluation (-1 before)
  */
 public record TrainState(long globalStep, LoaderState loader, long microBatches, long tokensSeen, float lossScale,
-    int cleanSteps, double bestEvalLoss, long bestStep) {
+    int cleanSteps, double bestMetric, long bestStep) {
 
   /** This state with a new best evaluation. */
-  TrainState withBest(double loss, long step) {
-    return new TrainState(globalStep, loader, microBatches, tokensSeen, lossScale, cleanSteps, loss, step);
+  TrainState withBest(double metric, long step) {
+    return new TrainState(globalStep, loader, microBatches, tokensSeen, lossScale, cleanSteps, metric, step);
   }
 }

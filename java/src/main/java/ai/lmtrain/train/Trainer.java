@@ -1,10 +1,11 @@
 package ai.lmtrain.train;
 
+import ai.lmtrain.data.Batch;
 import ai.lmtrain.data.DataLoader;
 import ai.lmtrain.data.LoaderState;
 import ai.lmtrain.layers.Pass;
 import ai.lmtrain.models.LanguageModel;
-import ai.lmtrain.models.ModelInput;
+import ai.lmtrain.models.Model;
 import ai.lmtrain.tensor.Arena;
 import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tensor.DType;
@@ -14,8 +15,9 @@ import ai.lmtrain.train.dist.DataParallel;
 
 /**
  * The training loop: gradient accumulation, loss scaling (fp16), global-norm clipping, AdamW with
- * a learning-rate schedule, periodic logging, evaluation and checkpoint points — the behaviour of
- * Hugging Face's Trainer for language-model pre-training.
+ * a learning-rate schedule, periodic logging, evaluation (the best model by metric_for_best_model)
+ * and checkpoint points — the behaviour of Hugging Face's Trainer, for any
+ * {@link TrainingObjective} (language-model pre-training, sequence classification).
  *
  * <p>Reproducibility: the data loader's order and masks follow from the seed and its saved state,
  * dropout counters from the number of batches consumed, and every CPU kernel is deterministic, so a run with the same seed repeats
@@ -25,12 +27,11 @@ public final class Trainer implements AutoCloseable {
   /** Dropout counters reserved per micro-batch (2^40: far above any batch's element count). */
   private static final int DROPOUT_STREAM_SHIFT = 40;
 
-  private final LanguageModel model;
+  private final TrainingObjective objective;
   private final TrainingArguments args;
   private final DataLoader train;
   private final DataLoader eval;
   private final LoaderState evalStart;
-  private final LossWeighting weighting;
   private final TrainingListener listener;
   private final AdamW optimizer;
   private final LossScaler scaler;
@@ -41,24 +42,31 @@ public final class Trainer implements AutoCloseable {
   private final DataParallel parallel;
   private TrainState state;
 
+  /** Trains a language model: {@link LanguageModelObjective} with {@code weighting}. */
+  public Trainer(LanguageModel model, TrainingArguments args, DataLoader train, DataLoader eval,
+      LossWeighting weighting, TrainingListener listener) {
+    this(new LanguageModelObjective(model, weighting), args, train, eval, listener);
+  }
+
   /**
    * A single-process trainer.
    *
    * @param eval evaluation batches, or null for no evaluation
    */
-  public Trainer(LanguageModel model, TrainingArguments args, DataLoader train, DataLoader eval,
-      LossWeighting weighting, TrainingListener listener) {
-    this(model, args, train, eval, weighting, listener, DataParallel.SINGLE);
+  public Trainer(TrainingObjective objective, TrainingArguments args, DataLoader train, DataLoader eval,
+      TrainingListener listener) {
+    this(objective, args, train, eval, listener, DataParallel.SINGLE);
   }
 
   /**
    * A data-parallel trainer: {@code train} and {@code eval} yield global batches (per-rank batch x
-   * world size), of which this rank trains and evaluates its share (see {@link DataParallel}).
+   * world size), of which this rank trains and evaluates its rows (see {@link DataParallel}).
    *
    * @param eval evaluation batches, or null for no evaluation
    */
-  public Trainer(LanguageModel model, TrainingArguments args, DataLoader train, DataLoader eval,
-      LossWeighting weighting, TrainingListener listener, DataParallel parallel) {
+  public Trainer(TrainingObjective objective, TrainingArguments args, DataLoader train, DataLoader eval,
+      TrainingListener listener, DataParallel parallel) {
+    Model model = objective.model();
     if (train.batchesPerEpoch() == 0) {
       throw new IllegalArgumentException("the training set yields no batch (corpus too small for the batch size"
           + " and context length?)");
@@ -67,12 +75,15 @@ public final class Trainer implements AutoCloseable {
       throw new IllegalArgumentException("model compute type " + model.parameters().computeType()
           + " does not match precision " + args.precision());
     }
-    this.model = model;
+    if (!objective.metricNames().contains(EvalResult.metricKey(args.metricForBestModel()))) {
+      throw new IllegalArgumentException("metric_for_best_model '" + args.metricForBestModel() + "' is not measured"
+          + " here (expected one of " + new java.util.TreeSet<>(objective.metricNames()) + ")");
+    }
+    this.objective = objective;
     this.args = args;
     this.train = train;
     this.eval = eval;
     this.evalStart = eval == null ? null : eval.state();
-    this.weighting = weighting;
     this.listener = listener;
     this.optimizer = new AdamW(model.parameters(), (float) args.adamBeta1(), (float) args.adamBeta2(),
         (float) args.adamEpsilon(), (float) args.weightDecay(), e -> e.decay());
@@ -101,8 +112,8 @@ public final class Trainer implements AutoCloseable {
     return state;
   }
 
-  public LanguageModel model() {
-    return model;
+  public Model model() {
+    return objective.model();
   }
 
   public AdamW optimizer() {
@@ -160,9 +171,11 @@ public final class Trainer implements AutoCloseable {
           || ("epoch".equals(args.evalStrategy()) && endOfEpoch) || last);
       if (evalDue) {
         EvalResult r = evaluate();
-        boolean improved = Double.isNaN(state.bestEvalLoss()) || r.loss() < state.bestEvalLoss();
+        double value = r.metric(args.metricForBestModel());
+        boolean improved = Double.isNaN(state.bestMetric())
+            || (args.isGreaterBetter() ? value > state.bestMetric() : value < state.bestMetric());
         if (improved) {
-          state = state.withBest(r.loss(), step);
+          state = state.withBest(value, step);
         }
         listener.onEvaluate(r, step, improved);
       }
@@ -178,7 +191,7 @@ public final class Trainer implements AutoCloseable {
 
   /** One optimizer step over gradient_accumulation_steps batches (fewer at the end of an epoch). */
   private StepOutcome step() {
-    var params = model.parameters();
+    var params = objective.model().parameters();
     Backend backend = params.backend();
     params.zeroGrads();
     int batches = Math.min(args.gradientAccumulationSteps(), train.batchesPerEpoch() - state.loader().position());
@@ -191,18 +204,19 @@ public final class Trainer implements AutoCloseable {
     backend.zero(lossTotalOnDevice);
     long tokens = 0;
     for (int i = 0; i < batches; i++) {
-      ModelInput input = ModelInput.from(train.next());
-      DataParallel.Share share = parallel.share(model, input, weighting);
+      Batch batch = train.next();
+      DataParallel.Rows rows = parallel.rows(batch.batchSize());
       arena.reset();
-      if (!share.isEmpty()) {
-        Pass pass = share.trainingPass(params, arena, args.seed(), (state.microBatches() + i) << DROPOUT_STREAM_SHIFT);
-        LossStep.Result r = LossStep.run(model, pass, share.input(), share.weighting(), true, lossScale / batches);
-        if (r.scoredPositions() > 0) {
+      if (!rows.isEmpty()) {
+        Pass pass = rows.trainingPass(params, arena, args.seed(), (state.microBatches() + i) << DROPOUT_STREAM_SHIFT);
+        BatchLoss r = rows.whole() ? objective.run(pass, batch, true, lossScale / batches)
+            : objective.runRows(pass, batch, rows.first(), rows.count(), true, lossScale / batches);
+        if (r.scored() > 0) {
           backend.scale(r.lossSum(), r.meanScale() / batches);
           backend.add(lossTotalOnDevice, lossTotalOnDevice, r.lossSum());
         }
       }
-      tokens += countTokens(input);
+      tokens += countTokens(batch);
     }
     parallel.reduceGradients(params.gradAll(), lossTotalOnDevice);
     double lr = schedule.lr(state.globalStep());
@@ -226,29 +240,26 @@ public final class Trainer implements AutoCloseable {
       train.nextEpoch();
     }
     state = new TrainState(state.globalStep() + 1, train.state(), state.microBatches() + batches,
-        state.tokensSeen() + tokens, scaler.scale(), scaler.cleanSteps(), state.bestEvalLoss(), state.bestStep());
+        state.tokensSeen() + tokens, scaler.scale(), scaler.cleanSteps(), state.bestMetric(), state.bestStep());
     return new StepOutcome(skip ? Double.NaN : lossTotal, lr, norm, skip);
   }
 
-  /** Loss, perplexity and accuracy over every evaluation batch, without dropout. */
+  /** The objective's evaluation over every evaluation batch, without dropout. */
   public EvalResult evaluate() {
     if (eval == null) {
       throw new IllegalStateException("no evaluation set");
     }
     eval.restore(evalStart); // the same batches (and MLM masks) at every evaluation
-    return Evaluation.run(model, eval, arena, parallel);
+    return objective.evaluate(eval, arena, parallel);
   }
 
   private double fractionalEpoch() {
     return state.loader().epoch() + state.loader().position() / (double) train.batchesPerEpoch();
   }
 
-  private static long countTokens(ModelInput input) {
-    if (input.attentionMask() == null) {
-      return input.positions();
-    }
+  private static long countTokens(Batch batch) {
     long n = 0;
-    for (int m : input.attentionMask()) {
+    for (int m : batch.attentionMask()) {
       n += m;
     }
     return n;

@@ -34,6 +34,15 @@ import java.util.function.BiFunction;
  * @param seed seed (42)
  * @param precision "fp32", "bf16" or "fp16" (HF's bf16/fp16 booleans are accepted too)
  * @param mlmProbability mlm_probability of the MLM collator (0.15)
+ * @param metricForBestModel metric_for_best_model: the evaluation metric that picks the best/
+ *     model ("loss"; also "accuracy", "perplexity", and "f1", "precision", "recall" for classifiers,
+ *     each optionally prefixed with "eval_")
+ * @param greaterIsBetter greater_is_better, or null for Hugging Face's default: false for a metric
+ *     ending in "loss", true otherwise
+ * @param reportTo report_to: "tensorboard" writes TensorBoard event files, "none" nothing; HF's
+ *     default "all" means every integration available, here TensorBoard
+ * @param loggingDir logging_dir for the event files, or null for HF's default
+ *     OUTPUT/runs/MONTHDAY_HH-MM-SS_HOST
  */
 public record TrainingArguments(
     int numTrainEpochs,
@@ -57,7 +66,11 @@ public record TrainingArguments(
     int saveSteps,
     long seed,
     Precision precision,
-    double mlmProbability) {
+    double mlmProbability,
+    String metricForBestModel,
+    Boolean greaterIsBetter,
+    String reportTo,
+    String loggingDir) {
 
   public TrainingArguments {
     positive("num_train_epochs", numTrainEpochs);
@@ -84,12 +97,28 @@ public record TrainingArguments(
     }
     oneOf("eval_strategy", evalStrategy, Set.of("no", "steps", "epoch"));
     oneOf("save_strategy", saveStrategy, Set.of("no", "steps", "epoch"));
+    if (!EvalResult.METRIC_NAMES.contains(EvalResult.metricKey(metricForBestModel))) {
+      throw new IllegalArgumentException("metric_for_best_model must be one of " + new java.util.TreeSet<>(
+          EvalResult.METRIC_NAMES) + ", optionally prefixed with eval_ (got '" + metricForBestModel + "')");
+    }
+    oneOf("report_to", reportTo, Set.of("tensorboard", "none", "all"));
+  }
+
+  /** greater_is_better, or its Hugging Face default for metric_for_best_model. */
+  public boolean isGreaterBetter() {
+    return greaterIsBetter != null ? greaterIsBetter : !metricForBestModel.endsWith("loss");
+  }
+
+  /** Whether report_to asks for TensorBoard event files ("tensorboard", or "all"). */
+  public boolean reportsToTensorBoard() {
+    return !"none".equals(reportTo);
   }
 
   /** The defaults (see the component docs). */
   public static TrainingArguments defaults() {
     return new TrainingArguments(3, -1, 8, 8, 5e-5, 0.0, 0.9, 0.999, 1e-8, 1.0, "linear", 0, 0.0, 1, "epoch", 50, 50,
-        "epoch", 500, 42, Precision.FP32, 0.15);
+        "epoch", 500, 42, Precision.FP32, 0.15, "loss", null,
+        "all", null);
   }
 
   /** The warmup length for a run of {@code totalSteps}: warmup_steps, else ceil(warmup_ratio * total). */
@@ -136,7 +165,11 @@ public record TrainingArguments(
         .put("gradient_accumulation_steps", gradientAccumulationSteps).put("eval_strategy", evalStrategy)
         .put("eval_steps", evalSteps).put("logging_steps", loggingSteps).put("save_strategy", saveStrategy)
         .put("save_steps", saveSteps).put("seed", seed).put("precision", precision.toString())
-        .put("mlm_probability", mlmProbability);
+        .put("mlm_probability", mlmProbability).put("metric_for_best_model", metricForBestModel)
+        .put("greater_is_better", isGreaterBetter()).put("report_to", reportTo);
+    if (loggingDir != null) {
+      o.put("logging_dir", loggingDir);
+    }
     return o;
   }
 
@@ -169,6 +202,10 @@ public record TrainingArguments(
     SETTERS.put("bf16", (a, v) -> boolOf(v) ? a.copy(Map.of("precision", Precision.BF16)) : a);
     SETTERS.put("fp16", (a, v) -> boolOf(v) ? a.copy(Map.of("precision", Precision.FP16)) : a);
     SETTERS.put("mlm_probability", (a, v) -> a.copy(Map.of("mlmProbability", doubleOf(v))));
+    SETTERS.put("metric_for_best_model", (a, v) -> a.copy(Map.of("metricForBestModel", textOf(v))));
+    SETTERS.put("greater_is_better", (a, v) -> a.copy(Map.of("greaterIsBetter", boolOf(v))));
+    SETTERS.put("report_to", (a, v) -> a.copy(Map.of("reportTo", reportToOf(v))));
+    SETTERS.put("logging_dir", (a, v) -> a.copy(Map.of("loggingDir", textOf(v))));
   }
 
   /** A copy with the named components replaced (component names as in this record). */
@@ -213,6 +250,18 @@ public record TrainingArguments(
       throw new IllegalArgumentException("expected a string, got " + v);
     }
     return v.asText();
+  }
+
+  /** report_to: a string, or a list as Hugging Face accepts (at most one of tensorboard / all / none here). */
+  private static String reportToOf(JsonNode v) {
+    if (v.isTextual()) {
+      return v.asText();
+    }
+    if (v.isArray() && v.size() <= 1) {
+      return v.isEmpty() ? "none" : textOf(v.get(0));
+    }
+    throw new IllegalArgumentException("expected \"tensorboard\", \"none\", \"all\" or a list of one of them, got "
+        + v);
   }
 
   private static boolean boolOf(JsonNode v) {

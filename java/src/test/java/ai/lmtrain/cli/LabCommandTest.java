@@ -18,6 +18,8 @@ import ai.lmtrain.tokenizers.Tokenizer;
 import ai.lmtrain.tokenizers.Tokenizers;
 import ai.lmtrain.train.Checkpoints;
 import ai.lmtrain.train.MetricsLog;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -32,24 +34,37 @@ import org.junit.jupiter.api.io.TempDir;
  * The README's main job, end to end on the CPU: {@code lmtrain lab} trains both models, and the
  * saved Hugging Face folders reload into models that learned the corpus: BERT fills "The lion is
  * the [MASK] of the savanna." with "king", GPT-2 continues "The lion is" with "the king of the
- * savanna".
+ * savanna". With {@code --json} the same answers come as one JSON object on stdout, the report on stderr.
  */
 class LabCommandTest {
 
   @Test
   void labTrainsBothModelsAndTheyLearnTheCorpus(@TempDir Path out) throws Exception {
     PrintStream stdout = System.out;
+    PrintStream stderr = System.err;
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    ByteArrayOutputStream reported = new ByteArrayOutputStream();
     int exit;
     try {
       System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
-      exit = Main.commandLine().execute("lab", "--output", out.toString());
+      System.setErr(new PrintStream(reported, true, StandardCharsets.UTF_8));
+      exit = Main.commandLine().execute("lab", "--output", out.toString(), "--json");
     } finally {
       System.setOut(stdout);
+      System.setErr(stderr);
     }
-    String report = printed.toString(StandardCharsets.UTF_8);
+    String report = reported.toString(StandardCharsets.UTF_8);
     assertEquals(0, exit, report);
     assertTrue(report.contains("BERT (encoder)") && report.contains("validation perplexity"), report);
+    JsonNode summary = new ObjectMapper().readTree(printed.toString(StandardCharsets.UTF_8));
+    assertEquals("king", summary.at("/fill_mask/0/predictions/0/token_str").asText(), summary.toString());
+    assertTrue(summary.at("/generation/0/greedy").asText().startsWith("the lion is the king of the savanna"),
+        summary.toString());
+    for (String model : new String[] {"bert", "gpt2"}) {
+      JsonNode run = summary.at("/runs/" + model);
+      assertEquals(Math.exp(run.get("validation_loss").asDouble()), run.get("validation_perplexity").asDouble(), 1e-9);
+      assertTrue(run.get("parameters").asLong() > 0 && run.get("final_train_loss").asDouble() > 0, run.toString());
+    }
 
     for (String model : new String[] {"bert", "gpt2"}) {
       Path dir = out.resolve(model);

@@ -1,17 +1,28 @@
 package ai.lmtrain.cli;
 
+import static ai.lmtrain.cli.CliRunner.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.lmtrain.cli.CliRunner.Outcome;
+import ai.lmtrain.data.TextSource;
+import ai.lmtrain.models.BertConfig;
+import ai.lmtrain.models.BertForMaskedLM;
+import ai.lmtrain.models.Gpt2Config;
+import ai.lmtrain.models.Gpt2LMHeadModel;
+import ai.lmtrain.models.LanguageModel;
+import ai.lmtrain.tensor.CpuBackend;
+import ai.lmtrain.tensor.DType;
+import ai.lmtrain.tokenizers.Tokenizer;
+import ai.lmtrain.tokenizers.TokenizerTrainer;
+import ai.lmtrain.tokenizers.Tokenizers;
+import ai.lmtrain.tokenizers.TrainerOptions;
+import ai.lmtrain.train.Checkpoints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,23 +33,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ModelCommandsTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-
-  private record Outcome(int exit, String out, String err) {}
-
-  private static Outcome run(String... args) {
-    PrintStream stdout = System.out;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    StringWriter err = new StringWriter();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      var cl = Main.commandLine();
-      cl.setErr(new PrintWriter(err, true));
-      int exit = cl.execute(args);
-      return new Outcome(exit, out.toString(StandardCharsets.UTF_8), err.toString());
-    } finally {
-      System.setOut(stdout);
-    }
-  }
 
   @Test
   void trainThenInspectTheModel(@TempDir Path tmp) throws Exception {
@@ -80,6 +74,74 @@ class ModelCommandsTest {
     assertEquals(1, wrongKind.exit());
     assertEquals("error: " + out + " holds a gpt2 model; fill-mask needs a BERT (masked LM) model",
         wrongKind.err().strip());
+  }
+
+  /** A new {@code type} model sized to a WordPiece tokenizer of the toy corpus, saved under {@code dir}. */
+  private static Path savedModel(Path dir, String type) throws Exception {
+    Path corpus = dir.resolve("corpus.txt");
+    Files.write(corpus, TextSource.bundledLines("toy_corpus.txt"));
+    Tokenizer tokenizer = TokenizerTrainer.trainWordPiece(List.of(corpus), TrainerOptions.wordPiece(200));
+    int v = tokenizer.vocabSize();
+    Path folder = dir.resolve(type);
+    try (CpuBackend backend = new CpuBackend();
+        LanguageModel model = type.equals("bert")
+            ? new BertForMaskedLM(new BertConfig(v, 16, 1, 2, 32, "gelu", 0.0, 0.0, 32, 2, 0.02, 1e-12, 0, "absolute",
+                true), backend, DType.F32)
+            : new Gpt2LMHeadModel(new Gpt2Config(v, 32, 16, 1, 2, null, "gelu_new", 0.0, 0.0, 0.0, 1e-5, 0.02, true,
+                false, null, null, true), backend, DType.F32)) {
+      model.initialize(7);
+      Checkpoints.saveModel(folder, model, tokenizer);
+    }
+    return folder;
+  }
+
+  /** Softmax probability of {@code id} in one row of logits, in double. */
+  private static double probability(JsonNode row, int id) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (JsonNode x : row) {
+      max = Math.max(max, x.asDouble());
+    }
+    double sum = 0;
+    for (JsonNode x : row) {
+      sum += Math.exp(x.asDouble() - max);
+    }
+    return Math.exp(row.get(id).asDouble() - max) / sum;
+  }
+
+  @Test
+  void logitsOfFillMaskAndNextTokenAgreeWithTheirPredictions(@TempDir Path tmp) throws Exception {
+    String bert = savedModel(tmp, "bert").toString();
+    String text = "The lion is the [MASK] of the savanna.";
+    Outcome filled = run("fill-mask", "--model", bert, "--text", text, "--top-k", "2", "--json", "--logits");
+    assertEquals(0, filled.exit(), filled.err());
+    JsonNode f = JSON.readTree(filled.out());
+    Tokenizer tokenizer = Tokenizers.load(Path.of(bert));
+    int[] ids = tokenizer.encode(text).ids();
+    assertEquals(ids.length, f.get("logits").size(), "one row per token, [CLS] and [SEP] included");
+    int mask = -1;
+    for (int i = 0; i < ids.length; i++) {
+      assertEquals(ids[i], f.get("tokens").get(i).asInt());
+      assertEquals(tokenizer.vocabSize(), f.get("logits").get(i).size());
+      if (ids[i] == tokenizer.tokenToId("[MASK]").getAsInt()) {
+        mask = i;
+      }
+    }
+    JsonNode best = f.get("masks").get(0).get(0);
+    assertEquals(best.get("score").asDouble(), probability(f.get("logits").get(mask), best.get("token").asInt()), 1e-6);
+
+    String gpt2 = savedModel(tmp, "gpt2").toString();
+    Outcome next = run("next-token", "--model", gpt2, "--text", "The lion is", "--top-k", "1", "--json", "--logits");
+    assertEquals(0, next.exit(), next.err());
+    JsonNode n = JSON.readTree(next.out());
+    JsonNode logits = n.get("logits");
+    assertEquals(n.get("tokens").size(), logits.size());
+    JsonNode top = n.get("next").get(0);
+    JsonNode last = logits.get(logits.size() - 1);
+    assertEquals(top.get("probability").asDouble(), probability(last, top.get("token").asInt()), 1e-6);
+
+    Outcome noJson = run("next-token", "--model", gpt2, "--text", "The lion is", "--logits");
+    assertEquals(2, noJson.exit());
+    assertTrue(noJson.err().startsWith("--logits needs --json"), noJson.err());
   }
 
   @Test

@@ -32,6 +32,34 @@ public final class TinyModels {
     return m;
   }
 
+  /** A classifier on the tiny BERT or GPT-2 body (GPT-2: pad_token_id 0, the padding of {@link #batch()}). */
+  public static SequenceClassifier classifier(String type, ProblemType problem, int numLabels, Backend backend,
+      long seed) {
+    SequenceClassification head = new SequenceClassification(SequenceClassification.defaultLabels(numLabels), problem,
+        type.equals("gpt2") ? 0 : null, null);
+    SequenceClassifier m = SequenceClassifier.create(type.equals("gpt2") ? gpt2Config() : bertConfig(), head, backend,
+        DType.F32);
+    m.initialize(seed);
+    return m;
+  }
+
+  /**
+   * {@link #batch()} as a classification batch with targets for {@code problem}: class ids 2 and 0
+   * of 3 labels, multi-hot rows (1, 0, 1) and (0, 1, 1), or values (0.5, -1.25, 2) and (1.5, 0, -0.75).
+   */
+  public static ai.lmtrain.data.Batch classificationBatch(ProblemType problem) {
+    ModelInput in = batch();
+    float[] targets = switch (problem) {
+      case SINGLE_LABEL -> new float[] {2, 0};
+      case MULTI_LABEL -> new float[] {1, 0, 1, 0, 1, 1};
+      case REGRESSION -> new float[] {0.5f, -1.25f, 2f, 1.5f, 0f, -0.75f};
+    };
+    int[] ignored = new int[in.positions()];
+    java.util.Arrays.fill(ignored, ModelInput.IGNORE_INDEX);
+    return new ai.lmtrain.data.Batch(in.batch(), in.seqLen(), in.inputIds(), in.attentionMask(), in.tokenTypeIds(),
+        ignored, targets);
+  }
+
   /** Two sequences of 7 tokens, the second padded after 5, with labels on some positions. */
   public static ModelInput batch() {
     int[] ids = {2, 11, 17, 4, 23, 31, 3, 2, 40, 9, 12, 3, 0, 0};

@@ -95,6 +95,13 @@ class ByteLevelBpeTokenizerTest {
   }
 
   @Test
+  void encodeIdsIsTokenizeWithoutTheStrings() {
+    for (String text : new String[] {"Hi<|endoftext|> there  x", "Ünïcödé ✓ 😀\n\n  end", "", " ", "a"}) {
+      assertArrayEquals(gpt2.tokenize(text, false).ids(), gpt2.encodeIds(text), text);
+    }
+  }
+
+  @Test
   void cacheGivesSameResultOnRepeatedWords() {
     String text = "the the the thereafter the";
     assertArrayEquals(gpt2.encodeIds(text), gpt2.encodeIds(text));

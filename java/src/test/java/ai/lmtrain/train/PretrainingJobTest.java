@@ -70,7 +70,7 @@ class PretrainingJobTest {
         LmDatasets.Mode.LINES, 32, 32, args, out, resume, LossWeighting.MEAN);
   }
 
-  private static List<Double> trainLosses(List<MetricsEvent> events) {
+  static List<Double> trainLosses(List<MetricsEvent> events) {
     List<Double> out = new ArrayList<>();
     for (MetricsEvent e : events) {
       if (e.split() == MetricsEvent.Split.TRAIN) {

@@ -2,35 +2,36 @@ package ai.lmtrain.train.dist;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.lmtrain.data.Batch;
 import ai.lmtrain.layers.Pass;
 import ai.lmtrain.models.BertConfig;
 import ai.lmtrain.models.BertForMaskedLM;
 import ai.lmtrain.models.Gpt2Config;
 import ai.lmtrain.models.Gpt2LMHeadModel;
 import ai.lmtrain.models.LanguageModel;
-import ai.lmtrain.models.ModelInput;
 import ai.lmtrain.models.TinyModels;
 import ai.lmtrain.tensor.Arena;
 import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tensor.CpuBackend;
 import ai.lmtrain.tensor.DType;
 import ai.lmtrain.tensor.Tensor;
-import ai.lmtrain.train.LossStep;
+import ai.lmtrain.train.BatchLoss;
+import ai.lmtrain.train.LanguageModelObjective;
 import ai.lmtrain.train.LossWeighting;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /**
- * What makes N ranks equal one process, checked in one JVM without MPI: the ranks' shares of a
- * global batch partition its rows; their loss weights are the global batch's; with dropout on, the
- * sum of the ranks' gradients equals the gradient of the global batch (within fp32 summation
- * order, 1e-5 of the largest gradient) and the sum of their losses its loss (1e-6 relative);
- * and the plain run is left untouched.
+ * What makes N ranks equal one process, checked in one JVM without MPI: the ranks' rows partition
+ * a global batch; with dropout on, the sum of the ranks' gradients
+ * ({@link LanguageModelObjective#runRows}) equals the gradient of the global batch (within fp32
+ * summation order, 1e-5 of the largest gradient) and the sum of their losses its loss (1e-6
+ * relative), for the mean loss and a per-sample weighting; the plain run takes whole batches.
  */
 class DataParallelTest {
   private static final long SEED = 5;
@@ -90,34 +91,31 @@ class DataParallelTest {
 
   @Test
   void sharesPartitionTheRowsAndAShortBatchLeavesARankEmpty() {
-    try (Backend backend = new CpuBackend(); LanguageModel model = TinyModels.gpt2(backend, SEED)) {
-      ModelInput global = batch(5, true);
-      int next = 0;
-      for (int r = 0; r < 3; r++) {
-        DataParallel.Share s = new DataParallel(new Rank(r, 3)).share(model, global, LossWeighting.MEAN);
-        assertEquals(next, s.firstRow());
-        int t = global.seqLen();
-        assertArrayEquals(java.util.Arrays.copyOfRange(global.inputIds(), next * t, (next + s.input().batch()) * t),
-            s.input().inputIds());
-        next += s.input().batch();
-      }
-      assertEquals(global.batch(), next);
-      ModelInput two = batch(2, true);
-      assertTrue(new DataParallel(new Rank(0, 3)).share(model, two, LossWeighting.MEAN).isEmpty());
-      assertTrue(new DataParallel(new Rank(2, 3)).localRows(two) != null);
-      assertEquals(null, new DataParallel(new Rank(0, 3)).localRows(two));
+    Batch global = batch(5, true);
+    int next = 0;
+    for (int r = 0; r < 3; r++) {
+      DataParallel.Rows rows = new DataParallel(new Rank(r, 3)).rows(global.batchSize());
+      assertEquals(next, rows.first());
+      Batch mine = global.rows(rows.first(), rows.count());
+      int t = global.seqLen();
+      assertArrayEquals(Arrays.copyOfRange(global.inputIds(), next * t, (next + rows.count()) * t), mine.inputIds());
+      assertArrayEquals(Arrays.copyOfRange(global.labels(), next * t, (next + rows.count()) * t), mine.labels());
+      next += rows.count();
     }
+    assertEquals(global.batchSize(), next);
+    assertTrue(new DataParallel(new Rank(0, 3)).rows(2).isEmpty());
+    assertEquals(new DataParallel.Rows(1, 1, 2), new DataParallel(new Rank(2, 3)).rows(2));
+    Batch classified = new Batch(2, 1, new int[] {5, 6}, new int[] {1, 1}, new int[2], new int[] {-100, -100},
+        new float[] {1, 0, 0, 1});
+    assertArrayEquals(new float[] {0, 1}, classified.rows(1, 1).sequenceTargets());
   }
 
   @Test
-  void thePlainRunIsUntouched() {
-    try (Backend backend = new CpuBackend(); LanguageModel model = TinyModels.gpt2(backend, SEED)) {
-      ModelInput global = batch(3, true);
-      DataParallel.Share s = DataParallel.SINGLE.share(model, global, LossWeighting.MEAN);
-      assertSame(global, s.input());
-      assertSame(LossWeighting.MEAN, s.weighting());
-      assertSame(global, DataParallel.SINGLE.localRows(global));
-    }
+  void thePlainRunTakesWholeBatches() {
+    DataParallel.Rows rows = DataParallel.SINGLE.rows(3);
+    assertTrue(rows.whole());
+    assertEquals(new DataParallel.Rows(0, 3, 3), rows);
+    assertTrue(new DataParallel(new Rank(0, 1)).rows(3).whole(), "one real rank trains whole batches too");
   }
 
   @Test
@@ -137,28 +135,28 @@ class DataParallelTest {
 
   // ----------------------------------------------------------------
 
-  private static void assertSharesSumToTheGlobalBatch(Function<Backend, LanguageModel> factory, ModelInput global,
+  private static void assertSharesSumToTheGlobalBatch(Function<Backend, LanguageModel> factory, Batch global,
       int ranks, LossWeighting weighting) {
     try (Backend backend = new CpuBackend(); LanguageModel model = factory.apply(backend);
         Arena arena = new Arena(backend, 1 << 20)) {
       model.initialize(SEED);
+      LanguageModelObjective objective = new LanguageModelObjective(model, weighting);
       var params = model.parameters();
       params.zeroGrads();
       arena.reset();
-      LossStep.Result whole = LossStep.run(model, new Pass(params, arena, true, SEED, DROPOUT_OFFSET), global, weighting,
-          true, 1f);
-      double wholeLoss = whole.loss();
+      BatchLoss whole = objective.run(new Pass(params, arena, true, SEED, DROPOUT_OFFSET), global, true, 1f);
+      double wholeLoss = backend.downloadFloats(whole.lossSum())[0] * (double) whole.meanScale();
       float[] expected = backend.downloadFloats(params.gradAll());
       double[] summed = new double[expected.length];
       double lossSum = 0;
       for (int r = 0; r < ranks; r++) {
-        DataParallel.Share share = new DataParallel(new Rank(r, ranks)).share(model, global, weighting);
+        DataParallel.Rows rows = new DataParallel(new Rank(r, ranks)).rows(global.batchSize());
         params.zeroGrads();
         arena.reset();
-        LossStep.Result part = LossStep.run(model, share.trainingPass(params, arena, SEED, DROPOUT_OFFSET),
-            share.input(), share.weighting(), true, 1f);
-        if (part.scoredPositions() > 0) {
-          lossSum += part.loss();
+        BatchLoss part = objective.runRows(rows.trainingPass(params, arena, SEED, DROPOUT_OFFSET), global, rows.first(),
+            rows.count(), true, 1f);
+        if (part.scored() > 0) {
+          lossSum += backend.downloadFloats(part.lossSum())[0] * (double) part.meanScale();
         }
         float[] g = backend.downloadFloats(params.gradAll());
         for (int i = 0; i < g.length; i++) {
@@ -177,7 +175,7 @@ class DataParallelTest {
   }
 
   /** {@code rows} sequences of 9 tokens with varied padding; MLM-style or causal labels. */
-  private static ModelInput batch(int rows, boolean causal) {
+  private static Batch batch(int rows, boolean causal) {
     int t = 9;
     SplittableRandom random = new SplittableRandom(rows);
     int[] ids = new int[rows * t];
@@ -193,6 +191,6 @@ class DataParallelTest {
         labels[k] = !real ? -100 : causal ? ids[k] : random.nextInt(4) == 0 ? ids[k] : -100;
       }
     }
-    return new ModelInput(rows, t, ids, mask, null, labels);
+    return new Batch(rows, t, ids, mask, new int[rows * t], labels);
   }
 }

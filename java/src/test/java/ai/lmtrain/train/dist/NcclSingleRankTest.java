@@ -18,6 +18,7 @@ import ai.lmtrain.tensor.CudaBackend;
 import ai.lmtrain.tensor.DType;
 import ai.lmtrain.tensor.DeviceBuffer;
 import ai.lmtrain.tensor.Tensor;
+import ai.lmtrain.train.LanguageModelObjective;
 import ai.lmtrain.train.LossWeighting;
 import ai.lmtrain.train.Trainer;
 import ai.lmtrain.train.TrainingArguments;
@@ -114,7 +115,8 @@ class NcclSingleRankTest {
     try (Gpt2LMHeadModel model = new Gpt2LMHeadModel(config, backend, DType.F32)) {
       model.initialize(3);
       parallel.start(model.parameters());
-      try (Trainer trainer = new Trainer(model, args, loader, null, LossWeighting.MEAN, record, parallel)) {
+      try (Trainer trainer = new Trainer(new LanguageModelObjective(model, LossWeighting.MEAN), args, loader, null,
+          record, parallel)) {
         trainer.train();
       }
       return backend.downloadFloats(model.parameters().masterAll());

@@ -1,0 +1,286 @@
+#!/usr/bin/env python3
+"""Stage 5 of scripts/gpu-check: Hugging Face interop of lmtrain's model folders and tokenizers.
+
+Checks, each over a few inputs, ours from the lmtrain CLI (fill-mask / next-token --json --logits,
+tokenize --json) and theirs from the host's Python packages:
+  1. transformers loads the lab's bert/ and gpt2/ folders unchanged (no missing, unexpected or
+     mismatched keys) and its fp32 logits equal ours within 1e-4 (max |difference|), ours on each --device;
+  2. a tiny BERT and GPT-2 created by transformers (random weights, every parameter perturbed so that
+     no bias is zero and no LayerNorm is the identity) and written with save_pretrained load in lmtrain
+     with logits equal to transformers' within 1e-4;
+     (a note, not deciding the status: whether lmtrain also loads the GPT-2 config.json with
+     transformers' default bos/eos id 50256, which GPT2Config keeps for any vocabulary size);
+  3. tokenizers (Rust) loads our tokenizer.json files (the lab's WordPiece, a byte-level BPE trained
+     by lmtrain here) and gives our ids; transformers' AutoTokenizer on the lab folder is reported
+     too, as a note (it does not decide the status).
+Writes one JSON object to --result: {"status": passed|failed|skipped, "reason", "versions", "checks":
+[{"name", "passed", "required", "max_abs_diff", "detail"}]}; progress goes to stdout. Exit status 0
+whenever the result was written.
+
+Usage: hf_interop.py --lmtrain BUNDLE/bin/lmtrain --lab LAB_OUTPUT --work DIR --result FILE [--device cpu ...]
+"""
+import argparse
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+TOLERANCE = 1e-4
+FILL_MASK_TEXTS = ["The lion is the [MASK] of the savanna.", "Elephants are the [MASK] land animals.",
+                   "The cheetah is the [MASK] land animal, and the lion is the king."]
+NEXT_TOKEN_TEXTS = ["The lion is", "Elephants are the largest land animals in", "the cheetah is the fastest"]
+TOKENIZER_TEXTS = ["The lion is the king of the savanna.", "Elephants are the [MASK] land animals.",
+                   "Héllo, WORLD!  It's 2024: naïve café, 東京 and a lion 🦁 ... ok?",
+                   "unaffable cheetahs' zebra-crossing (x+y)=z; 3.14159",
+                   "   leading and trailing spaces   ", "[CLS] special [SEP] tokens [PAD] inside [UNK] text"]
+TINY_BERT = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+                 max_position_embeddings=64, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+TINY_GPT2 = dict(n_positions=64, n_embd=32, n_layer=2, n_head=2, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)
+BPE_VOCAB = 400
+
+
+class LmtrainError(Exception):
+    """An lmtrain command failed; the message is its exit status and last error line."""
+
+
+class Interop:
+    def __init__(self, args):
+        self.args = args
+        self.work = Path(args.work)
+        self.lab = Path(args.lab)
+        self.checks = []
+        self.pool = ThreadPoolExecutor(max_workers=args.jobs)
+
+    def lmtrain(self, *command):
+        """Runs the lmtrain CLI; returns its stdout."""
+        argv = [self.args.lmtrain, *command]
+        done = subprocess.run(argv, capture_output=True, text=True)
+        if done.returncode != 0:
+            lines = [line for line in done.stderr.splitlines() if line.strip()]
+            raise LmtrainError(f"lmtrain {command[0]} exited with status {done.returncode}: "
+                               f"{lines[-1] if lines else '(no message)'}")
+        return done.stdout
+
+    def ours_logits(self, kind, folder, text, device):
+        """Our (tokens, logits) for one text: fill-mask for BERT, next-token for GPT-2, both --logits."""
+        command = "fill-mask" if kind == "bert" else "next-token"
+        out = json.loads(self.lmtrain(command, "--model", str(folder), "--text", text, "--device", device, "--json",
+                                      "--logits"))
+        return out["tokens"], out["logits"]
+
+    def check(self, name, passed, detail, max_abs_diff=None, required=True):
+        self.checks.append({"name": name, "passed": bool(passed), "required": required, "max_abs_diff": max_abs_diff,
+                            "detail": detail})
+        print(f"{'ok  ' if passed else 'FAIL'} {name}: {detail}", flush=True)
+
+    def compare_logits(self, torch, name, model, kind, folder, texts, device):
+        """One check: the largest |ours - theirs| over the texts' logits, ours on `device`."""
+        futures = [self.pool.submit(self.ours_logits, kind, folder, t, device) for t in texts]
+        worst, tokens = 0.0, 0
+        try:
+            for future in futures:
+                ids, ours = future.result()
+                with torch.no_grad():
+                    theirs = model(input_ids=torch.tensor([ids])).logits[0].float()
+                ours = torch.tensor(ours, dtype=torch.float32)
+                if ours.shape != theirs.shape:
+                    self.check(name, False, f"logits of shape {tuple(ours.shape)} vs transformers' "
+                                            f"{tuple(theirs.shape)}")
+                    return
+                worst = max(worst, (ours - theirs).abs().max().item())
+                tokens += len(ids)
+        except (LmtrainError, ValueError, KeyError) as e:
+            self.check(name, False, str(e))
+            return
+        self.check(name, worst <= TOLERANCE, f"max |ours - transformers| {worst:.2e} over {len(texts)} inputs "
+                                             f"({tokens} tokens), tolerance {TOLERANCE:g}", worst)
+
+    def lab_models(self, torch, transformers):
+        for kind in ("bert", "gpt2"):
+            folder = self.lab / kind
+            try:
+                model, info = load_pretrained(transformers, kind, folder)
+            except Exception as e:  # transformers raises many kinds; each is a failed interop check
+                self.check(f"transformers loads lab {kind}/", False, f"{type(e).__name__}: {e}")
+                continue
+            if info is None:
+                self.check(f"transformers loads lab {kind}/ unchanged", False, f"transformers "
+                           f"{transformers.__version__} reports no loading info (missing/unexpected keys)",
+                           required=False)
+            else:
+                problems = {k: [str(x) for x in v] for k, v in info.items() if v}
+                self.check(f"transformers loads lab {kind}/ unchanged", not problems,
+                           "no missing, unexpected or mismatched keys" if not problems else json.dumps(problems))
+            texts = FILL_MASK_TEXTS if kind == "bert" else NEXT_TOKEN_TEXTS
+            for device in self.args.device:
+                self.compare_logits(torch, f"lab {kind}: transformers logits = ours on {device}", model, kind, folder,
+                                    texts, device)
+
+    def tiny_models(self, torch, transformers):
+        vocab = json.loads((self.lab / "bert" / "config.json").read_text(encoding="utf-8"))["vocab_size"]
+        for kind in ("bert", "gpt2"):
+            folder = self.work / f"transformers-{kind}"
+            shutil.rmtree(folder, ignore_errors=True)
+            try:
+                torch.manual_seed(0)
+                if kind == "bert":
+                    model = transformers.BertForMaskedLM(transformers.BertConfig(vocab_size=vocab, **TINY_BERT))
+                else:  # bos/eos inside the vocabulary: lmtrain refuses ids outside it (see default_gpt2_ids)
+                    model = transformers.GPT2LMHeadModel(transformers.GPT2Config(
+                        vocab_size=vocab, bos_token_id=vocab - 1, eos_token_id=vocab - 1, **TINY_GPT2))
+                with torch.no_grad():
+                    for p in model.parameters():  # tied weights are one Parameter: perturbed once
+                        p.add_(0.05 * torch.randn_like(p))
+                model.eval()
+                model.save_pretrained(folder)
+            except Exception as e:
+                self.check(f"transformers saves a tiny {kind}", False, f"{type(e).__name__}: {e}")
+                continue
+            for name in ("tokenizer.json", "vocab.txt"):  # lmtrain needs a tokenizer beside the weights
+                if (self.lab / kind / name).is_file():
+                    shutil.copy(self.lab / kind / name, folder / name)
+            texts = FILL_MASK_TEXTS if kind == "bert" else NEXT_TOKEN_TEXTS
+            self.compare_logits(torch, f"tiny {kind} saved by transformers: lmtrain logits = transformers' on cpu",
+                                model, kind, folder, texts, "cpu")
+            if kind == "gpt2":
+                self.default_gpt2_ids(transformers, folder, vocab)
+
+    def default_gpt2_ids(self, transformers, folder, vocab):
+        """A note: GPT2Config(vocab_size=N) keeps bos/eos at GPT-2's 50256 even for a smaller vocabulary;
+        does lmtrain load such a config.json?"""
+        default = transformers.GPT2Config().bos_token_id
+        if default is None or default < vocab:
+            return
+        copy = self.work / "transformers-gpt2-default-ids"
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(folder, copy)
+        config = json.loads((copy / "config.json").read_text(encoding="utf-8"))
+        config.update(bos_token_id=default, eos_token_id=default)
+        (copy / "config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
+        name = f"lmtrain loads a GPT-2 config.json with transformers' default bos/eos id {default} over {vocab} tokens"
+        try:
+            self.lmtrain("next-token", "--model", str(copy), "--text", NEXT_TOKEN_TEXTS[0], "--json")
+            self.check(name, True, "loaded", required=False)
+        except LmtrainError as e:
+            self.check(name, False, str(e), required=False)
+
+    def tokenizer_files(self, transformers):
+        texts_file = self.work / "tokenizer-texts.txt"
+        texts_file.write_text("\n".join(TOKENIZER_TEXTS) + "\n", encoding="utf-8")
+        bpe = self.work / "bpe"
+        shutil.rmtree(bpe, ignore_errors=True)
+        try:
+            self.lmtrain("train-tokenizer", "--type", "bpe", "--corpus", str(self.lab / "toy_corpus.txt"),
+                         "--vocab-size", str(BPE_VOCAB), "--output", str(bpe))
+        except LmtrainError as e:
+            self.check("lmtrain trains a byte-level BPE tokenizer", False, str(e))
+        files = [("lab WordPiece", self.lab / "bert" / "tokenizer.json"),
+                 (f"byte-level BPE (vocab {BPE_VOCAB})", bpe / "tokenizer.json")]
+        ours = {label: self.pool.submit(self.lmtrain, "tokenize", "--tokenizer", str(path), "--file", str(texts_file),
+                                        "--json") for label, path in files if path.is_file()}
+        if importlib.util.find_spec("tokenizers") is None:
+            self.check("tokenizers loads our tokenizer.json", False, "the tokenizers package is not installed",
+                       required=False)
+            return
+        import tokenizers
+        for label, path in files:
+            if label not in ours:
+                continue
+            try:
+                our_ids = [json.loads(line)["ids"] for line in ours[label].result().splitlines() if line.strip()]
+                tok = tokenizers.Tokenizer.from_file(str(path))
+                their_ids = [tok.encode(t).ids for t in TOKENIZER_TEXTS]
+            except Exception as e:
+                self.check(f"tokenizers loads our {label} tokenizer.json", False, f"{type(e).__name__}: {e}")
+                continue
+            self.check(f"tokenizers loads our {label} tokenizer.json and gives our ids", our_ids == their_ids,
+                       mismatch_detail(our_ids, their_ids))
+        try:
+            auto = transformers.AutoTokenizer.from_pretrained(str(self.lab / "bert"))
+            our_ids = [json.loads(line)["ids"] for line in ours["lab WordPiece"].result().splitlines() if line.strip()]
+            their_ids = [auto(t)["input_ids"] for t in TOKENIZER_TEXTS]
+            self.check("transformers AutoTokenizer loads lab bert/ and gives our ids", our_ids == their_ids,
+                       f"{type(auto).__name__}: " + mismatch_detail(our_ids, their_ids), required=False)
+        except Exception as e:
+            self.check("transformers AutoTokenizer loads lab bert/", False, f"{type(e).__name__}: {e}", required=False)
+
+
+def mismatch_detail(ours, theirs):
+    for i, (a, b) in enumerate(zip(ours, theirs)):
+        if a != b:
+            return f"text {i + 1} ({TOKENIZER_TEXTS[i]!r}): ours {a}, theirs {b}"
+    if len(ours) != len(theirs):
+        return f"{len(ours)} encodings from lmtrain, {len(theirs)} texts"
+    return f"equal on {len(ours)} texts"
+
+
+def load_pretrained(transformers, kind, folder):
+    """transformers' model for a folder in fp32 eval mode, with its loading info (None where this
+    transformers version no longer reports it)."""
+    auto = transformers.AutoModelForMaskedLM if kind == "bert" else transformers.AutoModelForCausalLM
+    try:
+        model, info = auto.from_pretrained(str(folder), output_loading_info=True)
+    except TypeError:
+        model, info = auto.from_pretrained(str(folder)), None
+    return model.float().eval(), info
+
+
+def result(status, reason=None, **extra):
+    return {"status": status, "reason": reason, **extra}
+
+
+def run(args):
+    for package in ("torch", "transformers"):
+        if importlib.util.find_spec(package) is None:
+            return result("skipped", f"{package} not installed")
+    lab = Path(args.lab)
+    missing = [p for p in (lab / "bert" / "config.json", lab / "gpt2" / "config.json", lab / "toy_corpus.txt")
+               if not p.is_file()]
+    if missing:
+        return result("skipped", f"no lab output at {lab} (missing {missing[0].relative_to(lab)}): the GPU lab "
+                                 f"did not run or did not finish")
+    Path(args.work).mkdir(parents=True, exist_ok=True)
+    import torch
+    import transformers
+    versions = {"torch": torch.__version__, "transformers": transformers.__version__}
+    if importlib.util.find_spec("tokenizers") is not None:
+        import tokenizers
+        versions["tokenizers"] = tokenizers.__version__
+    print(f"hf_interop: {versions}", flush=True)
+    interop = Interop(args)
+    try:
+        interop.tokenizer_files(transformers)
+        interop.lab_models(torch, transformers)
+        interop.tiny_models(torch, transformers)
+    finally:
+        interop.pool.shutdown()
+    failed = [c["name"] for c in interop.checks if c["required"] and not c["passed"]]
+    return result("failed" if failed else "passed", "; ".join(failed) if failed else None, versions=versions,
+                  tolerance=TOLERANCE, checks=interop.checks)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--lmtrain", required=True, help="the lmtrain launcher (a bundle's bin/lmtrain)")
+    parser.add_argument("--lab", required=True, help="a lab output folder (bert/, gpt2/, toy_corpus.txt)")
+    parser.add_argument("--work", required=True, help="a scratch folder")
+    parser.add_argument("--result", required=True, help="where to write the result JSON")
+    parser.add_argument("--device", action="append", default=None, help="device for our logits (repeatable)")
+    parser.add_argument("--jobs", type=int, default=4, help="lmtrain commands run at once")
+    args = parser.parse_args()
+    args.device = args.device or ["cpu"]
+    try:
+        outcome = run(args)
+    except Exception as e:  # a bug here: still one result, with the traceback in the log
+        traceback.print_exc(file=sys.stdout)
+        outcome = result("failed", f"hf_interop.py error: {type(e).__name__}: {e}")
+    Path(args.result).write_text(json.dumps(outcome, indent=2) + "\n", encoding="utf-8")
+    print(f"hf_interop: {outcome['status']}" + (f": {outcome['reason']}" if outcome.get("reason") else ""))
+
+
+if __name__ == "__main__":
+    main()
