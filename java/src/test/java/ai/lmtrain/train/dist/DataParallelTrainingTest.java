@@ -155,10 +155,14 @@ class DataParallelTrainingTest {
     Map<String, Double> want = losses(expected, fromStep);
     Map<String, Double> got = losses(actual, fromStep);
     assertEquals(want.keySet(), got.keySet(), "logged steps of " + actual);
+    double worstLoss = 0;
+    double worstWeight = 0;
+    double worstKeyBias = 0;
     for (Map.Entry<String, Double> e : want.entrySet()) {
       double rel = Math.abs(got.get(e.getKey()) - e.getValue()) / Math.abs(e.getValue());
       assertTrue(rel <= LOSS_REL, e.getKey() + ": loss " + got.get(e.getKey()) + " vs " + e.getValue() + " (rel "
           + rel + ")");
+      worstLoss = Math.max(worstLoss, rel);
     }
     SafeTensorsFile a = SafeTensors.read(expected.resolve("model.safetensors"));
     SafeTensorsFile b = SafeTensors.read(actual.resolve("model.safetensors"));
@@ -179,6 +183,7 @@ class DataParallelTrainingTest {
       for (int i = 0; i < x.length; i++) {
         if (i >= keyFrom && i < keyTo) {
           assertTrue(Math.abs(x[i] - y[i]) <= KEY_BIAS_ABS, name + "[" + i + "] (key bias): " + y[i] + " vs " + x[i]);
+          worstKeyBias = Math.max(worstKeyBias, Math.abs(x[i] - y[i]));
           continue;
         }
         diff += (double) (x[i] - y[i]) * (x[i] - y[i]);
@@ -186,7 +191,10 @@ class DataParallelTrainingTest {
       }
       double rel = norm == 0 ? Math.sqrt(diff) : Math.sqrt(diff / norm);
       assertTrue(rel <= WEIGHT_REL, name + ": relative difference " + rel);
+      worstWeight = Math.max(worstWeight, rel);
     }
+    System.out.printf("%s vs %s: losses within %.1e relative, weights %.1e, key biases %.1e absolute%n",
+        actual.getFileName(), expected.getFileName(), worstLoss, worstWeight, worstKeyBias);
   }
 
   /** "train 12" / "eval 12" -> loss, from metrics.jsonl, steps >= fromStep. */
