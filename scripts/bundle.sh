@@ -70,6 +70,8 @@ trap 'rm -rf "$work"' EXIT
 # --- jars: the shaded jar, the tests, the console launcher, test-only dependencies ---------------
 cp "$jar" "$out/lib/lmtrain.jar"
 cp -r "$test_classes" "$out/lib/test-classes"
+# The parser fuzz tests (Jazzer, 8 MB) run in the build, not on GPU servers.
+rm -rf "$out/lib/test-classes/ai/lmtrain/fuzz"
 mvn -B -q -f "$root/java/pom.xml" dependency:copy \
   -Dartifact="org.junit.platform:junit-platform-console-standalone:$platform_version" \
   -DoutputDirectory="$work" >&2
@@ -78,7 +80,7 @@ mv "$work/junit-platform-console-standalone-$platform_version.jar" "$out/lib/jun
 # Platform, opentest4j, apiguardian) is inside the console launcher; copy whatever else there is.
 mvn -B -q -f "$root/java/pom.xml" dependency:list -DincludeScope=test -DoutputFile="$work/deps.txt" >&2
 sed -n 's/^ *\([^ ]*\):test\( .*\)\{0,1\}$/\1/p' "$work/deps.txt" \
-  | { grep -Ev '^(org\.junit\.|org\.opentest4j:|org\.apiguardian:)' || true; } \
+  | { grep -Ev '^(org\.junit\.|org\.opentest4j:|org\.apiguardian:|com\.code-intelligence:)' || true; } \
   | while IFS=: read -r -a gav; do # group:artifact:type[:classifier]:version
       if [[ ${#gav[@]} -eq 5 ]]; then coords="${gav[0]}:${gav[1]}:${gav[4]}:${gav[2]}:${gav[3]}"
       else coords="${gav[0]}:${gav[1]}:${gav[3]}:${gav[2]}"; fi

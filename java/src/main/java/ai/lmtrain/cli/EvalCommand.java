@@ -15,7 +15,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code lmtrain eval}: loss, perplexity (and MLM accuracy for BERT) of a model on a corpus. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
@@ -47,13 +49,22 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print one JSON object {\"loss\", \"perplexity\", \"accuracy\", \"scored_tokens\"}")
   boolean json;
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
+    Flags.inRange(spec, "--batch-size", batchSize, 1, 1 << 16);
+    Flags.inRange(spec, "--mlm-probability", mlmProbability, 0, false, 1, false);
+    if (stride != null) {
+      Flags.inRange(spec, "--stride", stride, 1, Integer.MAX_VALUE);
+    }
+    LmDatasets.Mode datasetMode = LmDatasets.Mode.parse(mode);
     try (LoadedModel.Open<LanguageModel> open = model.open(); Arena arena = new Arena(open.backend(), 16 << 20)) {
       boolean mlm = open.model() instanceof BertForMaskedLM;
-      int context = contextLength != null ? contextLength : Math.min(512, open.model().maxPositions());
+      int context = contextLength != null ? Flags.inRange(spec, "--context-length", contextLength, 2,
+          open.model().maxPositions()) : Math.min(512, open.model().maxPositions());
       DataLoader loader = new DataLoader(LmDatasets.dataset(open.tokenizer(), TextSource.lines(corpus),
-          LmDatasets.Mode.parse(mode), context, stride != null ? stride : Math.max(1, context / 2), mlm),
+          datasetMode, context, stride != null ? stride : Math.max(1, context / 2), mlm),
           LmDatasets.collator(open.tokenizer(), mlm, mlmProbability), batchSize, false, seed, false);
       EvalResult r = Evaluation.run(open.model(), loader, arena);
       Map<String, Object> out = new LinkedHashMap<>();

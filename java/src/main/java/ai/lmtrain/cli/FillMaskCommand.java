@@ -33,6 +33,7 @@ final class FillMaskCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    Flags.inRange(spec, "--top-k", topK, 1, Integer.MAX_VALUE);
     logits.checkUsage(spec, json);
     try (LoadedModel.Open<LanguageModel> open = model.open()) {
       if (!(open.model() instanceof BertForMaskedLM bert)) {

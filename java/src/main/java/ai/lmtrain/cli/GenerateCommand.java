@@ -10,7 +10,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code lmtrain generate}: continue a prompt with a GPT-2 model, greedy or sampled. */
 @Command(name = "generate", mixinStandardHelpOptions = true, description = "Continue a prompt with a GPT-2 model.")
@@ -44,13 +46,25 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print one JSON object {\"prompt\", \"generated_text\", \"token_ids\", \"new_tokens\"}")
   boolean json;
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
+    Flags.inRange(spec, "--max-new-tokens", maxNewTokens, 0, Integer.MAX_VALUE);
+    Flags.inRange(spec, "--temperature", temperature, 0, false, Float.MAX_VALUE, true);
+    Flags.inRange(spec, "--top-k", topK, 0, Integer.MAX_VALUE);
+    Flags.inRange(spec, "--top-p", topP, 0, false, 1, true);
+    Flags.inRange(spec, "--repetition-penalty", repetitionPenalty, 0, false, Float.MAX_VALUE, true);
     SamplingConfig sampling = new SamplingConfig(doSample, temperature, topK, topP, repetitionPenalty, seed);
     try (LoadedModel.Open<LanguageModel> open = model.open()) {
       Gpt2LMHeadModel gpt2 = causal(open, model);
       Tokenizer tokenizer = open.tokenizer();
-      int[] ids = tokenizer.encode(prompt, EncodeOptions.defaults().withAddSpecialTokens(false)).ids();
+      int[] ids = promptIds(spec, "--prompt", prompt, tokenizer);
+      if ((long) ids.length + maxNewTokens > gpt2.maxPositions()) {
+        throw Flags.usage(spec, "--max-new-tokens " + maxNewTokens + " is too many: the prompt has " + ids.length
+            + " tokens and the model takes " + gpt2.maxPositions() + " positions (n_positions), so at most "
+            + Math.max(0, gpt2.maxPositions() - ids.length) + " new tokens fit");
+      }
       int eos = gpt2.config().eosTokenId() == null ? -1 : gpt2.config().eosTokenId();
       int[] out = new Generator(gpt2).generate(ids, maxNewTokens, sampling, eos, true);
       String text = tokenizer.decode(out, true);
@@ -62,6 +76,15 @@ final class GenerateCommand implements Callable<Integer> {
       }
       return 0;
     }
+  }
+
+  /** The ids of a prompt flag's text (no special tokens); an error naming the flag when there are none. */
+  static int[] promptIds(CommandSpec spec, String flag, String text, Tokenizer tokenizer) {
+    int[] ids = tokenizer.encode(text, EncodeOptions.defaults().withAddSpecialTokens(false)).ids();
+    if (ids.length == 0) {
+      throw Flags.usage(spec, flag + " '" + text + "' gives no token (expected text to continue)");
+    }
+    return ids;
   }
 
   /** The loaded model as GPT-2, or a clear error. */

@@ -26,9 +26,10 @@ import ai.lmtrain.train.MetricsEvent;
 import ai.lmtrain.train.MetricsLog;
 import ai.lmtrain.train.Precision;
 import ai.lmtrain.train.PretrainingJob;
+import ai.lmtrain.train.RunFolder;
 import ai.lmtrain.train.TrainingArguments;
+import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -37,7 +38,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code lmtrain lab}: the encoder-vs-decoder lab of the Hugging Face course, end to end. On the
@@ -75,9 +78,15 @@ final class LabCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "42", description = "random seed (default: ${DEFAULT-VALUE})")
   long seed;
 
+  @Option(names = "--overwrite", description = "replace an earlier lab run in DIR: the new one is built beside it and"
+      + " swapped in when complete")
+  boolean overwrite;
+
   @Option(names = "--json", description = "print one JSON object {device, precision, seed, epochs, output, runs: "
       + "{bert, gpt2}, fill_mask, generation} on stdout; the report goes to stderr")
   boolean json;
+
+  @Spec CommandSpec spec;
 
   /** Where the human-readable report goes: stdout, or stderr when stdout carries the JSON object. */
   private PrintStream report;
@@ -85,13 +94,26 @@ final class LabCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     report = json ? System.err : System.out;
+    Flags.inRange(spec, "--epochs", epochs, 1, 10_000);
+    Precision.parse(precision);
+    boolean replacing = RunFolder.check(output, RunFolder.Mode.of(false, overwrite));
     try (Backend backend = Backends.open(Device.parse(device))) {
-      return run(backend);
+      return replacing ? RunFolder.replace(output, folder -> run(backend, folder)) : run(backend, output);
     }
   }
 
-  private int run(Backend backend) throws Exception {
-    Files.createDirectories(output);
+  /** The lab into {@code dir} (the output folder, or the folder an --overwrite builds); a failure leaves nothing. */
+  private int run(Backend backend, Path dir) throws IOException {
+    RunFolder.begin(dir, RunFolder.Mode.NEW, "lab");
+    try {
+      return runLab(backend, dir);
+    } catch (IOException | RuntimeException e) {
+      RunFolder.discard(dir, e);
+      throw e;
+    }
+  }
+
+  private int runLab(Backend backend, Path dir) throws IOException {
     List<String> corpus = corpus();
     int trainSize = (int) (0.9 * corpus.size());
     List<String> train = corpus.subList(0, trainSize);
@@ -99,7 +121,7 @@ final class LabCommand implements Callable<Integer> {
     report.printf("Toy corpus: %d sentences (%d train, %d validation)%n", corpus.size(), train.size(),
         validation.size());
 
-    Path corpusFile = output.resolve("toy_corpus.txt");
+    Path corpusFile = dir.resolve("toy_corpus.txt");
     AtomicFiles.writeString(corpusFile, String.join("\n", corpus) + "\n");
     long start = System.nanoTime();
     Tokenizer tokenizer = TokenizerTrainer.trainWordPiece(List.of(corpusFile), TrainerOptions.wordPiece(1000));
@@ -115,9 +137,9 @@ final class LabCommand implements Callable<Integer> {
     TrainingArguments args = arguments(epochs, seed, Precision.parse(precision));
 
     Map<String, Object> summary;
-    Run bert = train("bert", bertConfig, tokenizer, train, validation, args, backend);
+    Run bert = train("bert", bertConfig, tokenizer, train, validation, args, backend, dir);
     try (var bertModel = bert.result.model()) {
-      Run gpt2 = train("gpt2", gptConfig, tokenizer, train, validation, args, backend);
+      Run gpt2 = train("gpt2", gptConfig, tokenizer, train, validation, args, backend, dir);
       try (var gptModel = gpt2.result.model()) {
         printComparison(bert, gpt2);
         List<FillMaskDemo> fillMask = fillMaskDemos((BertForMaskedLM) bertModel, tokenizer);
@@ -127,17 +149,15 @@ final class LabCommand implements Callable<Integer> {
       }
       List<MetricsEvent> all = new ArrayList<>(bert.result.events());
       all.addAll(gpt2.result.events());
-      Files.deleteIfExists(output.resolve(MetricsLog.FILE_NAME)); // this run's metrics, not appended to an older run's
-      try (MetricsLog combined = MetricsLog.open(output.resolve(MetricsLog.FILE_NAME))) {
+      try (MetricsLog combined = MetricsLog.open(dir.resolve(MetricsLog.FILE_NAME))) {
         for (MetricsEvent e : all) {
           combined.append(e);
         }
       }
       String plot = "no loss plot: this Java runtime has no java.desktop module (use 'lmtrain plot' on a full JDK)";
       if (PlotSupport.available()) {
-        Path png = output.resolve("loss-comparison.png");
-        LossPlot.write(png, all, LossPlot.DEFAULT_WIDTH, LossPlot.DEFAULT_HEIGHT);
-        plot = png.toString();
+        LossPlot.write(dir.resolve("loss-comparison.png"), all, LossPlot.DEFAULT_WIDTH, LossPlot.DEFAULT_HEIGHT);
+        plot = output.resolve("loss-comparison.png").toString();
       }
       report.printf("%nWrote %s/{bert,gpt2} (Hugging Face model folders), %s and %s%n", output,
           output.resolve(MetricsLog.FILE_NAME), plot);
@@ -176,10 +196,9 @@ final class LabCommand implements Callable<Integer> {
   private record Run(PretrainingJob.Result result, double seconds, long parameters) {}
 
   private Run train(String name, ModelConfig config, Tokenizer tokenizer, List<String> train, List<String> validation,
-      TrainingArguments args, Backend backend) throws Exception {
+      TrainingArguments args, Backend backend, Path labDir) throws IOException {
     report.printf("%nPre-training %s (%s) ...%n", name, name.equals("bert") ? "masked LM" : "causal LM");
-    Path dir = output.resolve(name);
-    Files.deleteIfExists(dir.resolve(MetricsLog.FILE_NAME)); // a fresh run, not an append to an older one
+    Path dir = labDir.resolve(name);
     long start = System.nanoTime();
     try (ConsoleProgress progress = new ConsoleProgress(name)) {
       PretrainingJob.Result result = PretrainingJob.run(new PretrainingJob.Spec(name, config, tokenizer, train,

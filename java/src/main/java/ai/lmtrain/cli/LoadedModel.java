@@ -59,14 +59,14 @@ final class LoadedModel {
     }
   }
 
-  /** The folder's tokenizer, whose vocabulary must fit the model's; closes the model on failure. */
+  /**
+   * The folder's tokenizer, which must belong with the model (see {@link
+   * Checkpoints#requireMatchingTokenizer}); closes the model on failure.
+   */
   private Tokenizer tokenizerFor(Model model) {
     try {
       Tokenizer tokenizer = Tokenizers.load(dir);
-      if (tokenizer.vocabSize() > model.vocabSize()) {
-        throw new IllegalArgumentException("the tokenizer in " + dir + " has " + tokenizer.vocabSize()
-            + " tokens but the model's vocab_size is " + model.vocabSize() + " (mismatched files?)");
-      }
+      Checkpoints.requireMatchingTokenizer(model, tokenizer, dir);
       return tokenizer;
     } catch (RuntimeException e) {
       model.close();

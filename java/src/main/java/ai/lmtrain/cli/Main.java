@@ -45,6 +45,7 @@ public final class Main implements Runnable {
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
     cl.setExecutionExceptionHandler(new CliErrors());
+    cl.setParameterExceptionHandler(CliErrors::usageError);
     return cl;
   }
 

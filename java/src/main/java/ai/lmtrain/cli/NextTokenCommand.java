@@ -4,7 +4,6 @@ import ai.lmtrain.infer.Generator;
 import ai.lmtrain.infer.TopK;
 import ai.lmtrain.models.Gpt2LMHeadModel;
 import ai.lmtrain.models.LanguageModel;
-import ai.lmtrain.tokenizers.EncodeOptions;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,10 +35,15 @@ final class NextTokenCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    Flags.inRange(spec, "--top-k", topK, 1, Integer.MAX_VALUE);
     logits.checkUsage(spec, json);
     try (LoadedModel.Open<LanguageModel> open = model.open()) {
       Gpt2LMHeadModel gpt2 = GenerateCommand.causal(open, model);
-      int[] ids = open.tokenizer().encode(text, EncodeOptions.defaults().withAddSpecialTokens(false)).ids();
+      int[] ids = GenerateCommand.promptIds(spec, "--text", text, open.tokenizer());
+      if (ids.length > gpt2.maxPositions()) {
+        throw Flags.usage(spec, "--text has " + ids.length + " tokens but the model takes at most "
+            + gpt2.maxPositions() + " positions (n_positions)");
+      }
       List<TopK.Candidate> next = new Generator(gpt2).nextTokens(ids, topK);
       if (json) {
         Map<String, Object> out = new LinkedHashMap<>();

@@ -6,7 +6,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code lmtrain plot}: the train/validation loss PNG of one or several runs from their metrics.jsonl files. */
 @Command(name = "plot", mixinStandardHelpOptions = true,
@@ -24,8 +26,12 @@ final class PlotCommand implements Callable<Integer> {
   @Option(names = "--height", defaultValue = "600", description = "pixels (default: ${DEFAULT-VALUE})")
   int height;
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
+    Flags.inRange(spec, "--width", width, 1, 16384);
+    Flags.inRange(spec, "--height", height, 1, 16384);
     if (!PlotSupport.available()) {
       throw new IllegalStateException("this Java runtime has no java.desktop module, so it cannot draw PNGs"
           + " (the GPU bundle's runtime leaves it out); run 'lmtrain plot' with a full JDK");

@@ -4,7 +4,7 @@ import ai.lmtrain.data.TextSource;
 import ai.lmtrain.data.TokenDataset;
 import ai.lmtrain.data.shards.ShardDirectory;
 import ai.lmtrain.data.TrainValidationSplit;
-import ai.lmtrain.io.FileFormatException;
+import ai.lmtrain.io.StrictJson;
 import ai.lmtrain.models.BertConfig;
 import ai.lmtrain.models.Gpt2Config;
 import ai.lmtrain.models.ModelConfig;
@@ -16,9 +16,12 @@ import ai.lmtrain.tokenizers.TrainerOptions;
 import ai.lmtrain.train.EvalResult;
 import ai.lmtrain.train.LmDatasets;
 import ai.lmtrain.train.LossWeighting;
+import ai.lmtrain.train.Checkpoints;
 import ai.lmtrain.train.Precision;
 import ai.lmtrain.train.PretrainingJob;
+import ai.lmtrain.train.RunFolder;
 import ai.lmtrain.train.TrainingArguments;
+import ai.lmtrain.train.dist.DataParallel;
 import ai.lmtrain.train.dist.DistributedRuntime;
 import ai.lmtrain.train.dist.Launch;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -32,6 +35,8 @@ import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -47,6 +52,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "train", mixinStandardHelpOptions = true, description = "Pre-train a BERT or GPT-2 model on text files or token shards.")
 final class TrainCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(TrainCommand.class);
+
   @Option(names = "--model", required = true, description = "bert or gpt2")
   String modelType;
 
@@ -57,9 +64,7 @@ final class TrainCommand implements Callable<Integer> {
       + " --corpus; validation comes from their val shards")
   Path data;
 
-  @Spec CommandSpec spec;
-
-  @ArgGroup(exclusive = true, multiplicity = "1")
+  @ArgGroup(exclusive = true, multiplicity = "0..1")
   TokenizerChoice tokenizerChoice;
 
   static final class TokenizerChoice {
@@ -79,8 +84,15 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--output", required = true, paramLabel = "DIR", description = "output folder")
   Path output;
 
-  @Option(names = "--resume", description = "continue from DIR/checkpoint with the same settings")
+  @Option(names = "--resume", description = "continue from DIR/checkpoint (its tokenizer, model config and, without"
+      + " --config, its training arguments)")
   boolean resume;
+
+  @Option(names = "--overwrite", description = "replace the run in DIR: the new run is built beside it and swapped in"
+      + " when complete")
+  boolean overwrite;
+
+  @Spec CommandSpec spec;
 
   @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda[:N] (default: ${DEFAULT-VALUE})")
   String device;
@@ -120,10 +132,7 @@ final class TrainCommand implements Callable<Integer> {
       case "gpt2" -> false;
       default -> throw new IllegalArgumentException("--model must be bert or gpt2 (got '" + modelType + "')");
     };
-    JsonNode settings = config == null ? JsonOut.MAPPER.createObjectNode() : readConfig(config);
-    List<String> unknown = new ArrayList<>();
-    TrainingArguments args = TrainingArguments.defaults().with(settings, unknown);
-    args = withOverrides(args, precision, loggingDir);
+    checkFlags();
     if ((corpus == null) == (data == null)) {
       throw new IllegalArgumentException("give either --corpus FILE... or --data DIR (from prepare-data)");
     }
@@ -135,12 +144,37 @@ final class TrainCommand implements Callable<Integer> {
         }
       }
     }
-    Tokenizer tokenizer = tokenizer(bert);
-    ModelConfig modelConfig = modelConfig(bert, settings, unknown, tokenizer);
-    int context = contextLength != null ? contextLength : Math.min(128, modelConfig.maxPositions());
-    if (data != null) {
-      return trainOnShards(args, tokenizer, modelConfig, context, runtime);
+    // The run folder is rank 0's: it alone checks and repairs it, and the others read a resumed
+    // checkpoint only once it has (the agreement orders that, and stops every rank if it failed).
+    DataParallel parallel = runtime.dataParallel();
+    boolean replacing = false;
+    if (parallel.isRoot()) {
+      replacing = RunFolder.check(output, RunFolder.Mode.of(resume, overwrite));
+      if (resume) {
+        PretrainingJob.checkpointToResume(output);
+      }
     }
+    parallel.agree();
+    Path checkpoint = resume ? output.resolve("checkpoint") : null;
+    JsonNode settings = config == null ? JsonOut.MAPPER.createObjectNode() : readConfig(config);
+    List<String> unknown = new ArrayList<>();
+    TrainingArguments base = config == null && resume ? Checkpoints.readState(checkpoint).arguments()
+        : TrainingArguments.defaults();
+    TrainingArguments args = withOverrides(base.with(settings, unknown), precision, loggingDir);
+    Tokenizer tokenizer = resume ? Tokenizers.load(checkpoint) : tokenizer(bert);
+    ModelConfig modelConfig = modelConfig(bert, settings, unknown, tokenizer, checkpoint);
+    int context = contextLength != null ? Flags.inRange(spec, "--context-length", contextLength, 2,
+        modelConfig.maxPositions()) : Math.min(128, modelConfig.maxPositions());
+    RunFolder.Builder<PretrainingJob.Result> job = data != null
+        ? shardJob(args, tokenizer, modelConfig, context, runtime)
+        : textJob(bert, args, tokenizer, modelConfig, context, runtime);
+    report(replacing ? RunFolder.replace(output, job) : job.buildIn(output), runtime);
+    return 0;
+  }
+
+  /** The run on text files: lines, chunks or sliding windows, split into training and validation. */
+  private RunFolder.Builder<PretrainingJob.Result> textJob(boolean bert, TrainingArguments args, Tokenizer tokenizer,
+      ModelConfig modelConfig, int context, DistributedRuntime runtime) throws IOException {
     List<String> texts = TextSource.lines(corpus);
     List<String> trainTexts = texts;
     List<String> evalTexts;
@@ -153,30 +187,32 @@ final class TrainCommand implements Callable<Integer> {
     }
     LmDatasets.Mode datasetMode = mode != null ? LmDatasets.Mode.parse(mode) : bert ? LmDatasets.Mode.LINES
         : LmDatasets.Mode.CHUNKS;
-    try (ConsoleProgress progress = new ConsoleProgress(modelType)) {
-      report(PretrainingJob.run(new PretrainingJob.Spec(modelType, modelConfig, tokenizer, trainTexts, evalTexts,
-          datasetMode, context, stride != null ? stride : Math.max(1, context / 2), args, output, resume,
-          LossWeighting.MEAN), runtime.backend(), runtime.dataParallel(), progress), runtime);
-    }
-    return 0;
+    int windowStride = stride != null ? stride : Math.max(1, context / 2);
+    List<String> train = trainTexts;
+    return folder -> {
+      try (ConsoleProgress progress = new ConsoleProgress(modelType)) {
+        return PretrainingJob.run(new PretrainingJob.Spec(modelType, modelConfig, tokenizer, train, evalTexts,
+            datasetMode, context, windowStride, args, folder, resume, LossWeighting.MEAN), runtime.backend(),
+            runtime.dataParallel(), progress);
+      }
+    };
   }
 
   /** {@code --data}: examples read from the memory-mapped shards (windows for GPT-2, packed documents for BERT). */
-  private int trainOnShards(TrainingArguments args, Tokenizer tokenizer, ModelConfig modelConfig, int context,
-      DistributedRuntime runtime) throws IOException {
+  private RunFolder.Builder<PretrainingJob.Result> shardJob(TrainingArguments args, Tokenizer tokenizer,
+      ModelConfig modelConfig, int context, DistributedRuntime runtime) throws IOException {
     ShardDirectory shards = ShardDirectory.open(data, tokenizer);
     TokenDataset train = ShardDirectory.examples(shards.train(), tokenizer, context);
-    TokenDataset eval = shards.validation().isEmpty() ? null
+    TokenDataset validationSet = shards.validation().isEmpty() ? null
         : ShardDirectory.examples(shards.validation(), tokenizer, context);
-    if (eval != null && eval.size() == 0) {
-      eval = null; // a validation shard shorter than one example
-    }
-    try (ConsoleProgress progress = new ConsoleProgress(modelType)) {
-      report(PretrainingJob.run(new PretrainingJob.Spec(modelType, modelConfig, tokenizer, List.of(), List.of(), null,
-          context, context, args, output, resume, LossWeighting.MEAN), train, eval, runtime.backend(),
-          runtime.dataParallel(), progress), runtime);
-    }
-    return 0;
+    TokenDataset eval = validationSet != null && validationSet.size() == 0 ? null : validationSet; // shorter than one
+    return folder -> {
+      try (ConsoleProgress progress = new ConsoleProgress(modelType)) {
+        return PretrainingJob.run(new PretrainingJob.Spec(modelType, modelConfig, tokenizer, List.of(), List.of(), null,
+            context, context, args, folder, resume, LossWeighting.MEAN), train, eval, runtime.backend(),
+            runtime.dataParallel(), progress);
+      }
+    };
   }
 
   /** Rank 0 prints the outcome; every rank closes its model. */
@@ -193,24 +229,55 @@ final class TrainCommand implements Callable<Integer> {
     }
   }
 
-  private Tokenizer tokenizer(boolean bert) throws IOException {
-    if (resume) {
-      return Tokenizers.load(output.resolve("checkpoint"));
+  /** The range of every numeric flag, and the flags --resume excludes, before any work. */
+  private void checkFlags() {
+    if (resume && overwrite) {
+      throw Flags.usage(spec, "--resume and --overwrite exclude each other: --resume continues the run in the output"
+          + " folder, --overwrite replaces it");
     }
+    Flags.inRange(spec, "--vocab-size", vocabSize, 1, ModelConfigs.MAX_VOCAB);
+    if (stride != null) {
+      Flags.inRange(spec, "--stride", stride, 1, Integer.MAX_VALUE);
+    }
+    if (contextLength != null) {
+      Flags.inRange(spec, "--context-length", contextLength, 2, ModelConfigs.MAX_POSITIONS);
+    }
+    Flags.inRange(spec, "--validation-split", validationSplit, 0, true, 1, false);
+    if (resume && tokenizerChoice != null) {
+      throw Flags.usage(spec, "--resume continues with the tokenizer saved in " + output.resolve("checkpoint")
+          + "; drop " + (tokenizerChoice.train ? "--train-tokenizer" : "--tokenizer"));
+    }
+    if (!resume && tokenizerChoice == null) {
+      throw Flags.usage(spec, "give --tokenizer PATH or --train-tokenizer (a run continued with --resume uses its"
+          + " checkpoint's tokenizer)");
+    }
+  }
+
+  private Tokenizer tokenizer(boolean bert) throws IOException {
     if (tokenizerChoice.path != null) {
       return Tokenizers.load(tokenizerChoice.path);
     }
     Tokenizer trained = bert ? TokenizerTrainer.trainWordPiece(corpus, TrainerOptions.wordPiece(vocabSize))
         : TokenizerTrainer.trainByteLevelBpe(corpus, TrainerOptions.byteLevelBpe(vocabSize));
-    Files.createDirectories(output);
+    if (trained.vocabSize() < vocabSize) {
+      LOG.warn("the corpus yields only {} tokens, fewer than --vocab-size {}: the model's vocab_size is {}",
+          trained.vocabSize(), vocabSize, trained.vocabSize());
+    }
     return trained;
   }
 
-  /** Defaults of the architecture (HF's), the config file's model keys, and the tokenizer's vocabulary and specials. */
-  private ModelConfig modelConfig(boolean bert, JsonNode settings, List<String> unknown, Tokenizer tokenizer)
-      throws FileFormatException {
-    ModelConfig defaults = bert ? BertConfig.bertBase().withVocabSize(tokenizer.vocabSize())
-        : gpt2Defaults(tokenizer);
+  /**
+   * Defaults of the architecture (HF's), the config file's model keys, and the tokenizer's vocabulary
+   * and specials; a resumed run starts from its checkpoint's config.json instead of the defaults.
+   */
+  private ModelConfig modelConfig(boolean bert, JsonNode settings, List<String> unknown, Tokenizer tokenizer,
+      Path checkpoint) throws IOException {
+    ModelConfig defaults = checkpoint != null ? ModelConfigs.read(checkpoint)
+        : bert ? BertConfig.bertBase().withVocabSize(tokenizer.vocabSize()) : gpt2Defaults(tokenizer);
+    if (!defaults.modelType().equals(modelType)) {
+      throw new IllegalArgumentException("--model " + modelType + " but " + checkpoint + " holds a "
+          + defaults.modelType() + " model");
+    }
     Set<String> modelKeys = ModelConfigs.keys(defaults);
     ObjectNode keys = JsonOut.MAPPER.createObjectNode();
     for (String key : unknown) {
@@ -221,7 +288,12 @@ final class TrainCommand implements Callable<Integer> {
       keys.set(key, settings.get(key));
     }
     Path source = config != null ? config : output.resolve("config.json");
-    return ModelConfigs.merge(defaults, keys, source);
+    ModelConfig merged = ModelConfigs.merge(defaults, keys, source);
+    if (checkpoint == null && merged instanceof Gpt2Config gpt2 && gpt2.eosTokenId() == null) {
+      LOG.warn("the tokenizer has no end-of-text token: eos_token_id stays unset, so generation of this model"
+          + " stops only at --max-new-tokens");
+    }
+    return merged;
   }
 
   private static Gpt2Config gpt2Defaults(Tokenizer tokenizer) {
@@ -246,17 +318,8 @@ final class TrainCommand implements Callable<Integer> {
   /** The settings object of a --config file; clear errors for a missing file or invalid JSON. */
   static JsonNode readConfig(Path file) throws IOException {
     if (!Files.isRegularFile(file)) {
-      throw new java.nio.file.NoSuchFileException(file.toString(), null, "config file not found");
+      throw new java.nio.file.NoSuchFileException(file.toString(), null, "config file not found (--config)");
     }
-    JsonNode node;
-    try {
-      node = JsonOut.MAPPER.readTree(file.toFile());
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new FileFormatException(file, "not valid JSON: " + e.getOriginalMessage(), e);
-    }
-    if (!node.isObject()) {
-      throw new FileFormatException(file, "expected a JSON object of settings");
-    }
-    return node;
+    return StrictJson.readObject(file);
   }
 }

@@ -56,6 +56,8 @@ public final class TrainTokenizerCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    Flags.inRange(spec, "--vocab-size", vocabSize, 1, ai.lmtrain.models.ModelConfigs.MAX_VOCAB);
+    Flags.inRange(spec, "--min-frequency", minFrequency, 1, Integer.MAX_VALUE);
     long t0 = System.nanoTime();
     List<Path> files = CorpusFiles.expand(inputs);
     CorpusOptions corpus = corpusInput.options();

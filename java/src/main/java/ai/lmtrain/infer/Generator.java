@@ -23,7 +23,11 @@ public final class Generator {
 
   /**
    * The prompt followed by at most {@code maxNewTokens} generated ids ({@code eosId} < 0: no stop
-   * token). The prompt plus new tokens must fit the model's positions.
+   * token). The prompt plus new tokens must fit the model's positions: transformers only warns
+   * there, and GPT-2's position table then fails with an index error, so this is an error up front.
+   *
+   * @throws IllegalArgumentException for an empty prompt, a negative {@code maxNewTokens}, or a
+   *     prompt plus new tokens longer than the model's positions (n_positions)
    */
   public int[] generate(int[] prompt, int maxNewTokens, SamplingConfig sampling, int eosId, boolean useCache) {
     if (prompt.length == 0) {
@@ -32,11 +36,16 @@ public final class Generator {
     if (maxNewTokens < 0) {
       throw new IllegalArgumentException("max_new_tokens must be >= 0 (got " + maxNewTokens + ")");
     }
-    int capacity = Math.min(model.maxPositions(), prompt.length + maxNewTokens);
     if (prompt.length > model.maxPositions()) {
       throw new IllegalArgumentException("the prompt has " + prompt.length + " tokens but the model takes at most "
           + model.maxPositions() + " positions");
     }
+    if ((long) prompt.length + maxNewTokens > model.maxPositions()) {
+      throw new IllegalArgumentException("the prompt has " + prompt.length + " tokens, so max_new_tokens can be at"
+          + " most " + (model.maxPositions() - prompt.length) + " for the model's " + model.maxPositions()
+          + " positions (n_positions); got " + maxNewTokens);
+    }
+    int capacity = prompt.length + maxNewTokens;
     Sampler sampler = new Sampler(sampling);
     int[] sequence = Arrays.copyOf(prompt, capacity);
     int length = prompt.length;

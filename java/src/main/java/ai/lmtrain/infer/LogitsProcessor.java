@@ -33,13 +33,25 @@ public final class LogitsProcessor {
     }
   }
 
-  /** transformers' TemperatureLogitsWarper: {@code s / temperature}. */
+  /**
+   * transformers' TemperatureLogitsWarper: {@code s / temperature}. When that would overflow a
+   * float (a tiny temperature such as 1e-45), the scores become {@code (s - max) / temperature}
+   * instead: the same distribution (softmax, top-k and top-p ignore a common shift), whose largest
+   * score is 0 rather than +inf (softmax of +inf is NaN) — in the limit, greedy among the ties.
+   */
   public static void applyTemperature(float[] logits, float temperature) {
-    if (!(temperature > 0)) {
-      throw new IllegalArgumentException("temperature must be > 0, got " + temperature);
+    if (!(temperature > 0) || Float.isInfinite(temperature)) {
+      throw new IllegalArgumentException("temperature must be a finite number > 0, got " + temperature);
     }
+    float max = Float.NEGATIVE_INFINITY;
+    boolean overflows = false;
+    for (float value : logits) {
+      max = Math.max(max, value);
+      overflows |= Float.isInfinite(value / temperature) && !Float.isInfinite(value);
+    }
+    float shift = overflows ? max : 0f;
     for (int i = 0; i < logits.length; i++) {
-      logits[i] /= temperature;
+      logits[i] = (logits[i] - shift) / temperature;
     }
   }
 

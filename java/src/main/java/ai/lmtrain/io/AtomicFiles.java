@@ -5,8 +5,10 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
@@ -37,21 +39,47 @@ public final class AtomicFiles {
    * the previous {@code target} (if any) is untouched.
    */
   public static void write(Path target, ChannelWriter writer) throws IOException {
+    requireNotSymbolicLink(target);
     Path dir = parentOf(target);
     Files.createDirectories(dir);
     Path temp = dir.resolve("." + target.getFileName() + ".tmp-" + randomSuffix());
     try {
-      try (FileChannel channel =
-          FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+          LinkOption.NOFOLLOW_LINKS)) {
         writer.write(channel);
         channel.force(true);
       }
       moveAtomically(temp, target);
       fsyncDirectory(dir);
-    } catch (IOException | RuntimeException | Error e) {
+    } catch (IOException e) {
+      deleteQuietly(temp, e);
+      throw namingTheFile(target, e);
+    } catch (RuntimeException | Error e) {
       deleteQuietly(temp, e);
       throw e;
     }
+  }
+
+  /**
+   * Refuses a path that is a symbolic link: output files are never written through a link (which
+   * could point anywhere) nor silently replace one.
+   */
+  public static void requireNotSymbolicLink(Path path) throws FileSystemException {
+    if (Files.isSymbolicLink(path)) {
+      throw new FileSystemException(path.toString(), null,
+          "is a symbolic link; lmtrain does not write through or over links (remove it or choose another path)");
+    }
+  }
+
+  /**
+   * {@code e} if its message names a file already, else an IOException whose message starts with
+   * {@code file} (an error such as "No space left on device" names nothing).
+   */
+  static IOException namingTheFile(Path file, IOException e) {
+    if (e instanceof FileSystemException || e instanceof FileFormatException) {
+      return e;
+    }
+    return new IOException(file + ": cannot write (" + e.getMessage() + ")", e);
   }
 
   /** Atomically replaces {@code target} with {@code text} encoded as UTF-8. */
@@ -114,9 +142,12 @@ public final class AtomicFiles {
     });
   }
 
-  /** Deletes {@code root} and everything under it; a missing {@code root} is not an error. */
-  static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+  /**
+   * Deletes {@code root} and everything under it, never following symbolic links (a link is
+   * deleted, not its target); a missing {@code root} is not an error.
+   */
+  public static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
     Files.walkFileTree(root, new SimpleFileVisitor<>() {

@@ -4,27 +4,59 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Writes a checkpoint folder (model.safetensors, config.json, tokenizer.json, trainer state ...)
- * so that a crash at any moment never leaves a half-written checkpoint.
+ * so that a crash at any moment leaves a folder that {@link #recover} turns back into a complete
+ * checkpoint: the new one when it was completely written, the previous one otherwise.
  *
- * <p>Protocol for target {@code dir/name}:
+ * <p>Protocol for target {@code dir/name} (each numbered state is a possible kill point):
  *
  * <ol>
  *   <li>{@link #recover} leftovers of an earlier interrupted save;
- *   <li>the caller writes every file into the staging sibling {@code dir/.name.saving};
- *   <li>all staged files and folders are fsynced;
- *   <li>an existing target is renamed aside to {@code dir/.name.replaced};
- *   <li>staging is renamed to the target and {@code dir} is fsynced;
- *   <li>the aside copy is deleted.
+ *   <li>the caller writes every file into the staging sibling {@code dir/.name.saving}
+ *       ({@link Step#STAGED});
+ *   <li>all staged files are fsynced, then {@value SaveManifest#FILE_NAME} (every file's size and
+ *       CRC-32C) is written last and fsynced: the staging folder is now sealed ({@link Step#SEALED});
+ *   <li>an existing target is renamed aside to {@code dir/.name.replaced} ({@link Step#MOVED_ASIDE});
+ *   <li>the staging folder is renamed to the target and {@code dir} is fsynced ({@link Step#SWAPPED});
+ *   <li>the aside copy is deleted ({@link Step#DONE}).
  * </ol>
  *
- * <p>A crash before step 5 leaves the previous checkpoint at the target (or, between steps 4 and
- * 5, at the aside name, which {@link #recover} moves back). A failure inside the caller's writer
- * removes the staging folder and rethrows. One writer per target at a time.
+ * <p>{@link #recover} picks the newest complete folder: a sealed staging folder whose files match
+ * its manifest (kill after step 3 or 4), else the target, else the aside copy (kill after step 4
+ * with an unsealed or damaged staging folder); it deletes the rest. A failure inside the caller's
+ * writer removes the staging folder and rethrows. One writer per target at a time.
  */
 public final class CheckpointWriter {
+  private static final Logger LOG = LoggerFactory.getLogger(CheckpointWriter.class);
+
+  /** The states of a save after each step of the protocol (see the class comment). */
+  enum Step {
+    /** Every file written into the staging folder, not yet sealed. */
+    STAGED,
+    /** The staging folder sealed by its manifest. */
+    SEALED,
+    /** The previous target renamed aside (only when there was one). */
+    MOVED_ASIDE,
+    /** The staging folder renamed to the target. */
+    SWAPPED,
+    /** The aside copy deleted: the save is over. */
+    DONE
+  }
+
+  /** Observes a save between its steps: the seam through which tests inject a crash at each step. */
+  @FunctionalInterface
+  interface Probe {
+    /** Called after {@code step} of a save to {@code target} (an absolute path). */
+    void reached(Step step, Path target) throws IOException;
+  }
+
+  /** The probe every save calls; tests replace it (see the test helper {@code SaveKillPoints}). */
+  static volatile Probe probe = (step, target) -> { };
+
   private CheckpointWriter() {}
 
   /** Fills a fresh, empty folder with the checkpoint's files. */
@@ -38,15 +70,12 @@ public final class CheckpointWriter {
    * Atomically replaces the folder {@code target} with the files {@code contents} writes.
    *
    * @throws IOException from the writer (after removing the staging folder) or from the file system
-   * @throws IllegalArgumentException when {@code target} exists and is not a folder
+   * @throws IllegalArgumentException when {@code target} exists and is not a folder (a file or a
+   *     symbolic link)
    */
   public static void write(Path target, FolderWriter contents) throws IOException {
     Path absolute = target.toAbsolutePath().normalize();
-    if (Files.exists(absolute, LinkOption.NOFOLLOW_LINKS)
-        && !Files.isDirectory(absolute, LinkOption.NOFOLLOW_LINKS)) {
-      throw new IllegalArgumentException("checkpoint target '" + target
-          + "' exists and is not a folder (expected a checkpoint folder or a new path)");
-    }
+    requireFolderOrAbsent(absolute);
     recover(absolute);
     Path parent = AtomicFiles.parentOf(absolute);
     Files.createDirectories(parent);
@@ -56,13 +85,17 @@ public final class CheckpointWriter {
     try {
       contents.writeInto(staging);
       AtomicFiles.fsyncTree(staging);
+      probe.reached(Step.STAGED, absolute);
+      SaveManifest.write(staging);
     } catch (IOException | RuntimeException | Error e) {
       AtomicFiles.deleteQuietly(staging, e);
       throw e;
     }
+    probe.reached(Step.SEALED, absolute);
     boolean replacing = Files.exists(absolute, LinkOption.NOFOLLOW_LINKS);
     if (replacing) {
       AtomicFiles.moveAtomically(absolute, aside);
+      probe.reached(Step.MOVED_ASIDE, absolute);
     }
     try {
       AtomicFiles.moveAtomically(staging, absolute);
@@ -78,26 +111,59 @@ public final class CheckpointWriter {
       AtomicFiles.deleteQuietly(staging, e);
       throw e;
     }
+    probe.reached(Step.SWAPPED, absolute);
     AtomicFiles.deleteTree(aside);
+    probe.reached(Step.DONE, absolute);
   }
 
   /**
-   * Repairs what an interrupted {@link #write} to {@code target} left behind: removes a staging
-   * folder, restores the previous checkpoint from the aside name when the target is missing, and
-   * removes a stale aside copy when the target is present. Safe to call at any time when no save
-   * to {@code target} is running; loaders may call it before reading.
+   * Repairs what an interrupted {@link #write} to {@code target} left behind, keeping the newest
+   * complete folder: a sealed staging folder whose files match its manifest replaces the target;
+   * otherwise the staging folder is deleted and, when the target is missing, the aside copy is
+   * moved back. Every step is idempotent, so a crash during recovery is repaired by the next one.
+   * Safe to call whenever no save to {@code target} is running; loaders call it before reading.
+   *
+   * @throws IllegalArgumentException when {@code target} exists and is not a folder
    */
   public static void recover(Path target) throws IOException {
     Path absolute = target.toAbsolutePath().normalize();
-    AtomicFiles.deleteTree(stagingFolder(absolute));
+    requireFolderOrAbsent(absolute);
+    Path parent = AtomicFiles.parentOf(absolute);
+    Path staging = stagingFolder(absolute);
     Path aside = asideFolder(absolute);
+    boolean targetExists = Files.exists(absolute, LinkOption.NOFOLLOW_LINKS);
+    if (Files.isDirectory(staging, LinkOption.NOFOLLOW_LINKS)) {
+      String problem = SaveManifest.problem(staging);
+      if (problem == null) {
+        // The interrupted save was complete: finish its swap.
+        if (targetExists) {
+          AtomicFiles.deleteTree(aside);
+          AtomicFiles.moveAtomically(absolute, aside);
+        }
+        AtomicFiles.moveAtomically(staging, absolute);
+        AtomicFiles.fsyncDirectory(parent);
+        AtomicFiles.deleteTree(aside);
+        LOG.info("{}: completed an interrupted save from {}", absolute, staging.getFileName());
+        return;
+      }
+      LOG.info("{}: discarding the interrupted save {}: {}", absolute, staging.getFileName(), problem);
+      AtomicFiles.deleteTree(staging);
+    }
     if (Files.exists(aside, LinkOption.NOFOLLOW_LINKS)) {
-      if (Files.exists(absolute, LinkOption.NOFOLLOW_LINKS)) {
+      if (targetExists) {
         AtomicFiles.deleteTree(aside);
       } else {
         AtomicFiles.moveAtomically(aside, absolute);
-        AtomicFiles.fsyncDirectory(AtomicFiles.parentOf(absolute));
+        AtomicFiles.fsyncDirectory(parent);
+        LOG.info("{}: restored the previous save from {}", absolute, aside.getFileName());
       }
+    }
+  }
+
+  private static void requireFolderOrAbsent(Path absolute) {
+    if (Files.exists(absolute, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(absolute, LinkOption.NOFOLLOW_LINKS)) {
+      throw new IllegalArgumentException("'" + absolute + "' exists and is not a folder (expected a saved folder"
+          + " or a new path" + (Files.isSymbolicLink(absolute) ? "; symbolic links are not followed)" : ")"));
     }
   }
 

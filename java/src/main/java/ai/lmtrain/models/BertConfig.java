@@ -3,6 +3,8 @@ package ai.lmtrain.models;
 import static ai.lmtrain.models.ModelConfigs.requireDivisible;
 import static ai.lmtrain.models.ModelConfigs.requireProbability;
 import static ai.lmtrain.models.ModelConfigs.requirePositive;
+import static ai.lmtrain.models.ModelConfigs.requireSize;
+import static ai.lmtrain.models.ModelConfigs.requireTensor;
 import static ai.lmtrain.models.ModelConfigs.requireTokenId;
 
 import ai.lmtrain.tensor.GeluKind;
@@ -60,17 +62,23 @@ public record BertConfig(
    * @throws IllegalArgumentException naming the config.json key and what was expected
    */
   public BertConfig {
-    requirePositive("vocab_size", vocabSize);
-    requirePositive("hidden_size", hiddenSize);
-    requirePositive("num_hidden_layers", numHiddenLayers);
+    requireSize("vocab_size", vocabSize, ModelConfigs.MAX_VOCAB);
+    requireSize("hidden_size", hiddenSize, ModelConfigs.MAX_HIDDEN);
+    requireSize("num_hidden_layers", numHiddenLayers, ModelConfigs.MAX_LAYERS);
     requirePositive("num_attention_heads", numAttentionHeads);
     requireDivisible("hidden_size", hiddenSize, "num_attention_heads", numAttentionHeads);
-    requirePositive("intermediate_size", intermediateSize);
+    requireSize("intermediate_size", intermediateSize, ModelConfigs.MAX_INNER);
     ModelConfigs.requireActivation("hidden_act", hiddenAct);
     requireProbability("hidden_dropout_prob", hiddenDropoutProb);
     requireProbability("attention_probs_dropout_prob", attentionProbsDropoutProb);
-    requirePositive("max_position_embeddings", maxPositionEmbeddings);
-    requirePositive("type_vocab_size", typeVocabSize);
+    requireSize("max_position_embeddings", maxPositionEmbeddings, ModelConfigs.MAX_POSITIONS);
+    requireSize("type_vocab_size", typeVocabSize, ModelConfigs.MAX_TYPE_VOCAB);
+    requireTensor("bert.embeddings.word_embeddings.weight", "vocab_size", vocabSize, "hidden_size", hiddenSize);
+    requireTensor("bert.embeddings.position_embeddings.weight", "max_position_embeddings", maxPositionEmbeddings,
+        "hidden_size", hiddenSize);
+    requireTensor("intermediate.dense.weight", "intermediate_size", intermediateSize, "hidden_size", hiddenSize);
+    requireTensor("attention.self.query|key|value.weight", "3 x hidden_size", 3 * hiddenSize, "hidden_size",
+        hiddenSize);
     requirePositive("initializer_range", initializerRange);
     requirePositive("layer_norm_eps", layerNormEps);
     requireTokenId("pad_token_id", padTokenId, vocabSize);

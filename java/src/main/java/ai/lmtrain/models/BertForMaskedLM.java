@@ -102,6 +102,11 @@ public final class BertForMaskedLM extends TransformerModel implements LanguageM
 
   @Override
   public String parameterNameFor(String key) {
+    return parameterName(key);
+  }
+
+  /** {@link #parameterNameFor} without a model: the parameter a checkpoint key fills, or null. */
+  static String parameterName(String key) {
     String k = BertBody.parameterName(key);
     if (k == null || k.equals(HEAD + "decoder.weight") || k.equals(HEAD + "decoder.bias") || k.startsWith("bert.pooler.")
         || k.startsWith("cls.seq_relationship") || k.startsWith("classifier.")) {

@@ -3,6 +3,8 @@ package ai.lmtrain.models;
 import static ai.lmtrain.models.ModelConfigs.requireDivisible;
 import static ai.lmtrain.models.ModelConfigs.requireProbability;
 import static ai.lmtrain.models.ModelConfigs.requirePositive;
+import static ai.lmtrain.models.ModelConfigs.requireSize;
+import static ai.lmtrain.models.ModelConfigs.requireTensor;
 import static ai.lmtrain.models.ModelConfigs.requireTokenId;
 
 import ai.lmtrain.tensor.GeluKind;
@@ -64,15 +66,20 @@ public record Gpt2Config(
    * @throws IllegalArgumentException naming the config.json key and what was expected
    */
   public Gpt2Config {
-    requirePositive("vocab_size", vocabSize);
-    requirePositive("n_positions", nPositions);
-    requirePositive("n_embd", nEmbd);
-    requirePositive("n_layer", nLayer);
+    requireSize("vocab_size", vocabSize, ModelConfigs.MAX_VOCAB);
+    requireSize("n_positions", nPositions, ModelConfigs.MAX_POSITIONS);
+    requireSize("n_embd", nEmbd, ModelConfigs.MAX_HIDDEN);
+    requireSize("n_layer", nLayer, ModelConfigs.MAX_LAYERS);
     requirePositive("n_head", nHead);
     requireDivisible("n_embd", nEmbd, "n_head", nHead);
     if (nInner != null) {
-      requirePositive("n_inner", nInner);
+      requireSize("n_inner", nInner, ModelConfigs.MAX_INNER);
     }
+    requireTensor("transformer.wte.weight", "vocab_size", vocabSize, "n_embd", nEmbd);
+    requireTensor("transformer.wpe.weight", "n_positions", nPositions, "n_embd", nEmbd);
+    requireTensor("attn.c_attn.weight", "n_embd", nEmbd, "3 x n_embd", 3L * nEmbd);
+    requireTensor("mlp.c_fc.weight", "n_embd", nEmbd, nInner != null ? "n_inner" : "4 x n_embd",
+        nInner != null ? nInner : 4L * nEmbd);
     ModelConfigs.requireActivation("activation_function", activationFunction);
     requireProbability("resid_pdrop", residPdrop);
     requireProbability("embd_pdrop", embdPdrop);

@@ -146,6 +146,11 @@ public final class Gpt2LMHeadModel extends TransformerModel implements LanguageM
 
   @Override
   public String parameterNameFor(String key) {
+    return parameterName(key);
+  }
+
+  /** {@link #parameterNameFor} without a model: the parameter a checkpoint key fills, or null. */
+  static String parameterName(String key) {
     String k = Gpt2Body.parameterName(key);
     if (k == null || k.equals("lm_head.weight") || k.startsWith("score.")) {
       return null; // tied to wte, a causal-mask buffer, or another head

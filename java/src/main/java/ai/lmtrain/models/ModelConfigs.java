@@ -2,12 +2,12 @@ package ai.lmtrain.models;
 
 import ai.lmtrain.io.AtomicFiles;
 import ai.lmtrain.io.FileFormatException;
+import ai.lmtrain.io.StrictJson;
 import ai.lmtrain.tensor.GeluKind;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.util.DefaultIndenter;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.core.util.Separators;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -31,8 +31,8 @@ public final class ModelConfigs {
   /** The transformers release whose config.json layout this project writes. */
   public static final String TRANSFORMERS_VERSION = "4.46.3";
 
-  private static final ObjectMapper MAPPER = new ObjectMapper()
-      .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
+  /** Strict reading (no duplicate keys, no "32" for 32, no 1.0 for 1; see {@link StrictJson}). */
+  private static final ObjectMapper MAPPER = StrictJson.MAPPER;
 
   /** transformers' layout: json.dumps(indent=2, sort_keys=True), "key": value, one item per line. */
   private static final ObjectWriter HF_STYLE = MAPPER.writer(
@@ -159,6 +159,22 @@ public final class ModelConfigs {
     return keys;
   }
 
+  /** The config.json keys whose values differ between two configs, e.g. "[n_layer (2 vs 4)]". */
+  public static String differingKeys(ModelConfig a, ModelConfig b) {
+    JsonNode left = MAPPER.valueToTree(a);
+    JsonNode right = MAPPER.valueToTree(b);
+    java.util.List<String> keys = new java.util.ArrayList<>();
+    if (!a.modelType().equals(b.modelType())) {
+      keys.add("model_type (" + a.modelType() + " vs " + b.modelType() + ")");
+    }
+    left.fieldNames().forEachRemaining(key -> {
+      if (!left.get(key).equals(right.get(key))) {
+        keys.add(key + " (" + left.get(key) + " vs " + right.get(key) + ")");
+      }
+    });
+    return keys.toString();
+  }
+
   /** The key path of a mapping error, e.g. "hidden_size". */
   private static String jsonPath(JsonProcessingException e) {
     if (!(e instanceof JsonMappingException mapping)) {
@@ -169,18 +185,48 @@ public final class ModelConfigs {
         .collect(Collectors.joining("."));
   }
 
-  /** The JSON object of {@code file}; a clear error naming the file when it is not one. */
+  /** The JSON object of {@code file}, read strictly (see {@link StrictJson}); errors name the file. */
   static ObjectNode readObject(Path file) throws IOException {
-    JsonNode root;
-    try {
-      root = MAPPER.readTree(file.toFile());
-    } catch (JsonProcessingException e) {
-      throw new FileFormatException(file, "not valid JSON: " + e.getOriginalMessage(), e);
+    return StrictJson.readObject(file);
+  }
+
+  /** Largest layer count accepted (the deepest published models have about 100 layers). */
+  public static final int MAX_LAYERS = 4096;
+
+  /** Largest hidden size (n_embd, hidden_size) accepted. */
+  public static final int MAX_HIDDEN = 1 << 16;
+
+  /** Largest feed-forward width (n_inner, intermediate_size) accepted. */
+  public static final int MAX_INNER = 1 << 20;
+
+  /** Largest position count (n_positions, max_position_embeddings) accepted. */
+  public static final int MAX_POSITIONS = 1 << 20;
+
+  /** Largest vocabulary (vocab_size) accepted. */
+  public static final int MAX_VOCAB = 1 << 24;
+
+  /** Largest type vocabulary (type_vocab_size) accepted. */
+  public static final int MAX_TYPE_VOCAB = 1 << 10;
+
+  /** Most elements one parameter tensor may have (it is loaded and saved through one Java array). */
+  public static final long MAX_TENSOR_ELEMENTS = Integer.MAX_VALUE - 8;
+
+  /** {@code value} in [1, limit]; the message names the key and the limit. */
+  static void requireSize(String key, int value, int limit) {
+    requirePositive(key, value);
+    if (value > limit) {
+      throw new IllegalArgumentException(key + " " + value + " is above the limit of " + limit
+          + " (a corrupt or hostile config?)");
     }
-    if (!(root instanceof ObjectNode object)) {
-      throw new FileFormatException(file, "expected a JSON object");
+  }
+
+  /** A parameter tensor of {@code rows x cols} elements must fit one Java array. */
+  static void requireTensor(String what, String rowsKey, int rows, String colsKey, long cols) {
+    long elements = Math.multiplyExact((long) rows, cols);
+    if (elements > MAX_TENSOR_ELEMENTS) {
+      throw new IllegalArgumentException(what + " would be " + rowsKey + " " + rows + " x " + colsKey + " " + cols
+          + " = " + elements + " elements, more than the " + MAX_TENSOR_ELEMENTS + " one tensor may hold");
     }
-    return object;
   }
 
   static void requirePositive(String key, long value) {

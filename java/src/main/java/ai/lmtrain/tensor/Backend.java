@@ -17,6 +17,14 @@ public interface Backend extends AutoCloseable {
 
   // ---------------------------------------------------------------- memory
 
+  /**
+   * The device's total memory in bytes (the host's RAM, or the container's limit, for the CPU), or
+   * -1 when unknown: what size checks compare a model against before allocating it.
+   */
+  default long memoryBytes() {
+    return -1;
+  }
+
   /** One allocation of {@code bytes} uninitialised bytes. */
   DeviceBuffer allocate(long bytes);
 

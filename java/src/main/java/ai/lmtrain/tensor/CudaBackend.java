@@ -1,5 +1,6 @@
 package ai.lmtrain.tensor;
 
+import ai.lmtrain.nativebridge.CudaDevices;
 import ai.lmtrain.nativebridge.NativeCalls;
 import ai.lmtrain.nativebridge.NativeException;
 
@@ -15,6 +16,13 @@ public final class CudaBackend extends NativeBackend {
 
   private CudaBackend(Device device) {
     super(device);
+  }
+
+  /** The GPU's total memory, as the CUDA driver reports it (-1 when discovery fails). */
+  @Override
+  public long memoryBytes() {
+    return CudaDevices.discover().devices().stream().filter(d -> d.index() == device().index())
+        .mapToLong(CudaDevices.Info::totalMemoryBytes).findFirst().orElse(-1);
   }
 
   /**

@@ -17,7 +17,8 @@ import java.util.Map;
  */
 final class VocabFiles {
 
-  static final ObjectMapper JSON = new ObjectMapper();
+  /** Strict reading: a duplicate key (token) is an error, not "the last one wins". */
+  static final ObjectMapper JSON = ai.lmtrain.io.StrictJson.MAPPER;
 
   private VocabFiles() {}
 

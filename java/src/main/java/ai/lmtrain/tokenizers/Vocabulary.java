@@ -35,8 +35,15 @@ final class Vocabulary {
    * @param source the file named in error messages
    */
   static Vocabulary of(Map<String, Integer> map, List<AddedToken> addedTokens, String source) {
+    // Ids run 0..n-1 without gaps, so no id can reach the number of entries: checked before the
+    // table is allocated (a crafted id of 2^31-1 must not allocate 8 GB or overflow the size).
+    long entries = (long) map.size() + addedTokens.size();
     int size = map.size();
     for (AddedToken t : addedTokens) {
+      if (t.id() < 0 || t.id() >= entries) {
+        throw new TokenizerException(source + ": added token " + t.content() + " has id " + t.id() + ", expected 0.."
+            + (entries - 1) + " (ids run from 0 without gaps)");
+      }
       size = Math.max(size, t.id() + 1);
     }
     String[] tokens = new String[size];

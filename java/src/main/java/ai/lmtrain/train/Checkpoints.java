@@ -4,8 +4,11 @@ import ai.lmtrain.data.LoaderState;
 import ai.lmtrain.io.AtomicFiles;
 import ai.lmtrain.io.CheckpointWriter;
 import ai.lmtrain.io.FileFormatException;
+import ai.lmtrain.io.JsonFields;
 import ai.lmtrain.io.SafeTensors;
 import ai.lmtrain.io.SafeTensorsFile;
+import ai.lmtrain.io.SafeTensorsValidator;
+import ai.lmtrain.io.StrictJson;
 import ai.lmtrain.io.TensorData;
 import ai.lmtrain.models.BertConfig;
 import ai.lmtrain.models.BertForMaskedLM;
@@ -15,6 +18,7 @@ import ai.lmtrain.models.LanguageModel;
 import ai.lmtrain.models.Model;
 import ai.lmtrain.models.ModelConfig;
 import ai.lmtrain.models.ModelConfigs;
+import ai.lmtrain.models.ParameterLayouts;
 import ai.lmtrain.models.SequenceClassification;
 import ai.lmtrain.models.SequenceClassifier;
 import ai.lmtrain.tensor.Backend;
@@ -48,7 +52,7 @@ public final class Checkpoints {
   public static final String OPTIMIZER_FILE = "optimizer.safetensors";
   public static final String STATE_FILE = "trainer_state.json";
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = StrictJson.MAPPER;
 
   private Checkpoints() {}
 
@@ -83,23 +87,145 @@ public final class Checkpoints {
     });
   }
 
-  /** Loads a model folder (saved here or by transformers) onto {@code backend}. */
+  /**
+   * Loads a model folder (saved here or by transformers) onto {@code backend}. Before anything is
+   * allocated, config.json is checked against the weights file's header (every tensor's name and
+   * shape) and against the device's memory.
+   *
+   * @throws FileFormatException naming config.json or model.safetensors and what does not match
+   */
   public static LanguageModel loadModel(Path dir, Backend backend, DType computeType) throws IOException {
     requireFolder(dir);
     ModelConfig config = ModelConfigs.read(dir);
-    LanguageModel model = config instanceof BertConfig bert
-        ? new BertForMaskedLM(bert, backend, computeType)
+    Path weightsFile = dir.resolve(WEIGHTS_FILE);
+    if (!Files.isRegularFile(weightsFile)) {
+      throw new NoSuchFileException(weightsFile.toString(), null, "missing model weights (expected " + WEIGHTS_FILE
+          + ")");
+    }
+    Path configFile = dir.resolve(ModelConfigs.CONFIG_FILE);
+    ParameterTable table = ParameterLayouts.table(config);
+    Map<String, long[]> shapes = new LinkedHashMap<>();
+    for (SafeTensorsValidator.Entry e : SafeTensorsValidator.validate(weightsFile).entries()) {
+      shapes.put(e.name(), e.shape());
+    }
+    try {
+      ParameterLayouts.requireFits(config, table, bytesPerElement(computeType, false), backend.memoryBytes(),
+          backend.device().toString());
+    } catch (IllegalArgumentException e) {
+      throw new FileFormatException(configFile, e.getMessage());
+    }
+    ParameterLayouts.match(config, table, shapes, weightsFile, configFile);
+    return withWeights(newModel(config, backend, computeType), dir, name -> false, new ArrayList<>());
+  }
+
+  /**
+   * Checks that {@code tokenizer} belongs with {@code model} (both from {@code dir}): its ids fit the
+   * vocabulary, a GPT-2 config's bos/eos ids are the tokenizer's end-of-text token, and a BERT
+   * tokenizer has the [MASK] token masked language modelling needs.
+   *
+   * @throws IllegalArgumentException naming the folder and the mismatch (another model's tokenizer?)
+   */
+  public static void requireMatchingTokenizer(Model model, Tokenizer tokenizer, Path dir) {
+    String where = "the tokenizer in " + dir + " does not fit its " + model.modelType() + " model: ";
+    if (tokenizer.vocabSize() > model.vocabSize()) {
+      throw new IllegalArgumentException(where + "it has " + tokenizer.vocabSize() + " tokens but the model's"
+          + " vocab_size is " + model.vocabSize() + " (mismatched files?)");
+    }
+    if (model instanceof Gpt2LMHeadModel gpt2) {
+      String eos = tokenizer.specialTokens().eos();
+      java.util.OptionalInt eosId = eos == null ? java.util.OptionalInt.empty() : tokenizer.tokenToId(eos);
+      for (String[] key : new String[][] {{"bos_token_id", String.valueOf(gpt2.config().bosTokenId())},
+          {"eos_token_id", String.valueOf(gpt2.config().eosTokenId())}}) {
+        if (!key[1].equals("null") && (eosId.isEmpty() || eosId.getAsInt() != Integer.parseInt(key[1]))) {
+          throw new IllegalArgumentException(where + "config.json's " + key[0] + " is " + key[1] + " but the"
+              + " tokenizer's end-of-text token is " + (eosId.isEmpty() ? "missing" : "'" + eos + "' (id "
+              + eosId.getAsInt() + ")") + " (is it another model's tokenizer?)");
+        }
+      }
+    } else if (model instanceof BertForMaskedLM) {
+      String mask = tokenizer.specialTokens().mask();
+      if (mask == null || tokenizer.tokenToId(mask).isEmpty()) {
+        throw new IllegalArgumentException(where + "it has no mask token, which a BERT (masked LM) model needs (is it"
+            + " another model's tokenizer?)");
+      }
+    }
+  }
+
+  /** A zeroed model of {@code config} (BERT or GPT-2). */
+  static LanguageModel newModel(ModelConfig config, Backend backend, DType computeType) {
+    return config instanceof BertConfig bert ? new BertForMaskedLM(bert, backend, computeType)
         : new Gpt2LMHeadModel((Gpt2Config) config, backend, computeType);
-    return withWeights(model, dir, name -> false, new ArrayList<>());
+  }
+
+  /**
+   * Bytes one parameter element occupies: F32 master weights and gradients, a working copy for
+   * bf16/fp16, and for training AdamW's two F32 moments.
+   */
+  static long bytesPerElement(DType computeType, boolean training) {
+    return 8 + (computeType == DType.F32 ? 0 : computeType.bytes()) + (training ? 8 : 0);
+  }
+
+  /**
+   * What a training checkpoint's trainer_state.json holds, read strictly: every field typed and
+   * range-checked.
+   *
+   * @param state where the run stands
+   * @param maxSteps the run's planned optimizer steps
+   * @param arguments the training arguments the checkpoint was written with
+   * @param worldSize the ranks that wrote it (per_device_train_batch_size is per rank)
+   */
+  public record SavedState(TrainState state, long maxSteps, TrainingArguments arguments, int worldSize) {}
+
+  /**
+   * Reads {@code dir}/trainer_state.json.
+   *
+   * @throws FileFormatException naming the file and the field that is missing, of the wrong type or
+   *     out of range
+   * @throws NoSuchFileException when the folder has no trainer_state.json
+   */
+  public static SavedState readState(Path dir) throws IOException {
+    Path file = dir.resolve(STATE_FILE);
+    if (!Files.isRegularFile(file)) {
+      throw new NoSuchFileException(file.toString(), null, "no training checkpoint to resume from (expected "
+          + STATE_FILE + ")");
+    }
+    JsonFields f = JsonFields.of(file, StrictJson.readObject(file));
+    long maxSteps = f.integer("max_steps", 1, Integer.MAX_VALUE);
+    long step = f.integer("global_step", 0, maxSteps);
+    JsonFields loader = f.object("loader");
+    LoaderState loaderState = new LoaderState(loader.intInRange("epoch", 0, Integer.MAX_VALUE),
+        loader.intInRange("position", 0, Integer.MAX_VALUE), loader.integer("rng_state", Long.MIN_VALUE,
+        Long.MAX_VALUE));
+    long microBatches = f.integer("micro_batches", step, Long.MAX_VALUE);
+    long tokensSeen = f.integer("tokens_seen", 0, Long.MAX_VALUE);
+    float lossScale = (float) f.finite("loss_scale", Float.MIN_NORMAL, Float.MAX_VALUE);
+    int cleanSteps = f.intInRange("clean_steps", 0, Integer.MAX_VALUE);
+    String bestKey = f.has("best_metric") ? "best_metric" : "best_eval_loss"; // the latter: earlier versions
+    double bestLoss = f.has(bestKey) ? f.finite(bestKey, -Double.MAX_VALUE, Double.MAX_VALUE) : Double.NaN;
+    long bestStep = f.integer("best_step", -1, step);
+    if (Double.isNaN(bestLoss) != (bestStep < 0)) {
+      throw f.problem("best_step", "is " + bestStep + " but " + bestKey + " is " + (Double.isNaN(bestLoss)
+          ? "absent" : bestLoss) + " (both are set after the first evaluation, neither before)");
+    }
+    JsonFields savedArgs = f.object("training_args");
+    List<String> unknown = new ArrayList<>();
+    TrainingArguments arguments;
+    try {
+      arguments = TrainingArguments.defaults().with(savedArgs.node(), unknown);
+    } catch (IllegalArgumentException e) {
+      throw f.problem("training_args", "is invalid: " + e.getMessage());
+    }
+    if (!unknown.isEmpty()) {
+      throw f.problem("training_args", "has unknown key(s) " + unknown);
+    }
+    int worldSize = f.has("world_size") ? f.intInRange("world_size", 1, Integer.MAX_VALUE) : 1; // absent: 1 process
+    return new SavedState(new TrainState(step, loaderState, microBatches, tokensSeen, lossScale, cleanSteps, bestLoss,
+        bestStep), maxSteps, arguments, worldSize);
   }
 
   /** The optimizer steps a training checkpoint had taken (its trainer_state.json's global_step). */
   public static long savedStep(Path dir) throws IOException {
-    Path stateFile = dir.resolve(STATE_FILE);
-    if (!Files.isRegularFile(stateFile)) {
-      throw new NoSuchFileException(stateFile.toString(), null, "no training checkpoint to resume from");
-    }
-    return JSON.readTree(stateFile.toFile()).path("global_step").asLong();
+    return readState(dir).state().globalStep();
   }
 
   /**
@@ -108,11 +234,8 @@ public final class Checkpoints {
    */
   public static void restoreTraining(Path dir, Trainer trainer) throws IOException {
     Path stateFile = dir.resolve(STATE_FILE);
-    if (!Files.isRegularFile(stateFile)) {
-      throw new NoSuchFileException(stateFile.toString(), null, "no training checkpoint to resume from");
-    }
-    JsonNode state = JSON.readTree(stateFile.toFile());
-    TrainingArguments saved = TrainingArguments.defaults().with(state.path("training_args"), new ArrayList<>());
+    SavedState state = readState(dir);
+    TrainingArguments saved = state.arguments();
     TrainingArguments now = trainer.arguments();
     if (!EvalResult.metricKey(saved.metricForBestModel()).equals(EvalResult.metricKey(now.metricForBestModel()))) {
       throw new FileFormatException(stateFile, "the checkpoint kept its best model by metric_for_best_model '"
@@ -120,7 +243,7 @@ public final class Checkpoints {
     }
     // The loader stands at a position in global batches (per-rank batch x ranks): any world size
     // that keeps the global batch continues the same batches.
-    int savedRanks = state.path("world_size").asInt(1);
+    int savedRanks = state.worldSize();
     int ranks = trainer.dataParallel().worldSize();
     if (saved.seed() != now.seed() || saved.trainBatchSize() * savedRanks != now.trainBatchSize() * ranks
         || saved.gradientAccumulationSteps() != now.gradientAccumulationSteps()) {
@@ -132,31 +255,25 @@ public final class Checkpoints {
               * ranks ? "; with " + ranks + " rank(s) set per_device_train_batch_size to "
               + saved.trainBatchSize() * savedRanks / ranks : ""));
     }
-    SafeTensorsFile moments = SafeTensors.read(dir.resolve(OPTIMIZER_FILE));
+    Path optimizerFile = dir.resolve(OPTIMIZER_FILE);
+    if (!Files.isRegularFile(optimizerFile)) {
+      throw new NoSuchFileException(optimizerFile.toString(), null, "missing the optimizer state of the checkpoint"
+          + " (expected " + OPTIMIZER_FILE + " beside " + STATE_FILE + ")");
+    }
+    SafeTensorsFile moments = SafeTensors.read(optimizerFile);
     Backend backend = trainer.model().parameters().backend();
     uploadExact(moments, "exp_avg", trainer.optimizer().firstMoments(), backend);
     uploadExact(moments, "exp_avg_sq", trainer.optimizer().secondMoments(), backend);
-    JsonNode loader = state.path("loader");
-    trainer.restore(new TrainState(state.path("global_step").asLong(),
-        new LoaderState(loader.path("epoch").asInt(), loader.path("position").asInt(), loader.path("rng_state").asLong()),
-        state.path("micro_batches").asLong(), state.path("tokens_seen").asLong(),
-        (float) state.path("loss_scale").asDouble(), state.path("clean_steps").asInt(),
-        bestMetric(state),
-        state.path("best_step").asLong()));
+    try {
+      trainer.restore(state.state());
+    } catch (IllegalArgumentException e) {
+      throw new FileFormatException(stateFile, "field 'loader' does not fit this run: " + e.getMessage()
+          + " (were the corpus, the batch size or the context length changed?)");
+    }
   }
 
   private static String batchText(int perRank, int ranks) {
     return ranks == 1 ? String.valueOf(perRank) : perRank * ranks + " (" + perRank + " per rank x " + ranks + " ranks)";
-  }
-
-  /** The best metric of a saved state; checkpoints written before metric_for_best_model kept the best eval loss. */
-  private static double bestMetric(JsonNode state) {
-    for (String key : new String[] {"best_metric", "best_eval_loss"}) {
-      if (state.path(key).isNumber()) {
-        return state.path(key).asDouble();
-      }
-    }
-    return Double.NaN;
   }
 
   private static ObjectNode stateJson(Trainer trainer) {

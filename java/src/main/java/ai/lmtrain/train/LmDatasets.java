@@ -1,5 +1,6 @@
 package ai.lmtrain.train;
 
+import ai.lmtrain.data.Batch;
 import ai.lmtrain.data.ChunkedDataset;
 import ai.lmtrain.data.ClmCollator;
 import ai.lmtrain.data.Collator;
@@ -7,6 +8,7 @@ import ai.lmtrain.data.EncodedDataset;
 import ai.lmtrain.data.MlmCollator;
 import ai.lmtrain.data.SlidingWindowDataset;
 import ai.lmtrain.data.TokenDataset;
+import ai.lmtrain.models.ModelInput;
 import ai.lmtrain.tokenizers.EncodeOptions;
 import ai.lmtrain.tokenizers.Tokenizer;
 import java.util.List;
@@ -65,6 +67,22 @@ public final class LmDatasets {
   public static Collator collator(Tokenizer tokenizer, boolean mlm, double mlmProbability) {
     return mlm ? MlmCollator.forTokenizer(tokenizer).withProbability(mlmProbability)
         : new ClmCollator(padId(tokenizer), 0);
+  }
+
+  /**
+   * The positions of {@code batch} a loss is taken at: labels other than -100, where a causal model
+   * ({@code mlm} false) scores position t against the label at t + 1, so a row's first label is
+   * never scored.
+   */
+  public static long scoredPositions(Batch batch, boolean mlm) {
+    long n = 0;
+    int[] labels = batch.labels();
+    for (int i = 0; i < labels.length; i++) {
+      if (labels[i] != ModelInput.IGNORE_INDEX && (mlm || i % batch.seqLen() != 0)) {
+        n++;
+      }
+    }
+    return n;
   }
 
   /** The pad id for CLM batches: the pad token, else end-of-text (labels are masked by position), else 0. */

@@ -1,6 +1,9 @@
 package ai.lmtrain.train;
 
+import ai.lmtrain.io.AtomicFiles;
 import ai.lmtrain.io.FileFormatException;
+import ai.lmtrain.io.TextFiles;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -10,6 +13,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -25,7 +29,11 @@ public final class MetricsLog implements AutoCloseable {
   /** The conventional file name inside an output folder. */
   public static final String FILE_NAME = "metrics.jsonl";
 
+  /** The largest metrics file read (a line is ~250 bytes: a million logged steps). */
+  public static final long MAX_FILE_BYTES = 1L << 30;
+
   private static final ObjectMapper MAPPER = new ObjectMapper()
+      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
       .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
@@ -42,17 +50,19 @@ public final class MetricsLog implements AutoCloseable {
    * left by an interrupted write (no final newline) is cut off first, so the file stays valid.
    *
    * @throws FileFormatException when {@code file} is non-empty but holds no complete line
+   * @throws java.nio.file.FileSystemException when {@code file} is a symbolic link (never followed)
    */
   public static MetricsLog open(Path file) throws IOException {
     Path parent = file.toAbsolutePath().getParent();
     if (parent != null) {
       Files.createDirectories(parent);
     }
-    if (Files.exists(file)) {
+    AtomicFiles.requireNotSymbolicLink(file);
+    if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
       dropPartialLastLine(file);
     }
-    Writer out = Files.newBufferedWriter(file, StandardCharsets.UTF_8,
-        StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    Writer out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE, StandardOpenOption.APPEND, LinkOption.NOFOLLOW_LINKS);
     return new MetricsLog(file, out);
   }
 
@@ -77,12 +87,39 @@ public final class MetricsLog implements AutoCloseable {
    * Reads every event of a metrics file. Blank lines are skipped; an unparseable final line
    * without a newline (an interrupted write) is ignored.
    *
-   * @throws FileFormatException naming the file and line number of a malformed line
+   * @throws FileFormatException naming the file (and line number) of a file that is not UTF-8 text
+   *     or has a malformed line
    */
   public static List<MetricsEvent> read(Path file) throws IOException {
-    String text = Files.readString(file, StandardCharsets.UTF_8);
+    return lines(file).stream().map(Line::event).toList();
+  }
+
+  /**
+   * Drops the events after optimizer step {@code step} from {@code file}, atomically: a run resumed
+   * from the checkpoint of that step logs them again, so the file ends up as an uninterrupted run's.
+   * A missing file is left alone.
+   */
+  public static void truncateAfterStep(Path file, long step) throws IOException {
+    if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    StringBuilder kept = new StringBuilder();
+    for (Line line : lines(file)) {
+      if (line.event().step() <= step) {
+        kept.append(line.text()).append('\n');
+      }
+    }
+    AtomicFiles.writeString(file, kept.toString());
+  }
+
+  /** One parsed line: its text and its event. */
+  private record Line(String text, MetricsEvent event) {}
+
+  private static List<Line> lines(Path file) throws IOException {
+    AtomicFiles.requireNotSymbolicLink(file);
+    String text = TextFiles.readUtf8(file, MAX_FILE_BYTES, "a metrics.jsonl file: one JSON object per line");
     String[] lines = text.split("\n", -1);
-    List<MetricsEvent> events = new ArrayList<>();
+    List<Line> events = new ArrayList<>();
     for (int i = 0; i < lines.length; i++) {
       String line = lines[i].strip();
       if (line.isEmpty()) {
@@ -90,7 +127,7 @@ public final class MetricsLog implements AutoCloseable {
       }
       boolean unterminated = i == lines.length - 1;
       try {
-        events.add(MAPPER.readValue(line, MetricsEvent.class));
+        events.add(new Line(line, MAPPER.readValue(line, MetricsEvent.class)));
       } catch (JsonProcessingException e) {
         if (unterminated) {
           break;
@@ -116,7 +153,8 @@ public final class MetricsLog implements AutoCloseable {
    * complete line is not a metrics log and is left alone.
    */
   private static void dropPartialLastLine(Path file) throws IOException {
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE,
+        LinkOption.NOFOLLOW_LINKS)) {
       ByteBuffer oneByte = ByteBuffer.allocate(1);
       long size = channel.size();
       long keep = size;

@@ -2,13 +2,15 @@ package ai.lmtrain.train;
 
 import ai.lmtrain.data.Collator;
 import ai.lmtrain.data.DataLoader;
+import ai.lmtrain.data.LoaderState;
 import ai.lmtrain.data.TokenDataset;
+import ai.lmtrain.io.CheckpointWriter;
+import ai.lmtrain.io.FileFormatException;
 import ai.lmtrain.models.BertConfig;
-import ai.lmtrain.models.BertForMaskedLM;
-import ai.lmtrain.models.Gpt2Config;
-import ai.lmtrain.models.Gpt2LMHeadModel;
 import ai.lmtrain.models.LanguageModel;
 import ai.lmtrain.models.ModelConfig;
+import ai.lmtrain.models.ModelConfigs;
+import ai.lmtrain.models.ParameterLayouts;
 import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tokenizers.Tokenizer;
 import ai.lmtrain.train.dist.DataParallel;
@@ -107,9 +109,6 @@ public final class PretrainingJob {
       DataParallel parallel, TrainingListener display) throws IOException {
     validate(spec);
     boolean root = parallel.isRoot();
-    if (root) {
-      Files.createDirectories(spec.outputDir());
-    }
     TrainingArguments args = spec.args();
     boolean mlm = spec.config() instanceof BertConfig;
     Collator collator = LmDatasets.collator(spec.tokenizer(), mlm, args.mlmProbability());
@@ -117,46 +116,122 @@ public final class PretrainingJob {
     DataLoader train = new DataLoader(trainSet, collator, args.trainBatchSize() * ranks, true, args.seed(), false);
     DataLoader eval = evalSet == null ? null
         : new DataLoader(evalSet, collator, args.evalBatchSize() * ranks, false, args.seed() + 1, false);
-    Path checkpoint = spec.outputDir().resolve("checkpoint");
-    if (spec.resume() && !Files.isDirectory(checkpoint)) {
-      throw new IllegalArgumentException("nothing to resume: " + checkpoint + " does not exist (train without --resume"
-          + " first)");
-    }
-    LanguageModel model = spec.resume()
-        ? Checkpoints.loadModel(checkpoint, backend, args.precision().computeType())
-        : newModel(spec.config(), backend, args);
-    List<MetricsEvent> events = new ArrayList<>();
-    try (MetricsLog metrics = root ? MetricsLog.open(spec.outputDir().resolve(MetricsLog.FILE_NAME)) : null;
-        TensorBoardLog tensorBoard = root ? RunRecorder.openTensorBoard(args, spec.outputDir(),
-            spec.resume() ? Checkpoints.savedStep(checkpoint) : 0) : null;
-        Trainer trainer = new Trainer(new LanguageModelObjective(model, spec.weighting()), args, train, eval,
-            root ? new RunRecorder(spec.runName(), spec.outputDir(), model, spec.tokenizer(), metrics, events,
-                tensorBoard, mlm, step -> EvalSamples.describe(model, spec.tokenizer(), spec.evalTexts()), display)
-                : new TrainingListener() {}, parallel)) {
-      if (spec.resume()) {
-        Checkpoints.restoreTraining(checkpoint, trainer);
-        if (root) {
-          LOG.info("{}: resumed from {} at step {} of {}", spec.runName(), checkpoint, trainer.state().globalStep(),
-              trainer.totalSteps());
+    requireData(spec, train, eval, mlm);
+    Path dir = spec.outputDir();
+    // The run folder is rank 0's: it alone creates, repairs and writes it; the others read a
+    // resumed checkpoint once rank 0 has repaired it (the agreement below orders that).
+    boolean created = root && RunFolder.begin(dir, spec.resume() ? RunFolder.Mode.RESUME : RunFolder.Mode.NEW, "train");
+    boolean[] stepped = {false};
+    LanguageModel model = null;
+    try {
+      Path checkpoint = spec.resume() && root ? prepareResume(spec) : dir.resolve("checkpoint");
+      parallel.agree();
+      model = spec.resume()
+          ? Checkpoints.loadModel(checkpoint, backend, args.precision().computeType())
+          : newModel(spec.config(), backend, args);
+      LanguageModel trained = model;
+      List<MetricsEvent> events = new ArrayList<>();
+      try (MetricsLog metrics = root ? MetricsLog.open(dir.resolve(MetricsLog.FILE_NAME)) : null;
+          TensorBoardLog tensorBoard = root ? RunRecorder.openTensorBoard(args, dir,
+              spec.resume() ? Checkpoints.savedStep(checkpoint) : 0) : null;
+          Trainer trainer = new Trainer(new LanguageModelObjective(model, spec.weighting()), args, train, eval,
+              root ? new RunRecorder(spec.runName(), dir, model, spec.tokenizer(), metrics, events, tensorBoard,
+                  mlm, step -> EvalSamples.describe(trained, spec.tokenizer(), spec.evalTexts()), display)
+                  : new TrainingListener() {}, parallel)) {
+        try {
+          if (spec.resume()) {
+            Checkpoints.restoreTraining(checkpoint, trainer);
+            if (root) {
+              LOG.info("{}: resumed from {} at step {} of {}", spec.runName(), checkpoint,
+                  trainer.state().globalStep(), trainer.totalSteps());
+            }
+          }
+          parallel.start(model.parameters());
+          if (root) {
+            LOG.info("{}: {} parameters, {} training examples, {} steps ({} per epoch), {} on {}{}", spec.runName(),
+                model.parameters().table().parameterCount(), trainSet.size(), trainer.totalSteps(),
+                trainer.stepsPerEpoch(), args.precision(), backend.device(), ranks == 1 ? ""
+                    : " x " + ranks + " ranks (global batch " + args.trainBatchSize() * ranks + ")");
+          }
+          trainer.train();
+          EvalResult finalEval = eval == null ? null : trainer.evaluate();
+          if (root) {
+            Checkpoints.saveModelFiles(dir, model, spec.tokenizer());
+            RunRecorder.plotLosses(spec.runName(), dir, MetricsLog.read(metrics.file()));
+          }
+          return new Result(model, finalEval, events);
+        } finally {
+          stepped[0] = trainer.state().globalStep() > 0;
         }
       }
-      parallel.start(model.parameters());
-      if (root) {
-        LOG.info("{}: {} parameters, {} training examples, {} steps ({} per epoch), {} on {}{}", spec.runName(),
-            model.parameters().table().parameterCount(), trainSet.size(), trainer.totalSteps(), trainer.stepsPerEpoch(),
-            args.precision(), backend.device(), ranks == 1 ? "" : " x " + ranks + " ranks (global batch "
-                + args.trainBatchSize() * ranks + ")");
-      }
-      trainer.train();
-      EvalResult finalEval = eval == null ? null : trainer.evaluate();
-      if (root) {
-        Checkpoints.saveModelFiles(spec.outputDir(), model, spec.tokenizer());
-        RunRecorder.plotLosses(spec.runName(), spec.outputDir(), MetricsLog.read(metrics.file()));
-      }
-      return new Result(model, finalEval, events);
     } catch (IOException | RuntimeException e) {
-      model.close();
+      if (model != null) {
+        model.close();
+      }
+      if (created && !stepped[0]) {
+        RunFolder.discard(dir, e);
+      }
       throw e;
+    }
+  }
+
+  /**
+   * The checkpoint a resumed run in {@code outputDir} continues from, after repairing an interrupted
+   * save of its checkpoint/ and best/ folders (see {@link CheckpointWriter#recover}).
+   *
+   * @throws IllegalArgumentException when the run has no checkpoint
+   */
+  public static Path checkpointToResume(Path outputDir) throws IOException {
+    Path checkpoint = outputDir.resolve("checkpoint");
+    CheckpointWriter.recover(checkpoint);
+    CheckpointWriter.recover(outputDir.resolve("best"));
+    if (!Files.isDirectory(checkpoint)) {
+      throw new IllegalArgumentException("nothing to resume: " + checkpoint + " does not exist (the run stopped before"
+          + " its first checkpoint; start it again with --overwrite)");
+    }
+    return checkpoint;
+  }
+
+  /**
+   * Repairs an interrupted save of the run's checkpoint/ and best/, checks that the checkpoint holds
+   * this run's model, and drops the metrics logged after it (they are logged again).
+   *
+   * @return the checkpoint folder
+   */
+  private static Path prepareResume(Spec spec) throws IOException {
+    Path checkpoint = checkpointToResume(spec.outputDir());
+    ModelConfig saved = ModelConfigs.read(checkpoint);
+    if (!saved.equals(spec.config())) {
+      throw new FileFormatException(checkpoint.resolve(ModelConfigs.CONFIG_FILE), "the checkpoint's model config"
+          + " differs from this run's in " + ModelConfigs.differingKeys(saved, spec.config())
+          + " (resume with the checkpoint's config)");
+    }
+    Checkpoints.SavedState state = Checkpoints.readState(checkpoint);
+    MetricsLog.truncateAfterStep(spec.outputDir().resolve(MetricsLog.FILE_NAME), state.state().globalStep());
+    return checkpoint;
+  }
+
+  /**
+   * Fails before anything is written when the data cannot train or evaluate the model: no training
+   * batch, or an evaluation set without a single scored position (too little validation text for
+   * the context length, lines of one token ...).
+   */
+  private static void requireData(Spec spec, DataLoader train, DataLoader eval, boolean mlm) {
+    if (train.batchesPerEpoch() == 0) {
+      throw new IllegalArgumentException("the training data gives no batch of " + spec.contextLength()
+          + "-token examples (give more text, lower --context-length or use --mode lines)");
+    }
+    if (eval != null) {
+      LoaderState start = eval.state();
+      long scored = 0;
+      while (eval.hasNext() && scored == 0) {
+        scored += LmDatasets.scoredPositions(eval.next(), mlm);
+      }
+      eval.restore(start);
+      if (scored == 0) {
+        throw new IllegalArgumentException("the validation set gives no position to score with context length "
+            + spec.contextLength() + " (give more validation text, lower --context-length, or use --mode lines)");
+      }
     }
   }
 
@@ -172,10 +247,12 @@ public final class PretrainingJob {
     }
   }
 
+  /** A new, initialised model, after checking that it fits the device (the message names the size keys). */
   private static LanguageModel newModel(ModelConfig config, Backend backend, TrainingArguments args) {
-    LanguageModel model = config instanceof BertConfig bert
-        ? new BertForMaskedLM(bert, backend, args.precision().computeType())
-        : new Gpt2LMHeadModel((Gpt2Config) config, backend, args.precision().computeType());
+    ParameterLayouts.requireFits(config, ParameterLayouts.table(config),
+        Checkpoints.bytesPerElement(args.precision().computeType(), true), backend.memoryBytes(),
+        backend.device().toString());
+    LanguageModel model = Checkpoints.newModel(config, backend, args.precision().computeType());
     model.initialize(args.seed());
     return model;
   }

@@ -136,6 +136,17 @@ public record TrainingArguments(
    * caller (model config keys) and listed in {@code unknown}.
    */
   public TrainingArguments with(JsonNode json, java.util.List<String> unknown) {
+    java.util.List<String> precisionKeys = new java.util.ArrayList<>();
+    for (String key : new String[] {"precision", "bf16", "fp16"}) {
+      JsonNode v = json.get(key);
+      if (v != null && !(v.isBoolean() && !v.booleanValue())) {
+        precisionKeys.add(key);
+      }
+    }
+    if (precisionKeys.size() > 1) {
+      throw new IllegalArgumentException("config keys " + precisionKeys + " each choose a precision; give one"
+          + " (Hugging Face rejects bf16 and fp16 together)");
+    }
     TrainingArguments a = this;
     Iterator<Map.Entry<String, JsonNode>> it = json.fields();
     while (it.hasNext()) {

@@ -65,9 +65,10 @@ class ModelCommandsTest {
     JsonNode e = JSON.readTree(eval.out());
     assertEquals(Math.exp(e.get("loss").asDouble()), e.get("perplexity").asDouble(), 1e-9);
 
-    Outcome resumed = run("train", "--model", "gpt2", "--corpus", corpus.toString(), "--train-tokenizer",
-        "--config", config.toString(), "--output", out.toString(), "--mode", "lines", "--context-length", "24",
-        "--resume");
+    // --resume takes the tokenizer, the model config and (without --config) the training arguments
+    // from the checkpoint.
+    Outcome resumed = run("train", "--model", "gpt2", "--corpus", corpus.toString(), "--output", out.toString(),
+        "--mode", "lines", "--context-length", "24", "--resume");
     assertEquals(0, resumed.exit(), resumed.err()); // already at its last step: nothing left to train
 
     Outcome wrongKind = run("fill-mask", "--model", out.toString(), "--text", "a [MASK]");
@@ -141,7 +142,7 @@ class ModelCommandsTest {
 
     Outcome noJson = run("next-token", "--model", gpt2, "--text", "The lion is", "--logits");
     assertEquals(2, noJson.exit());
-    assertTrue(noJson.err().startsWith("--logits needs --json"), noJson.err());
+    assertTrue(noJson.err().startsWith("error: --logits needs --json"), noJson.err());
   }
 
   @Test

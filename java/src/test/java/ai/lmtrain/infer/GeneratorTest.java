@@ -75,5 +75,14 @@ class GeneratorTest {
     IllegalArgumentException tooLong = assertThrows(IllegalArgumentException.class,
         () -> g.generate(new int[13], 3, SamplingConfig.greedy(), -1, true));
     assertEquals("the prompt has 13 tokens but the model takes at most 12 positions", tooLong.getMessage());
+    // Past the positions is an error up front (transformers warns, then GPT-2's position table fails),
+    // not a shorter result; Integer.MAX_VALUE new tokens does not overflow into a negative size.
+    for (int n : new int[] {10, Integer.MAX_VALUE}) {
+      IllegalArgumentException past = assertThrows(IllegalArgumentException.class,
+          () -> g.generate(new int[] {5, 6, 7}, n, SamplingConfig.greedy(), -1, true));
+      assertEquals("the prompt has 3 tokens, so max_new_tokens can be at most 9 for the model's 12 positions"
+          + " (n_positions); got " + n, past.getMessage());
+    }
+    assertEquals(12, g.generate(new int[] {5, 6, 7}, 9, SamplingConfig.greedy(), -1, true).length);
   }
 }

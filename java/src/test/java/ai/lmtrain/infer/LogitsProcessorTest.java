@@ -33,6 +33,15 @@ class LogitsProcessorTest {
   }
 
   @Test
+  void aTemperatureSoSmallThatScoresOverflowKeepsTheDistributionFinite() {
+    float[] logits = {1f, 3f, -2f, 3f, Float.NEGATIVE_INFINITY};
+    LogitsProcessor.applyTemperature(logits, 1e-45f); // 3 / 1e-45 overflows a float
+    assertArrayEquals(new float[] {Float.NEGATIVE_INFINITY, 0f, Float.NEGATIVE_INFINITY, 0f, Float.NEGATIVE_INFINITY},
+        logits);
+    assertArrayEquals(new double[] {0, 0.5, 0, 0.5, 0}, LogitsProcessor.softmax(logits), 0);
+  }
+
+  @Test
   void topKKeepsTiesWithTheKthValue() {
     float[] ties = {1f, 3f, 2f, 3f};
     LogitsProcessor.applyTopK(ties, 2);

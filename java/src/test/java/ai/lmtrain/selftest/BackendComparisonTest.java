@@ -27,8 +27,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class BackendComparisonTest {
   /** Backend methods that manage memory rather than run a kernel. */
-  static final Set<String> MEMORY_METHODS = Set.of("device", "allocate", "free", "synchronize", "zero", "copy",
-      "upload", "uploadBytes", "downloadFloats", "downloadInts", "downloadBytes", "close");
+  static final Set<String> MEMORY_METHODS = Set.of("device", "memoryBytes", "allocate", "free", "synchronize", "zero",
+      "copy", "upload", "uploadBytes", "downloadFloats", "downloadInts", "downloadBytes", "close");
 
   private static CpuBackend reference;
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.lmtrain.data.TextSource;
+import ai.lmtrain.io.SaveKillPoints;
 import ai.lmtrain.io.SafeTensorsValidator;
 import ai.lmtrain.models.BertConfig;
 import ai.lmtrain.models.Gpt2Config;
@@ -18,8 +19,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -27,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Short pre-training runs on the toy corpus with a tiny model: the output folder layout, bitwise
- * reproducibility, exact resumption after a crash, mixed precision, and the errors a user can cause.
+ * reproducibility, exact resumption after a crash (also a kill at any step of a checkpoint save), mixed
+ * precision, and the errors a user can cause.
  */
 class PretrainingJobTest {
   private static CpuBackend backend;
@@ -172,5 +176,75 @@ class PretrainingJobTest {
         () -> PretrainingJob.run(spec("gpt2", tinyGpt2(), tmp.resolve("nan"), args(Map.of("learningRate", 1e9,
             "maxGradNorm", 0.0)), false), backend, new TrainingListener() {}));
     assertTrue(nan.getMessage().contains("became non-finite"), nan.getMessage());
+  }
+
+  /** The events of a metrics file without the throughput, which depends on the clock. */
+  private static List<MetricsEvent> metrics(Path run) throws IOException {
+    List<MetricsEvent> out = new ArrayList<>();
+    for (MetricsEvent e : MetricsLog.read(run.resolve(MetricsLog.FILE_NAME))) {
+      out.add(new MetricsEvent(e.run(), e.step(), e.epoch(), e.split(), e.loss(), e.perplexity(), e.lr(), e.gradNorm(),
+          e.tokensSeen(), null, e.mlmAccuracy(), e.classification()));
+    }
+    return out;
+  }
+
+  /** Evaluation and a checkpoint every 3 steps: saves at 3, 6, 9, 12. */
+  private static TrainingArguments killArgs() {
+    return args(Map.of("evalStrategy", "steps", "evalSteps", 3));
+  }
+
+  /**
+   * A run killed at any step of a checkpoint save resumes to exactly the uninterrupted run: the same
+   * final weights (bit for bit on the CPU) and the same metrics.jsonl. The kill is simulated by
+   * photographing the output folder at each step of the save protocol (what a crash there leaves on
+   * disk, with none of the writer's own clean-up), then resuming each photograph.
+   */
+  @Test
+  void aRunKilledAfterAnyStepOfACheckpointSaveResumesLikeTheUninterruptedRun(@TempDir Path tmp) throws Exception {
+    Path whole = tmp.resolve("whole");
+    PretrainingJob.run(spec("gpt2", tinyGpt2(), whole, killArgs(), false), backend, new TrainingListener() {}).model().close();
+
+    // The same run, photographed at every step of its second checkpoint save (step 6).
+    Path run = tmp.resolve("run");
+    Map<String, Path> killedAfter = new LinkedHashMap<>();
+    int[] checkpointSaves = {0};
+    try (AutoCloseable probe = SaveKillPoints.install((step, target) -> {
+      if (target.getFileName().toString().equals("checkpoint")) {
+        if (step.equals("STAGED")) {
+          checkpointSaves[0]++;
+        }
+        if (checkpointSaves[0] == 2) {
+          Path photo = tmp.resolve("killed-after-" + step);
+          SaveKillPoints.copyTree(run, photo);
+          killedAfter.put(step, photo);
+        }
+      }
+    })) {
+      PretrainingJob.run(spec("gpt2", tinyGpt2(), run, killArgs(), false), backend, new TrainingListener() {}).model().close();
+    }
+    assertEquals(SaveKillPoints.steps(), List.copyOf(killedAfter.keySet()));
+    assertTrue(Files.exists(killedAfter.get("MOVED_ASIDE").resolve(".checkpoint.replaced"))
+        && Files.exists(killedAfter.get("MOVED_ASIDE").resolve(".checkpoint.saving"))
+        && !Files.exists(killedAfter.get("MOVED_ASIDE").resolve("checkpoint")),
+        "the issue's case: only the aside and the staging folder are left");
+
+    byte[] expectedWeights = Files.readAllBytes(whole.resolve("model.safetensors"));
+    List<MetricsEvent> expectedMetrics = metrics(whole);
+    for (Map.Entry<String, Path> kill : killedAfter.entrySet()) {
+      String where = "killed after " + kill.getKey();
+      PretrainingJob.Result resumed = PretrainingJob.run(spec("gpt2", tinyGpt2(), kill.getValue(), killArgs(), true), backend,
+          new TrainingListener() {});
+      resumed.model().close();
+      long firstStep = resumed.events().get(0).step();
+      assertEquals(kill.getKey().equals("STAGED") ? 4 : 7, firstStep,
+          where + ": resumed from the newest complete checkpoint (step " + (firstStep - 1) + ")");
+      assertArrayEquals(expectedWeights, Files.readAllBytes(kill.getValue().resolve("model.safetensors")),
+          where + ": final weights");
+      assertEquals(expectedMetrics, metrics(kill.getValue()), where + ": metrics.jsonl");
+      try (Stream<Path> hidden = Files.list(kill.getValue())) {
+        assertEquals(List.of(), hidden.filter(p -> p.getFileName().toString().startsWith(".")).toList(),
+            where + ": no staging or aside folder is left");
+      }
+    }
   }
 }

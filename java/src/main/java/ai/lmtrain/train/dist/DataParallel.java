@@ -138,15 +138,27 @@ public final class DataParallel {
    * to every rank (the same model on every rank, as DDP does).
    */
   public void start(ParameterStore params) {
+    agree();
+    if (distributed) {
+      comm.broadcast(params.masterAll(), 0);
+      params.syncWorkFromMaster();
+    }
+    started = true;
+  }
+
+  /**
+   * A point of the set-up that every rank passes together: returns once every rank has reached it
+   * without failing, throws {@link PeerFailedException} when a rank reports a failure instead (see
+   * {@link #reportSetupFailure}). Orders the set-up too (rank 0 prepares the run folder before the
+   * others read it). Nothing happens in the plain run.
+   */
+  public void agree() {
     if (distributed) {
       int failed = firstFailedRank(false);
       if (failed >= 0) {
         throw new PeerFailedException(failed);
       }
-      comm.broadcast(params.masterAll(), 0);
-      params.syncWorkFromMaster();
     }
-    started = true;
   }
 
   /** Whether {@link #start} has passed: from then on, a failing rank must abort the job. */
@@ -155,8 +167,8 @@ public final class DataParallel {
   }
 
   /**
-   * The failure path of the set-up: a rank whose set-up threw calls this instead of {@link #start}
-   * (the same collective), so that every rank learns which ranks failed.
+   * The failure path of the set-up: a rank whose set-up threw calls this instead of the next
+   * {@link #agree} (the same collective), so that every rank learns which ranks failed.
    *
    * @return the lowest rank that failed (this one, if no lower rank did)
    */

@@ -132,11 +132,8 @@ class DataParallelTrainingTest {
         + " \"learning_rate\": 5e-4, \"warmup_steps\": 10, \"lr_scheduler_type\": \"constant_with_warmup\","
         + " \"weight_decay\": 0.01, \"seed\": 42}");
     List<String> args = new ArrayList<>(List.of("train", "--model", model, "--corpus", corpus.toString(),
-        "--tokenizer", tokenizer(model).toString(), "--config", config.toString(), "--mode", "lines",
-        "--context-length", "64", "--output", out.toString()));
-    if (resume) {
-      args.add("--resume");
-    }
+        "--config", config.toString(), "--mode", "lines", "--context-length", "64", "--output", out.toString()));
+    args.addAll(resume ? List.of("--resume") : List.of("--tokenizer", tokenizer(model).toString()));
     return args;
   }
 
