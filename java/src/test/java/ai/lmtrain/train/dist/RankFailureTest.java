@@ -54,8 +54,8 @@ class RankFailureTest {
     assertNotEquals(0, o.exit, o.output);
     List<String> errors = o.output.lines().filter(l -> l.startsWith("error:")).toList();
     assertEquals(1, errors.size(), o.output);
-    assertTrue(errors.get(0).startsWith("error: rank 0 of 2: checkpoint target '") && errors.get(0).contains("exists and"
-        + " is not a folder"), o.output);
+    assertTrue(errors.get(0).startsWith("error: rank 0 of 2: ") && errors.get(0).contains("checkpoint' exists and is"
+        + " not a folder"), o.output);
   }
 
   @Test
