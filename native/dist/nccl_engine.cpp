@@ -10,11 +10,14 @@
 #include <dlfcn.h>
 #include <glob.h>
 #include <sched.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,19 +52,40 @@ struct NcclApi {
   const char* (*get_error_string)(NcclResult);
 };
 
-/** Where NCCL may be: the caller's path, the loader's search path, then pip's nvidia-nccl wheels. */
+/**
+ * Where NCCL may be: the caller's path, the loader's search path, then pip's nvidia-nccl wheels in
+ * the Python environment of every python3 on PATH (a venv's or conda's bin/ -> its lib/python3.X/)
+ * and in the system's (/usr/local, /usr); each file once.
+ */
 std::vector<std::string> candidates(const char* library) {
   if (library != nullptr && library[0] != '\0') return {library};
+  std::vector<std::string> prefixes;
+  const char* path_env = std::getenv("PATH");
+  std::string path = path_env != nullptr ? path_env : "";
+  for (size_t start = 0; start < path.size();) {
+    size_t end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    std::string dir = path.substr(start, end - start);
+    if (!dir.empty() && access((dir + "/python3").c_str(), X_OK) == 0) prefixes.push_back(dir + "/..");
+    start = end + 1;
+  }
+  prefixes.emplace_back("/usr/local");
+  prefixes.emplace_back("/usr");
   std::vector<std::string> out{"libnccl.so.2"};
-  const char* patterns[] = {"/usr/local/lib/python3*/dist-packages/nvidia/nccl/lib/libnccl.so.2",
-                            "/usr/local/lib/python3*/site-packages/nvidia/nccl/lib/libnccl.so.2",
-                            "/usr/lib/python3*/dist-packages/nvidia/nccl/lib/libnccl.so.2"};
-  for (const char* pattern : patterns) {
-    glob_t found{};
-    if (glob(pattern, 0, nullptr, &found) == 0) {
-      for (size_t i = 0; i < found.gl_pathc; i++) out.emplace_back(found.gl_pathv[i]);
+  std::set<std::string> seen;
+  for (const std::string& prefix : prefixes) {
+    for (const char* packages : {"site-packages", "dist-packages"}) {
+      std::string pattern = concat(prefix, "/lib/python3*/", packages, "/nvidia/nccl/lib/libnccl.so.2");
+      glob_t found{};
+      if (glob(pattern.c_str(), 0, nullptr, &found) == 0) {
+        for (size_t i = 0; i < found.gl_pathc; i++) {
+          char* real = realpath(found.gl_pathv[i], nullptr);
+          if (real != nullptr && seen.insert(real).second) out.emplace_back(real);
+          free(real);
+        }
+      }
+      globfree(&found);
     }
-    globfree(&found);
   }
   return out;
 }
