@@ -129,9 +129,10 @@ class Interop:
                 torch.manual_seed(0)
                 if kind == "bert":
                     model = transformers.BertForMaskedLM(transformers.BertConfig(vocab_size=vocab, **TINY_BERT))
-                else:  # bos/eos inside the vocabulary: lmtrain refuses ids outside it (see default_gpt2_ids)
-                    model = transformers.GPT2LMHeadModel(transformers.GPT2Config(
-                        vocab_size=vocab, bos_token_id=vocab - 1, eos_token_id=vocab - 1, **TINY_GPT2))
+                else:  # the lab GPT-2's bos/eos ids, which its tokenizer (copied below) agrees with
+                    lab_config = json.loads((self.lab / "gpt2" / "config.json").read_text(encoding="utf-8"))
+                    ids = {key: lab_config.get(key) for key in ("bos_token_id", "eos_token_id")}
+                    model = transformers.GPT2LMHeadModel(transformers.GPT2Config(vocab_size=vocab, **ids, **TINY_GPT2))
                 with torch.no_grad():
                     for p in model.parameters():  # tied weights are one Parameter: perturbed once
                         p.add_(0.05 * torch.randn_like(p))

@@ -279,7 +279,8 @@ public final class OpSuite {
           case ALL_OF_LAST_SEQUENCE -> " one sequence fully padded";
         }
         + (dropoutP > 0 ? " dropout=" + dropoutP : "");
-    OpCase.Builder builder = OpCase.of(backward ? "attentionBackward" : "attentionForward", dt, name, Kind.CONTRACTION)
+    OpCase.Builder builder = OpCase.of(backward ? "attentionBackward" : "attentionForward", dt, name,
+        backward ? Kind.ATTENTION_BACKWARD : Kind.CONTRACTION)
         .in("qkv", dt, symmetric(2), b, t, 3 * c)
         .out("out", dt, unset(), b, t, c)
         .out("lse", F32, unset(), b, nh, t);

@@ -145,6 +145,24 @@ class BackendComparisonTest {
     assertEquals(1e-2, Tolerance.of(Tolerance.Kind.ELEMENTWISE, DType.F16).rtol());
     assertEquals(Tolerance.EXACT, Tolerance.of(Tolerance.Kind.REDUCTION, DType.I64));
     assertEquals(Tolerance.EXACT, Tolerance.of(Tolerance.Kind.EXACT, DType.BF16));
+    assertEquals(new Tolerance(2e-2, 1.5e-1, 0), Tolerance.of(Tolerance.Kind.ATTENTION_BACKWARD, DType.BF16));
+    assertEquals(new Tolerance(1e-4, 1e-5), Tolerance.of(Tolerance.Kind.ATTENTION_BACKWARD, DType.F32));
+    assertEquals(0x1p-24, Tolerance.of(Tolerance.Kind.REDUCTION, DType.F16).atol());
     assertThrows(IllegalArgumentException.class, () -> new Tolerance(-1, 0));
+    assertThrows(IllegalArgumentException.class, () -> new Tolerance(1e-2, 0, Double.NaN));
+  }
+
+  /** F16 subnormals (below 2^-14) are 2^-24 apart: one step there passes, two do not; BF16 has no such floor. */
+  @Test
+  void halfPrecisionSubnormalsMayDifferByOneStep() {
+    double ref = 13 * 0x1p-24; // 7.75e-7: the softmax gradient of one row over 30522 classes, in F16
+    double[] refs = {ref, ref, ref};
+    Tolerance f16 = Tolerance.of(Tolerance.Kind.REDUCTION, DType.F16);
+    assertTrue(f16.compare("dlogits", refs, new double[] {ref, ref + 0x1p-24, ref - 0x1p-24}).passed());
+    Tolerance.TensorError twoSteps = f16.compare("dlogits", refs, new double[] {ref, ref + 0x1p-23, ref});
+    assertFalse(twoSteps.passed(), twoSteps.toString());
+    assertEquals(1, twoSteps.worstIndex());
+    assertFalse(Tolerance.of(Tolerance.Kind.REDUCTION, DType.BF16)
+        .compare("dlogits", refs, new double[] {ref, ref + 0x1p-24, ref}).passed());
   }
 }
