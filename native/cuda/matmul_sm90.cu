@@ -46,11 +46,18 @@
 //
 // Epilogue: straight from the accumulator registers with bounds checks (C's leading dimension is N,
 // which may be odd, so no TMA store); two adjacent columns per store when N is even and C aligned.
+//
+// Split K: when the output has too few tiles to fill the GPU (a weight gradient such as 768 x 768 over
+// 16384 tokens is 18 tiles for 132 multiprocessors) and K is long, blockIdx.z splits the k tiles into
+// `splits` consecutive ranges of k_tiles_per_split. Each block stores its raw fp32 sums into its own
+// slice of a stream-ordered workspace (splits, M, N), and matmul_split_k_reduce_kernel adds the slices
+// in split order (so results do not depend on scheduling) and applies alpha, beta C and the bias.
 #include "matmul_sm90.cuh"
 
 #include <cuda.h>          // CUtensorMap and its enums (types only: libcuda is never linked)
 #include <cudaTypedefs.h>  // PFN_cuTensorMapEncodeTiled_v12000
 
+#include <algorithm>
 #include <atomic>
 #include <climits>
 #include <cstdlib>
@@ -86,6 +93,9 @@ static_assert(kSmemBytes <= 227 * 1024, "exceeds the 227 KiB of shared memory a 
 
 constexpr int64_t kMinM = 128, kMinN = 128, kMinK = 64;  // smaller problems use the mma.sync kernel
 constexpr unsigned kMaxGridY = 65535;
+constexpr int kMinSplitKTiles = 8;   // k tiles (of 64) per split at least: 512-deep sums amortise the workspace
+constexpr int kMaxSplits = 16;
+constexpr int64_t kMaxSplitWorkspaceBytes = int64_t{1} << 30;  // never more workspace than this
 
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
 
@@ -243,11 +253,14 @@ struct alignas(2 * sizeof(CT)) OutPair {
  * tile of C at (blockIdx.x * kBM, blockIdx.y * kBN) (m tiles vary fastest, so the blocks running
  * together share B tiles in L2). a_map / b_map: the operands as stored (see encode_operand).
  * pair_stores: N even and C aligned to two elements, so column pairs (2c, 2c + 1) may be stored at once.
+ * Split K (partial != nullptr): block z sums k tiles z * k_tiles_per_split .. + k_tiles_per_split - 1
+ * (fewer in the last split) and stores the raw sums to partial + z * M * N (M, N) fp32 instead of C.
  */
 template <typename T, typename CT, bool kTransA, bool kTransB>
 __global__ void __launch_bounds__(kThreads, 1)
     matmul_wgmma_kernel(const __grid_constant__ CUtensorMap a_map, const __grid_constant__ CUtensorMap b_map, CT* C,
-                        const CT* __restrict__ bias, int M, int N, int K, float alpha, float beta, bool pair_stores) {
+                        const CT* __restrict__ bias, int M, int N, int K, float alpha, float beta, bool pair_stores,
+                        float* __restrict__ partial, int k_tiles_per_split) {
 #if defined(__CUDA_ARCH_FEAT_SM90_ALL)
   constexpr bool kAMnMajor = kTransA;   // A stored (K, M): m contiguous
   constexpr bool kBMnMajor = !kTransB;  // B stored (K, N): n contiguous
@@ -261,7 +274,8 @@ __global__ void __launch_bounds__(kThreads, 1)
 
   const int m0 = blockIdx.x * kBM;
   const int n0 = blockIdx.y * kBN;
-  const int k_tiles = (K + kBK - 1) / kBK;
+  const int kt_begin = blockIdx.z * k_tiles_per_split;  // this block's k tiles: kt_begin .. + k_tiles - 1
+  const int k_tiles = min((K + kBK - 1) / kBK - kt_begin, k_tiles_per_split);
   const int warpgroup = threadIdx.x / kWarpgroup;
 
   if (threadIdx.x == 0) {
@@ -290,7 +304,7 @@ __global__ void __launch_bounds__(kThreads, 1)
       if (round > 0) mbarrier_wait(empty_bars + 8 * s, (round - 1) & 1);  // consumers released round - 1
       const uint32_t full = full_bars + 8 * s;
       mbarrier_arrive_expect_tx(full, tx);
-      const int k0 = kt * kBK;
+      const int k0 = (kt_begin + kt) * kBK;
       if constexpr (kAMnMajor) {
         for (int b = 0; b < a_boxes; ++b) tma_load(a_tile(s) + b * kMnBoxBytes, &a_map, m0 + b * kRowElems, k0, full);
       } else {
@@ -338,6 +352,23 @@ __global__ void __launch_bounds__(kThreads, 1)
   const int warp = (threadIdx.x % kWarpgroup) / 32;
   const int row_base = m0 + consumer * kWgM + warp * 16 + lane / 4;
   const int col_base = n0 + 2 * (lane % 4);
+  if (partial != nullptr) {  // split K: raw sums into this split's slice; the reduce kernel finishes
+    float* slice = partial + static_cast<int64_t>(blockIdx.z) * M * N;
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      const int row = row_base + 8 * half;
+      if (row >= M) continue;
+      float* p_row = slice + static_cast<int64_t>(row) * N;
+#pragma unroll
+      for (int j = 0; j < kBN / 8; ++j) {
+        const int col = col_base + 8 * j;
+        if (col >= N) break;
+        p_row[col] = acc[4 * j + 2 * half];
+        if (col + 1 < N) p_row[col + 1] = acc[4 * j + 2 * half + 1];
+      }
+    }
+    return;
+  }
 #pragma unroll
   for (int half = 0; half < 2; ++half) {
     const int row = row_base + 8 * half;
@@ -378,6 +409,23 @@ __global__ void __launch_bounds__(kThreads, 1)
 #else
   __trap();  // unreachable: matmul_sm90 launches only on compute capability 9.0, which runs the sm_90a build
 #endif
+}
+
+/** C (M, N) = alpha * sum_z partial[z] + beta C (+ bias), the split slices added in order z = 0, 1, ... */
+template <typename CT>
+__global__ void matmul_split_k_reduce_kernel(CT* __restrict__ C, const float* __restrict__ partial,
+                                             const CT* __restrict__ bias, int64_t M, int64_t N, int splits,
+                                             float alpha, float beta) {
+  const int64_t count = M * N;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    float sum = 0.0f;
+    for (int z = 0; z < splits; ++z) sum += partial[z * count + i];
+    float v = alpha * sum;
+    if (beta != 0.0f) v += beta * load(C[i]);
+    if (bias != nullptr) v += load(bias[i % N]);
+    C[i] = store<CT>(v);
+  }
 }
 
 // ------------------------------------------------------------------ host side
@@ -436,6 +484,39 @@ bool is_sm90(int device) {
   return known > 0;
 }
 
+/** Number of multiprocessors of `device`; cached per device. */
+int multiprocessors(int device) {
+  constexpr int kCachedDevices = 64;
+  static std::atomic<int> cache[kCachedDevices] = {};  // 0 unknown
+  auto query = [device] {
+    int count = 0;
+    check_cuda(cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, device), "cudaDeviceGetAttribute");
+    return count;
+  };
+  if (device < 0 || device >= kCachedDevices) return query();
+  int known = cache[device].load(std::memory_order_relaxed);
+  if (known == 0) {
+    known = query();
+    cache[device].store(known, std::memory_order_relaxed);
+  }
+  return known;
+}
+
+/**
+ * How many k ranges to split an (M, N, K) product into: 1 unless its output tiles fill at most half
+ * of the multiprocessors and K has at least 2 * kMinSplitKTiles tiles; then enough splits to give
+ * each multiprocessor about one block, kMinSplitKTiles k tiles each at least, at most kMaxSplits and
+ * kMaxSplitWorkspaceBytes of fp32 partial sums.
+ */
+int split_k_count(int device, int64_t M, int64_t N, int64_t k_tiles) {
+  const int64_t tiles = static_cast<int64_t>(blocks_for(M, kBM)) * blocks_for(N, kBN);
+  const int64_t sms = multiprocessors(device);
+  if (2 * tiles > sms) return 1;
+  int64_t splits = std::min<int64_t>({sms / tiles, k_tiles / kMinSplitKTiles, kMaxSplits,
+                                      kMaxSplitWorkspaceBytes / (M * N * static_cast<int64_t>(sizeof(float)))});
+  return static_cast<int>(std::max<int64_t>(splits, 1));
+}
+
 /** LMTRAIN_CUDA_MATMUL=mma forces the mma.sync kernel (read once). */
 bool forced_mma() {
   static const bool forced = [] {
@@ -445,24 +526,36 @@ bool forced_mma() {
   return forced;
 }
 
+/** The wgmma kernel over a grid of M x N tiles x `splits` k ranges; with splits > 1 also the reduce. */
 template <typename T, typename CT, bool kTransA, bool kTransB>
 void launch_wgmma(cudaStream_t stream, const CUtensorMap& a_map, const CUtensorMap& b_map, void* C, const void* bias,
-                  int M, int N, int K, float alpha, float beta) {
+                  int M, int N, int K, float alpha, float beta, int splits) {
   auto kernel = matmul_wgmma_kernel<T, CT, kTransA, kTransB>;
   check_cuda(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(kSmemBytes)),
              "cudaFuncSetAttribute (matmul_sm90 shared memory)");
   const bool pair_stores = N % 2 == 0 && reinterpret_cast<uintptr_t>(C) % (2 * sizeof(CT)) == 0;
-  const dim3 grid(blocks_for(M, kBM), blocks_for(N, kBN));
+  const int k_tiles = (K + kBK - 1) / kBK;
+  const int per_split = (k_tiles + splits - 1) / splits;
+  splits = (k_tiles + per_split - 1) / per_split;  // no empty split
+  StreamScratch workspace(stream, splits > 1 ? static_cast<size_t>(splits) * M * N * sizeof(float) : 0);
+  const dim3 grid(blocks_for(M, kBM), blocks_for(N, kBN), splits);
   kernel<<<grid, kThreads, kSmemBytes, stream>>>(a_map, b_map, static_cast<CT*>(C), static_cast<const CT*>(bias), M, N,
-                                                 K, alpha, beta, pair_stores);
+                                                 K, alpha, beta, pair_stores, workspace.as<float>(), per_split);
   check_launch("matmul_wgmma_kernel");
+  if (splits > 1) {
+    const int64_t count = static_cast<int64_t>(M) * N;
+    matmul_split_k_reduce_kernel<CT><<<grid_stride_blocks(count, 256), 256, 0, stream>>>(
+        static_cast<CT*>(C), workspace.as<float>(), static_cast<const CT*>(bias), M, N, splits, alpha, beta);
+    check_launch("matmul_split_k_reduce_kernel");
+  }
 }
 
 template <typename T, typename CT>
 void dispatch_trans(cudaStream_t stream, const CUtensorMap& a_map, const CUtensorMap& b_map, int trans_a, int trans_b,
-                    void* C, const void* bias, int M, int N, int K, float alpha, float beta) {
+                    void* C, const void* bias, int M, int N, int K, float alpha, float beta, int splits) {
   with_transposes(trans_a, trans_b, [&](auto ta, auto tb) {
-    launch_wgmma<T, CT, decltype(ta)::value, decltype(tb)::value>(stream, a_map, b_map, C, bias, M, N, K, alpha, beta);
+    launch_wgmma<T, CT, decltype(ta)::value, decltype(tb)::value>(stream, a_map, b_map, C, bias, M, N, K, alpha, beta,
+                                                                  splits);
   });
 }
 
@@ -492,13 +585,14 @@ bool matmul_sm90(int device, cudaStream_t stream, void* C, const void* A, const 
   if (!a_ok || !b_ok) return false;
 
   const int m = static_cast<int>(M), n = static_cast<int>(N), k = static_cast<int>(K);
+  const int splits = split_k_count(device, M, N, (K + kBK - 1) / kBK);
   const bool c_f32 = c_dt == LMT_F32;
   if (ab_dt == LMT_BF16) {
-    if (c_f32) dispatch_trans<bf16, float>(stream, a_map, b_map, trans_a, trans_b, C, bias, m, n, k, alpha, beta);
-    else dispatch_trans<bf16, bf16>(stream, a_map, b_map, trans_a, trans_b, C, bias, m, n, k, alpha, beta);
+    if (c_f32) dispatch_trans<bf16, float>(stream, a_map, b_map, trans_a, trans_b, C, bias, m, n, k, alpha, beta, splits);
+    else dispatch_trans<bf16, bf16>(stream, a_map, b_map, trans_a, trans_b, C, bias, m, n, k, alpha, beta, splits);
   } else {
-    if (c_f32) dispatch_trans<f16, float>(stream, a_map, b_map, trans_a, trans_b, C, bias, m, n, k, alpha, beta);
-    else dispatch_trans<f16, f16>(stream, a_map, b_map, trans_a, trans_b, C, bias, m, n, k, alpha, beta);
+    if (c_f32) dispatch_trans<f16, float>(stream, a_map, b_map, trans_a, trans_b, C, bias, m, n, k, alpha, beta, splits);
+    else dispatch_trans<f16, f16>(stream, a_map, b_map, trans_a, trans_b, C, bias, m, n, k, alpha, beta, splits);
   }
   return true;
 }

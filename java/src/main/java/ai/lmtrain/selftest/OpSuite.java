@@ -100,7 +100,9 @@ public final class OpSuite {
    * leading dimensions multiples of 8; see native/cuda/matmul_sm90.cu): whole and partial 128 x 256
    * tiles in every layout, a k tail of 8, 64-wide m / n boxes that lie wholly outside the matrix, an
    * odd N (single-column stores), bias with alpha and beta, and the fp32 weight-gradient update with
-   * K not a multiple of 8 (both operands m / n contiguous).
+   * K not a multiple of 8 (both operands m / n contiguous). The long-K cases have too few output
+   * tiles to fill an H100/H200, so they run split over K (a workspace of partial sums, then the
+   * reduce that applies alpha, beta and the bias): one tile in 8 splits, and 9 partial tiles in 5.
    */
   private static void hopperMatmul(List<OpCase> cases, DType dt) {
     int[][] mnk = {{256, 384, 192}, {296, 136, 136}};
@@ -114,6 +116,10 @@ public final class OpSuite {
     cases.add(matmulCase(dt, dt, 160, 1001, 128, false, true, true, 0.5f, 0f));
     cases.add(matmulCase(dt, dt, 256, 384, 192, false, false, true, 0.5f, 1f));
     cases.add(matmulCase(dt, F32, 200, 264, 300, true, false, false, 1f, 1f));
+    cases.add(matmulCase(dt, dt, 128, 256, 4096, false, false, false, 1f, 0f));
+    cases.add(matmulCase(dt, dt, 256, 384, 2048, true, true, false, 1f, 0f));
+    cases.add(matmulCase(dt, dt, 300, 520, 3000, false, true, true, 0.5f, 0f));
+    cases.add(matmulCase(dt, F32, 300, 520, 3000, true, false, false, 1f, 1f));
   }
 
   /** c (M, N) cDt = alpha op(a) op(b) + beta c (+ bias); c starts unset when beta = 0 (never read). */
