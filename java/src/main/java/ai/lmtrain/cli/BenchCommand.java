@@ -32,6 +32,11 @@ import picocli.CommandLine.Spec;
         "Peers (scripts/bench/*.py) run with $LMTRAIN_PYTHON (default python3);",
         "a peer that cannot run shows n/a."})
 public final class BenchCommand implements Callable<Integer> {
+  /** The most timed or untimed runs per case and side. */
+  static final int MAX_RUNS = 10_000;
+
+  /** The most CPU threads. */
+  static final int MAX_THREADS = 1024;
 
   @Spec CommandSpec spec;
 
@@ -54,11 +59,14 @@ public final class BenchCommand implements Callable<Integer> {
   int warmup;
 
   @Option(names = "--threads", defaultValue = "0",
-      description = "CPU threads for ours and the peer (default: all cores)")
+      description = "CPU threads for ours and the peer, at most " + MAX_THREADS + " (default 0: all cores)")
   int threads;
 
   @Override
   public Integer call() throws Exception {
+    Flags.inRange(spec, "--repetitions", repetitions, 1, MAX_RUNS);
+    Flags.inRange(spec, "--warmup", warmup, 0, MAX_RUNS);
+    Flags.inRange(spec, "--threads", threads, 0, MAX_THREADS);
     PrintWriter err = spec.commandLine().getErr();
     Optional<BenchSuite> found = BenchSuites.named(suite);
     if (found.isEmpty()) {

@@ -144,17 +144,24 @@ final class TrainCommand implements Callable<Integer> {
         }
       }
     }
-    // The run folder is rank 0's: it alone checks and repairs it, and the others read a resumed
-    // checkpoint only once it has (the agreement orders that, and stops every rank if it failed).
+    // The run folder is rank 0's: it alone claims (locks, checks, repairs) it, and the others read a
+    // resumed checkpoint only once it has (the agreement orders that, and stops every rank if it failed).
     DataParallel parallel = runtime.dataParallel();
-    boolean replacing = false;
-    if (parallel.isRoot()) {
-      replacing = RunFolder.check(output, RunFolder.Mode.of(resume, overwrite));
-      if (resume) {
+    try (RunFolder.Claim folder = parallel.isRoot()
+        ? RunFolder.claim(output, RunFolder.Mode.of(resume, overwrite), "train") : null) {
+      if (parallel.isRoot() && resume) {
         PretrainingJob.checkpointToResume(output);
       }
+      parallel.agree();
+      return train(folder, bert, runtime);
     }
-    parallel.agree();
+  }
+
+  /**
+   * The run, with the output folder claimed by rank 0 (nothing else reads or writes it meanwhile);
+   * {@code folder} is null on the other ranks, which write nothing there.
+   */
+  private int train(RunFolder.Claim folder, boolean bert, DistributedRuntime runtime) throws IOException {
     Path checkpoint = resume ? output.resolve("checkpoint") : null;
     JsonNode settings = config == null ? JsonOut.MAPPER.createObjectNode() : readConfig(config);
     List<String> unknown = new ArrayList<>();
@@ -168,7 +175,7 @@ final class TrainCommand implements Callable<Integer> {
     RunFolder.Builder<PretrainingJob.Result> job = data != null
         ? shardJob(args, tokenizer, modelConfig, context, runtime)
         : textJob(bert, args, tokenizer, modelConfig, context, runtime);
-    report(replacing ? RunFolder.replace(output, job) : job.buildIn(output), runtime);
+    report(folder != null ? folder.build(job) : job.buildIn(output), runtime);
     return 0;
   }
 
@@ -231,10 +238,7 @@ final class TrainCommand implements Callable<Integer> {
 
   /** The range of every numeric flag, and the flags --resume excludes, before any work. */
   private void checkFlags() {
-    if (resume && overwrite) {
-      throw Flags.usage(spec, "--resume and --overwrite exclude each other: --resume continues the run in the output"
-          + " folder, --overwrite replaces it");
-    }
+    Flags.runMode(spec, resume, overwrite);
     Flags.inRange(spec, "--vocab-size", vocabSize, 1, ModelConfigs.MAX_VOCAB);
     if (stride != null) {
       Flags.inRange(spec, "--stride", stride, 1, Integer.MAX_VALUE);

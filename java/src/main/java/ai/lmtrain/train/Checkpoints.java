@@ -120,8 +120,10 @@ public final class Checkpoints {
 
   /**
    * Checks that {@code tokenizer} belongs with {@code model} (both from {@code dir}): its ids fit the
-   * vocabulary, a GPT-2 config's bos/eos ids are the tokenizer's end-of-text token, and a BERT
-   * tokenizer has the [MASK] token masked language modelling needs.
+   * vocabulary, a GPT-2 config's bos/eos ids are the tokenizer's end-of-text token (ids outside the
+   * vocabulary, transformers' defaults for a small GPT-2, name no token and are not compared; see
+   * {@link Gpt2Config#idsOutsideVocabulary}), and a BERT tokenizer has the [MASK] token masked
+   * language modelling needs.
    *
    * @throws IllegalArgumentException naming the folder and the mismatch (another model's tokenizer?)
    */
@@ -134,10 +136,14 @@ public final class Checkpoints {
     if (model instanceof Gpt2LMHeadModel gpt2) {
       String eos = tokenizer.specialTokens().eos();
       java.util.OptionalInt eosId = eos == null ? java.util.OptionalInt.empty() : tokenizer.tokenToId(eos);
-      for (String[] key : new String[][] {{"bos_token_id", String.valueOf(gpt2.config().bosTokenId())},
-          {"eos_token_id", String.valueOf(gpt2.config().eosTokenId())}}) {
-        if (!key[1].equals("null") && (eosId.isEmpty() || eosId.getAsInt() != Integer.parseInt(key[1]))) {
-          throw new IllegalArgumentException(where + "config.json's " + key[0] + " is " + key[1] + " but the"
+      Gpt2Config config = gpt2.config();
+      Map<String, Integer> ids = new LinkedHashMap<>();
+      ids.put("bos_token_id", config.bosTokenId());
+      ids.put("eos_token_id", config.eosTokenId());
+      for (Map.Entry<String, Integer> key : ids.entrySet()) {
+        Integer id = key.getValue();
+        if (id != null && !config.outsideVocabulary(id) && (eosId.isEmpty() || eosId.getAsInt() != id)) {
+          throw new IllegalArgumentException(where + "config.json's " + key.getKey() + " is " + id + " but the"
               + " tokenizer's end-of-text token is " + (eosId.isEmpty() ? "missing" : "'" + eos + "' (id "
               + eosId.getAsInt() + ")") + " (is it another model's tokenizer?)");
         }
