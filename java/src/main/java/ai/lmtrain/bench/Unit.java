@@ -13,6 +13,8 @@ public enum Unit {
   TOKENS_PER_S("tokens/s", true, 1),
   SEQUENCES_PER_S("seq/s", true, 1),
   MS_PER_STEP("ms/step", false, 1e-3),
+  STEPS_PER_S("steps/s", true, 1),
+  MILLISECONDS("ms", false, 1e-3),
   /** Memory: {@link #of} takes bytes where the time units take seconds. */
   MIB("MiB", false, 1024.0 * 1024.0);
 

@@ -28,13 +28,19 @@ import picocli.CommandLine.Spec;
         "  train      GPT-2 124M / BERT-base training vs transformers (CUDA)",
         "  tokenizer  GPT-2 BPE encoding vs jtokkit r50k_base",
         "  data       prepare-data MB/s, tokens/s (1 and all threads) vs jtokkit",
+        "  dist       CPU training: 2 MPI processes vs 1 process on the same cores",
         "Peers (scripts/bench/*.py) run with $LMTRAIN_PYTHON (default python3);",
         "a peer that cannot run shows n/a."})
 public final class BenchCommand implements Callable<Integer> {
+  /** The most timed or untimed runs per case and side. */
+  static final int MAX_RUNS = 10_000;
+
+  /** The most CPU threads. */
+  static final int MAX_THREADS = 1024;
 
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "SUITE", description = "cpu, kernels, train, tokenizer or data")
+  @Parameters(index = "0", paramLabel = "SUITE", description = "cpu, kernels, train, tokenizer, data or dist")
   String suite;
 
   @Option(names = "--device", description = "cpu or cuda[:N] (default: cpu for cpu/tokenizer/data, cuda for kernels/train)")
@@ -53,11 +59,14 @@ public final class BenchCommand implements Callable<Integer> {
   int warmup;
 
   @Option(names = "--threads", defaultValue = "0",
-      description = "CPU threads for ours and the peer (default: all cores)")
+      description = "CPU threads for ours and the peer, at most " + MAX_THREADS + " (default 0: all cores)")
   int threads;
 
   @Override
   public Integer call() throws Exception {
+    Flags.inRange(spec, "--repetitions", repetitions, 1, MAX_RUNS);
+    Flags.inRange(spec, "--warmup", warmup, 0, MAX_RUNS);
+    Flags.inRange(spec, "--threads", threads, 0, MAX_THREADS);
     PrintWriter err = spec.commandLine().getErr();
     Optional<BenchSuite> found = BenchSuites.named(suite);
     if (found.isEmpty()) {

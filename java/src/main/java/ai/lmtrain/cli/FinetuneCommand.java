@@ -3,13 +3,16 @@ package ai.lmtrain.cli;
 import ai.lmtrain.data.LabelledText;
 import ai.lmtrain.data.LabelledTextFile;
 import ai.lmtrain.data.TrainValidationSplit;
+import ai.lmtrain.models.ModelConfigs;
 import ai.lmtrain.models.ProblemType;
 import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tensor.Backends;
 import ai.lmtrain.tensor.Device;
 import ai.lmtrain.train.EvalResult;
 import ai.lmtrain.train.FinetuneJob;
+import ai.lmtrain.train.RunFolder;
 import ai.lmtrain.train.TrainingArguments;
+import ai.lmtrain.train.dist.Launch;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,7 +21,9 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code lmtrain finetune}: fine-tunes a BERT or GPT-2 folder (ours or Hugging Face's) into a
@@ -66,6 +71,12 @@ final class FinetuneCommand implements Callable<Integer> {
   @Option(names = "--resume", description = "continue from DIR/checkpoint with the same settings")
   boolean resume;
 
+  @Option(names = "--overwrite", description = "replace the run in DIR: the new run is built beside it and swapped in"
+      + " when complete")
+  boolean overwrite;
+
+  @Spec CommandSpec spec;
+
   @Option(names = "--device", defaultValue = "cpu", description = "cpu or cuda[:N] (default: ${DEFAULT-VALUE})")
   String device;
 
@@ -78,6 +89,13 @@ final class FinetuneCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (Launch.detect(System.getenv()).distributed()) {
+      throw new IllegalArgumentException("finetune runs in one process (data-parallel training is 'train'): start it"
+          + " without mpirun, srun or lmtrain launch");
+    }
+    RunFolder.Mode mode = Flags.runMode(spec, resume, overwrite);
+    Flags.inRange(spec, "--validation-split", validationSplit, 0, true, 1, false);
+    Flags.inRange(spec, "--max-length", maxLength, 0, ModelConfigs.MAX_POSITIONS);
     JsonNode settings = config == null ? JsonOut.MAPPER.createObjectNode() : TrainCommand.readConfig(config);
     List<String> unknown = new ArrayList<>();
     TrainingArguments args = TrainingArguments.defaults().with(settings, unknown);
@@ -98,13 +116,18 @@ final class FinetuneCommand implements Callable<Integer> {
       trainRows = split.train();
       evalRows = split.validation();
     }
-    FinetuneJob.Spec spec = new FinetuneJob.Spec(model, trainRows, evalRows, labelColumn,
-        settings.hasNonNull("num_labels") ? intSetting(settings, "num_labels") : null,
-        settings.hasNonNull("problem_type") ? ProblemType.parse(textSetting(settings, "problem_type")) : null,
-        settings.hasNonNull("classifier_dropout") ? numberSetting(settings, "classifier_dropout") : null,
-        maxLength, args, output, resume);
-    try (Backend backend = Backends.open(Device.parse(device)); ConsoleProgress progress = new ConsoleProgress("finetune")) {
-      FinetuneJob.Result result = FinetuneJob.run(spec, backend, progress);
+    Integer numLabels = settings.hasNonNull("num_labels") ? intSetting(settings, "num_labels") : null;
+    ProblemType problemType = settings.hasNonNull("problem_type")
+        ? ProblemType.parse(textSetting(settings, "problem_type")) : null;
+    Double classifierDropout = settings.hasNonNull("classifier_dropout")
+        ? numberSetting(settings, "classifier_dropout") : null;
+    TrainingArguments runArgs = args;
+    List<LabelledText> runRows = trainRows;
+    try (RunFolder.Claim folder = RunFolder.claim(output, mode, "finetune");
+        Backend backend = Backends.open(Device.parse(device));
+        ConsoleProgress progress = new ConsoleProgress("finetune")) {
+      FinetuneJob.Result result = folder.build(dir -> FinetuneJob.run(new FinetuneJob.Spec(model, runRows, evalRows,
+          labelColumn, numLabels, problemType, classifierDropout, maxLength, runArgs, dir, resume), backend, progress));
       try {
         EvalResult e = result.finalEval();
         if (e == null) {

@@ -1,5 +1,6 @@
 package ai.lmtrain.cli;
 
+import ai.lmtrain.train.RunFolder;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -29,6 +30,15 @@ final class Flags {
       throw usage(spec, flag + " must be a finite number in " + range + " (got " + value + ")");
     }
     return value;
+  }
+
+  /** The output-folder mode of a command's --resume and --overwrite flags; both at once is a usage error. */
+  static RunFolder.Mode runMode(CommandSpec spec, boolean resume, boolean overwrite) {
+    try {
+      return RunFolder.Mode.of(resume, overwrite);
+    } catch (IllegalArgumentException e) {
+      throw usage(spec, e.getMessage());
+    }
   }
 
   /** A usage error naming {@code spec}'s command. */

@@ -96,9 +96,9 @@ final class LabCommand implements Callable<Integer> {
     report = json ? System.err : System.out;
     Flags.inRange(spec, "--epochs", epochs, 1, 10_000);
     Precision.parse(precision);
-    boolean replacing = RunFolder.check(output, RunFolder.Mode.of(false, overwrite));
-    try (Backend backend = Backends.open(Device.parse(device))) {
-      return replacing ? RunFolder.replace(output, folder -> run(backend, folder)) : run(backend, output);
+    try (RunFolder.Claim folder = RunFolder.claim(output, RunFolder.Mode.of(false, overwrite), "lab");
+        Backend backend = Backends.open(Device.parse(device))) {
+      return folder.build(dir -> run(backend, dir));
     }
   }
 

@@ -9,9 +9,6 @@ import ai.lmtrain.models.BertConfig;
 import ai.lmtrain.models.Gpt2Config;
 import ai.lmtrain.models.ModelConfig;
 import ai.lmtrain.models.ModelConfigs;
-import ai.lmtrain.tensor.Backend;
-import ai.lmtrain.tensor.Backends;
-import ai.lmtrain.tensor.Device;
 import ai.lmtrain.tokenizers.Tokenizer;
 import ai.lmtrain.tokenizers.TokenizerTrainer;
 import ai.lmtrain.tokenizers.Tokenizers;
@@ -24,6 +21,9 @@ import ai.lmtrain.train.Precision;
 import ai.lmtrain.train.PretrainingJob;
 import ai.lmtrain.train.RunFolder;
 import ai.lmtrain.train.TrainingArguments;
+import ai.lmtrain.train.dist.DataParallel;
+import ai.lmtrain.train.dist.DistributedRuntime;
+import ai.lmtrain.train.dist.Launch;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -47,7 +47,8 @@ import picocli.CommandLine.Spec;
  * {@code lmtrain train}: pre-trains a BERT (masked LM) or GPT-2 (causal LM) on text files
  * ({@code --corpus}) or on token shards from prepare-data ({@code --data}). The
  * {@code --config} JSON holds Hugging Face TrainingArguments keys (num_train_epochs, learning_rate,
- * ...) and model config keys (hidden_size, n_layer, ...) side by side.
+ * ...) and model config keys (hidden_size, n_layer, ...) side by side. Started by mpirun, srun or
+ * {@code lmtrain launch}, each process is one rank of a data-parallel run ({@link DistributedRuntime}).
  */
 @Command(name = "train", mixinStandardHelpOptions = true, description = "Pre-train a BERT or GPT-2 model on text files or token shards.")
 final class TrainCommand implements Callable<Integer> {
@@ -120,6 +121,12 @@ final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    try (DistributedRuntime runtime = DistributedRuntime.open(Launch.detect(System.getenv()), device, System.getenv())) {
+      return RankFailures.run(runtime.dataParallel(), () -> train(runtime));
+    }
+  }
+
+  private int train(DistributedRuntime runtime) throws Exception {
     boolean bert = switch (modelType) {
       case "bert" -> true;
       case "gpt2" -> false;
@@ -137,29 +144,44 @@ final class TrainCommand implements Callable<Integer> {
         }
       }
     }
-    boolean replacing = RunFolder.check(output, RunFolder.Mode.of(resume, overwrite));
-    Path checkpoint = resume ? PretrainingJob.checkpointToResume(output) : null;
+    // The run folder is rank 0's: it alone claims (locks, checks, repairs) it, and the others read a
+    // resumed checkpoint only once it has (the agreement orders that, and stops every rank if it failed).
+    DataParallel parallel = runtime.dataParallel();
+    try (RunFolder.Claim folder = parallel.isRoot()
+        ? RunFolder.claim(output, RunFolder.Mode.of(resume, overwrite), "train") : null) {
+      if (parallel.isRoot() && resume) {
+        PretrainingJob.checkpointToResume(output);
+      }
+      parallel.agree();
+      return train(folder, bert, runtime);
+    }
+  }
+
+  /**
+   * The run, with the output folder claimed by rank 0 (nothing else reads or writes it meanwhile);
+   * {@code folder} is null on the other ranks, which write nothing there.
+   */
+  private int train(RunFolder.Claim folder, boolean bert, DistributedRuntime runtime) throws IOException {
+    Path checkpoint = resume ? output.resolve("checkpoint") : null;
     JsonNode settings = config == null ? JsonOut.MAPPER.createObjectNode() : readConfig(config);
     List<String> unknown = new ArrayList<>();
     TrainingArguments base = config == null && resume ? Checkpoints.readState(checkpoint).arguments()
         : TrainingArguments.defaults();
     TrainingArguments args = withOverrides(base.with(settings, unknown), precision, loggingDir);
-    try (Backend backend = Backends.open(Device.parse(device))) {
-      Tokenizer tokenizer = resume ? Tokenizers.load(checkpoint) : tokenizer(bert);
-      ModelConfig modelConfig = modelConfig(bert, settings, unknown, tokenizer, checkpoint);
-      int context = contextLength != null ? Flags.inRange(spec, "--context-length", contextLength, 2,
-          modelConfig.maxPositions()) : Math.min(128, modelConfig.maxPositions());
-      RunFolder.Builder<PretrainingJob.Result> job = data != null
-          ? shardJob(args, tokenizer, modelConfig, context, backend)
-          : textJob(bert, args, tokenizer, modelConfig, context, backend);
-      report(replacing ? RunFolder.replace(output, job) : job.buildIn(output));
-    }
+    Tokenizer tokenizer = resume ? Tokenizers.load(checkpoint) : tokenizer(bert);
+    ModelConfig modelConfig = modelConfig(bert, settings, unknown, tokenizer, checkpoint);
+    int context = contextLength != null ? Flags.inRange(spec, "--context-length", contextLength, 2,
+        modelConfig.maxPositions()) : Math.min(128, modelConfig.maxPositions());
+    RunFolder.Builder<PretrainingJob.Result> job = data != null
+        ? shardJob(args, tokenizer, modelConfig, context, runtime)
+        : textJob(bert, args, tokenizer, modelConfig, context, runtime);
+    report(folder != null ? folder.build(job) : job.buildIn(output), runtime);
     return 0;
   }
 
   /** The run on text files: lines, chunks or sliding windows, split into training and validation. */
   private RunFolder.Builder<PretrainingJob.Result> textJob(boolean bert, TrainingArguments args, Tokenizer tokenizer,
-      ModelConfig modelConfig, int context, Backend backend) throws IOException {
+      ModelConfig modelConfig, int context, DistributedRuntime runtime) throws IOException {
     List<String> texts = TextSource.lines(corpus);
     List<String> trainTexts = texts;
     List<String> evalTexts;
@@ -177,14 +199,15 @@ final class TrainCommand implements Callable<Integer> {
     return folder -> {
       try (ConsoleProgress progress = new ConsoleProgress(modelType)) {
         return PretrainingJob.run(new PretrainingJob.Spec(modelType, modelConfig, tokenizer, train, evalTexts,
-            datasetMode, context, windowStride, args, folder, resume, LossWeighting.MEAN), backend, progress);
+            datasetMode, context, windowStride, args, folder, resume, LossWeighting.MEAN), runtime.backend(),
+            runtime.dataParallel(), progress);
       }
     };
   }
 
   /** {@code --data}: examples read from the memory-mapped shards (windows for GPT-2, packed documents for BERT). */
   private RunFolder.Builder<PretrainingJob.Result> shardJob(TrainingArguments args, Tokenizer tokenizer,
-      ModelConfig modelConfig, int context, Backend backend) throws IOException {
+      ModelConfig modelConfig, int context, DistributedRuntime runtime) throws IOException {
     ShardDirectory shards = ShardDirectory.open(data, tokenizer);
     TokenDataset train = ShardDirectory.examples(shards.train(), tokenizer, context);
     TokenDataset validationSet = shards.validation().isEmpty() ? null
@@ -193,17 +216,21 @@ final class TrainCommand implements Callable<Integer> {
     return folder -> {
       try (ConsoleProgress progress = new ConsoleProgress(modelType)) {
         return PretrainingJob.run(new PretrainingJob.Spec(modelType, modelConfig, tokenizer, List.of(), List.of(), null,
-            context, context, args, folder, resume, LossWeighting.MEAN), train, eval, backend, progress);
+            context, context, args, folder, resume, LossWeighting.MEAN), train, eval, runtime.backend(),
+            runtime.dataParallel(), progress);
       }
     };
   }
 
-  private void report(PretrainingJob.Result result) {
+  /** Rank 0 prints the outcome; every rank closes its model. */
+  private void report(PretrainingJob.Result result, DistributedRuntime runtime) {
     try {
       EvalResult e = result.finalEval();
-      System.out.printf("trained %s: %s%nsaved to %s%n", modelType, e == null ? "no validation set"
-          : String.format("validation loss %.4f, perplexity %.3f, accuracy %.4f", e.loss(), e.perplexity(), e.accuracy()),
-          output);
+      if (runtime.dataParallel().isRoot()) {
+        System.out.printf("trained %s: %s%nsaved to %s%n", modelType, e == null ? "no validation set"
+            : String.format("validation loss %.4f, perplexity %.3f, accuracy %.4f", e.loss(), e.perplexity(),
+                e.accuracy()), output);
+      }
     } finally {
       result.model().close();
     }
@@ -211,10 +238,7 @@ final class TrainCommand implements Callable<Integer> {
 
   /** The range of every numeric flag, and the flags --resume excludes, before any work. */
   private void checkFlags() {
-    if (resume && overwrite) {
-      throw Flags.usage(spec, "--resume and --overwrite exclude each other: --resume continues the run in the output"
-          + " folder, --overwrite replaces it");
-    }
+    Flags.runMode(spec, resume, overwrite);
     Flags.inRange(spec, "--vocab-size", vocabSize, 1, ModelConfigs.MAX_VOCAB);
     if (stride != null) {
       Flags.inRange(spec, "--stride", stride, 1, Integer.MAX_VALUE);

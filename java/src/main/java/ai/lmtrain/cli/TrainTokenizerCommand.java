@@ -4,11 +4,18 @@ import ai.lmtrain.data.corpus.CorpusFiles;
 import ai.lmtrain.data.corpus.CorpusOptions;
 import ai.lmtrain.data.corpus.CorpusReader;
 import ai.lmtrain.data.corpus.Document;
+import ai.lmtrain.io.FileSetWriter;
+import ai.lmtrain.io.FolderLock;
 import ai.lmtrain.tokenizers.TokenizerTrainer;
+import ai.lmtrain.tokenizers.Tokenizers;
 import ai.lmtrain.tokenizers.TrainerOptions;
+import ai.lmtrain.train.RunFolder;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -51,13 +58,56 @@ public final class TrainTokenizerCommand implements Callable<Integer> {
           + " about 100 MB of heap)")
   int maxWords;
 
-  @Option(names = "--output", required = true, paramLabel = "DIR", description = "folder to write the tokenizer into")
+  @Option(names = "--output", required = true, paramLabel = "DIR",
+      description = "folder to write the tokenizer into: a new or empty one, unless --overwrite")
   Path output;
+
+  @Option(names = "--overwrite", description = "replace the tokenizer files of a non-empty DIR (tokenizer.json,"
+      + " tokenizer_config.json, vocab.txt, vocab.json, merges.txt, special_tokens_map.json, added_tokens.json), all"
+      + " at once; its other files are kept")
+  boolean overwrite;
 
   @Override
   public Integer call() throws Exception {
     Flags.inRange(spec, "--vocab-size", vocabSize, 1, ai.lmtrain.models.ModelConfigs.MAX_VOCAB);
     Flags.inRange(spec, "--min-frequency", minFrequency, 1, Integer.MAX_VALUE);
+    try (FolderLock lock = FolderLock.acquire(output, "lmtrain train-tokenizer")) {
+      checkOutput();
+      return train();
+    }
+  }
+
+  /**
+   * Before any training: the output folder is new or empty, or --overwrite replaces the tokenizer
+   * files of a folder that is not an lmtrain run (whose tokenizer belongs to its model), none of
+   * them a link. Finishes a replacement a crash interrupted first.
+   */
+  private void checkOutput() throws IOException {
+    if (Files.exists(output) && !Files.isDirectory(output)) {
+      throw new IllegalArgumentException("--output " + output + " exists and is not a folder (expected a new or empty"
+          + " folder, or one whose tokenizer files --overwrite replaces)");
+    }
+    FileSetWriter.recover(output, "tokenizer", Tokenizers.FILE_NAMES);
+    boolean empty;
+    try (Stream<Path> entries = Files.exists(output) ? Files.list(output) : Stream.empty()) {
+      empty = entries.findAny().isEmpty();
+    }
+    if (empty) {
+      return;
+    }
+    if (!overwrite) {
+      throw new IllegalArgumentException("--output " + output + " is not empty; pass --overwrite to replace the"
+          + " tokenizer files in it (" + String.join(", ", Tokenizers.FILE_NAMES) + "; its other files are kept),"
+          + " or choose a new or empty folder");
+    }
+    if (RunFolder.holdsRun(output)) {
+      throw new IllegalArgumentException("--output " + output + " is an lmtrain run, whose tokenizer belongs to its"
+          + " model: train-tokenizer does not replace it (choose another folder)");
+    }
+    FileSetWriter.requireReplaceable(output, Tokenizers.FILE_NAMES);
+  }
+
+  private int train() throws IOException {
     long t0 = System.nanoTime();
     List<Path> files = CorpusFiles.expand(inputs);
     CorpusOptions corpus = corpusInput.options();
@@ -74,7 +124,7 @@ public final class TrainTokenizerCommand implements Callable<Integer> {
             .withMinFrequency(minFrequency), maxWords)
         : TokenizerTrainer.trainWordPiece(texts, name, TrainerOptions.wordPiece(vocabSize).withMinFrequency(minFrequency),
             maxWords);
-    trained.tokenizer().save(output);
+    Tokenizers.replace(trained.tokenizer(), output);
     spec.commandLine().getOut().printf("trained %s tokenizer: vocab size %d from %d file(s) in %.2f s -> %s%s%n", type,
         trained.tokenizer().vocabSize(), files.size(), (System.nanoTime() - t0) / 1e9, output, trained.prunes() == 0 ? ""
             : String.format(" (pre-token counts pruned %d times at --max-words %d; words seen up to %d times between"

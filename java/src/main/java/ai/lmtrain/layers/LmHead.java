@@ -2,6 +2,7 @@ package ai.lmtrain.layers;
 
 import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tensor.DType;
+import ai.lmtrain.tensor.Device;
 import ai.lmtrain.tensor.Tensor;
 
 /**
@@ -27,18 +28,25 @@ import ai.lmtrain.tensor.Tensor;
  */
 public final class LmHead {
   /**
-   * Logits memory per chunk unless the caller picks another: 64 MiB, e.g. 333 rows of GPT-2's
-   * padded 50304 fp32 logits. Larger chunks run the GEMMs more efficiently (the weight gradient is
-   * read and written once per chunk); smaller ones bound the memory more tightly.
+   * Logits memory per chunk on the CPU unless the caller picks another: 64 MiB, e.g. 333 rows of
+   * GPT-2's padded 50304 fp32 logits. Larger chunks run the GEMMs more efficiently (the weight
+   * gradient is read and written once per chunk); smaller ones bound the memory more tightly.
    */
   public static final long DEFAULT_CHUNK_BYTES = 64L << 20;
+
+  /**
+   * The same on a GPU: 1 GiB, e.g. 10,672 rows of bf16 logits over 50304 columns, so that GPT-2 124M's
+   * 16 x 1024 tokens take two chunks whose products fill an H100 (at 64 MiB, 25 chunks of 667 rows
+   * each re-read and re-write the 50304 x 768 weight gradient); PyTorch holds all 16,384 rows' logits.
+   */
+  public static final long DEFAULT_GPU_CHUNK_BYTES = 1L << 30;
 
   private final String weight;
   private final String bias;
   private final int vocabSize;
   private final int paddedVocabSize;
   private final int ignoreIndex;
-  private long chunkBytes = DEFAULT_CHUNK_BYTES;
+  private long chunkBytes; // 0: the device's default
 
   /**
    * @param weight checkpoint name of the tied embedding (V, E), stored with {@code paddedVocabSize} rows
@@ -73,7 +81,9 @@ public final class LmHead {
   /** Rows per chunk for {@code rows} rows of the pass's compute type. */
   public int chunkRows(Pass pass, long rows) {
     long perRow = (long) paddedVocabSize * pass.dtype().bytes();
-    return (int) Math.min(rows, Math.max(1, chunkBytes / perRow));
+    long budget = chunkBytes > 0 ? chunkBytes
+        : pass.backend().device().kind() == Device.Kind.CUDA ? DEFAULT_GPU_CHUNK_BYTES : DEFAULT_CHUNK_BYTES;
+    return (int) Math.min(rows, Math.max(1, budget / perRow));
   }
 
   /**

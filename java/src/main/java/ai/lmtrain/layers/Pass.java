@@ -13,13 +13,18 @@ import java.util.function.Supplier;
  *
  * <p>Dropout randomness: every dropout site of a pass takes the next {@code numel} counters of
  * the stream (seed, offset), so masks never overlap within a step; the trainer starts each step
- * at a fresh offset, which makes runs reproducible and resumable.
+ * at a fresh offset, which makes runs reproducible and resumable. A data-parallel pass over rows
+ * [firstRow, firstRow + rows) of a global batch takes exactly those rows' counters of the global
+ * batch's site (every site is batch-major), so its masks are the single-process run's.
  */
 public final class Pass {
   private final ParameterStore params;
   private final Arena arena;
   private final boolean training;
   private final long seed;
+  private final int firstRow;
+  private final int rows;
+  private final int globalRows;
   private long offset;
 
   /**
@@ -30,11 +35,27 @@ public final class Pass {
    * @param offset first dropout counter of this pass
    */
   public Pass(ParameterStore params, Arena arena, boolean training, long seed, long offset) {
+    this(params, arena, training, seed, offset, 0, 1, 1);
+  }
+
+  /**
+   * A pass over {@code rows} rows of a global batch of {@code globalRows} rows, starting at row
+   * {@code firstRow} (one rank's share of a data-parallel batch).
+   */
+  public Pass(ParameterStore params, Arena arena, boolean training, long seed, long offset, int firstRow, int rows,
+      int globalRows) {
+    if (rows <= 0 || firstRow < 0 || firstRow + rows > globalRows) {
+      throw new IllegalArgumentException("rows [" + firstRow + ", " + (firstRow + rows) + ") must lie in a global batch"
+          + " of " + globalRows + " rows");
+    }
     this.params = params;
     this.arena = arena;
     this.training = training;
     this.seed = seed;
     this.offset = offset;
+    this.firstRow = firstRow;
+    this.rows = rows;
+    this.globalRows = globalRows;
   }
 
   /** An inference pass: no dropout. */
@@ -87,10 +108,23 @@ public final class Pass {
     return seed;
   }
 
-  /** Reserves {@code count} dropout counters and returns the first. */
+  /**
+   * Reserves the dropout counters of a site of {@code count} elements of this pass's rows
+   * (batch-major) and returns the first.
+   */
   public long takeDropoutCounters(long count) {
-    long first = offset;
-    offset += count;
+    if (rows == globalRows) {
+      long first = offset;
+      offset += count;
+      return first;
+    }
+    if (count % rows != 0) {
+      throw new IllegalArgumentException("a dropout site of " + count + " elements is not batch-major over " + rows
+          + " rows");
+    }
+    long perRow = count / rows;
+    long first = offset + firstRow * perRow;
+    offset += perRow * globalRows;
     return first;
   }
 }

@@ -5,13 +5,14 @@ import static ai.lmtrain.models.ModelConfigs.requireProbability;
 import static ai.lmtrain.models.ModelConfigs.requirePositive;
 import static ai.lmtrain.models.ModelConfigs.requireSize;
 import static ai.lmtrain.models.ModelConfigs.requireTensor;
-import static ai.lmtrain.models.ModelConfigs.requireTokenId;
 
 import ai.lmtrain.tensor.GeluKind;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Hyper-parameters of a GPT-2 causal language model, as in HF {@code GPT2Config}; each component
@@ -32,8 +33,8 @@ import java.nio.file.Path;
  * @param initializerRange initializer_range: std of the normal weight init
  * @param scaleAttnWeights scale_attn_weights; must be true (scores divided by sqrt(head dim))
  * @param scaleAttnByInverseLayerIdx scale_attn_by_inverse_layer_idx; must be false
- * @param bosTokenId bos_token_id, or null
- * @param eosTokenId eos_token_id, or null; generation stops there
+ * @param bosTokenId bos_token_id, or null; may lie outside the vocabulary (see {@link #idsOutsideVocabulary})
+ * @param eosTokenId eos_token_id, or null; generation stops there (never, when outside the vocabulary)
  * @param tieWordEmbeddings tie_word_embeddings; lm_head always shares wte
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
@@ -93,8 +94,7 @@ public record Gpt2Config(
       throw new IllegalArgumentException(
           "scale_attn_by_inverse_layer_idx true is not supported (expected false)");
     }
-    requireTokenId("bos_token_id", bosTokenId, vocabSize);
-    requireTokenId("eos_token_id", eosTokenId, vocabSize);
+    // bos/eos outside the vocabulary are kept, as transformers keeps them (see idsOutsideVocabulary).
     ModelConfigs.requireTied(tieWordEmbeddings);
   }
 
@@ -136,6 +136,28 @@ public record Gpt2Config(
     return new Gpt2Config(vocabSize, nPositions, nEmbd, nLayer, nHead, nInner,
         activationFunction, residPdrop, embdPdrop, attnPdrop, layerNormEpsilon, initializerRange,
         scaleAttnWeights, scaleAttnByInverseLayerIdx, newBosTokenId, newEosTokenId, tieWordEmbeddings);
+  }
+
+  /**
+   * The bos/eos ids that are not tokens of this vocabulary, e.g. "bos_token_id 50256, eos_token_id
+   * 50256", or null when there are none. transformers' GPT2Config keeps its defaults 50256 for any
+   * vocab_size, so a small GPT-2 saved by transformers has them; transformers loads and runs it (the
+   * ids serve only generation, which then has no end-of-text id to stop at), and so does lmtrain.
+   */
+  public String idsOutsideVocabulary() {
+    List<String> outside = new ArrayList<>();
+    if (outsideVocabulary(bosTokenId)) {
+      outside.add("bos_token_id " + bosTokenId);
+    }
+    if (outsideVocabulary(eosTokenId)) {
+      outside.add("eos_token_id " + eosTokenId);
+    }
+    return outside.isEmpty() ? null : String.join(", ", outside);
+  }
+
+  /** Whether {@code id} is set and not a token of this vocabulary, [0, vocab_size). */
+  public boolean outsideVocabulary(Integer id) {
+    return id != null && (id < 0 || id >= vocabSize);
   }
 
   /** The MLP width: n_inner, or 4 * n_embd when n_inner is null. */

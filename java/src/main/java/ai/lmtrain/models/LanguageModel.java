@@ -49,7 +49,8 @@ public interface LanguageModel extends Model {
 
   /**
    * Bounds the logits a pass holds at once to about {@code bytes} (at least one position's):
-   * default {@link ai.lmtrain.layers.LmHead#DEFAULT_CHUNK_BYTES}.
+   * default {@link ai.lmtrain.layers.LmHead#DEFAULT_CHUNK_BYTES} on the CPU,
+   * {@link ai.lmtrain.layers.LmHead#DEFAULT_GPU_CHUNK_BYTES} on a GPU.
    */
   void setLogitsChunkBytes(long bytes);
 

@@ -20,8 +20,12 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Reads any supported config.json, dispatching on its {@code model_type}; JSON helpers of the configs. */
 public final class ModelConfigs {
@@ -30,6 +34,11 @@ public final class ModelConfigs {
 
   /** The transformers release whose config.json layout this project writes. */
   public static final String TRANSFORMERS_VERSION = "4.46.3";
+
+  private static final Logger LOG = LoggerFactory.getLogger(ModelConfigs.class);
+
+  /** The config files whose GPT-2 ids outside the vocabulary were warned about (once per file and process). */
+  private static final Set<Path> WARNED = ConcurrentHashMap.newKeySet();
 
   /** Strict reading (no duplicate keys, no "32" for 32, no 1.0 for 1; see {@link StrictJson}). */
   private static final ObjectMapper MAPPER = StrictJson.MAPPER;
@@ -137,7 +146,14 @@ public final class ModelConfigs {
     ObjectNode merged = MAPPER.valueToTree(defaults);
     merged.setAll(keys);
     try {
-      return (C) MAPPER.treeToValue(merged, defaults.getClass());
+      C config = (C) MAPPER.treeToValue(merged, defaults.getClass());
+      if (config instanceof Gpt2Config gpt2 && gpt2.idsOutsideVocabulary() != null
+          && WARNED.add(source.toAbsolutePath().normalize())) {
+        LOG.warn("{}: {} outside the vocabulary [0, {}), kept as transformers keeps them (its GPT2Config defaults are"
+            + " 50256 for any vocab_size); generation has no end-of-text id to stop at and runs to --max-new-tokens,"
+            + " as transformers' generate does", source, gpt2.idsOutsideVocabulary(), gpt2.vocabSize());
+      }
+      return config;
     } catch (JsonProcessingException e) {
       Throwable cause = e;
       // A value the record constructor rejected arrives wrapped; its message names the key.

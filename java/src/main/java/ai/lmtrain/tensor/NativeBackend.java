@@ -30,6 +30,14 @@ public abstract class NativeBackend implements Backend {
     return device;
   }
 
+  /**
+   * The native context handle ({@code lmt_ctx*}), for native code that queues work on this
+   * backend's device and stream (the NCCL collectives of {@code train.dist}).
+   */
+  public long nativeContext() {
+    return ctx();
+  }
+
   /** The native context handle. */
   protected long ctx() {
     if (ctx == 0) {

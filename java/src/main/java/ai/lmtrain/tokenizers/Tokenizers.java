@@ -1,6 +1,7 @@
 package ai.lmtrain.tokenizers;
 
 import ai.lmtrain.io.AtomicFiles;
+import ai.lmtrain.io.FileSetWriter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -21,6 +22,14 @@ public final class Tokenizers {
   public static final String END_OF_TEXT = "<|endoftext|>";
 
   private static final String GPT2_RESOURCE = "/ai/lmtrain/tokenizers/gpt2/";
+
+  /**
+   * The files of a tokenizer in a folder: those {@link #save} writes, and those of a Hugging Face
+   * tokenizer's {@code save_pretrained} that describe its tokens. tokenizer.json, which {@link #load}
+   * reads first, comes first.
+   */
+  public static final List<String> FILE_NAMES = List.of("tokenizer.json", "tokenizer_config.json", "vocab.txt",
+      "vocab.json", "merges.txt", "special_tokens_map.json", "added_tokens.json");
 
   private Tokenizers() {}
 
@@ -146,6 +155,18 @@ public final class Tokenizers {
       write(dir.resolve("vocab.json"), VocabFiles.writeVocabJson(bpe.tokens()));
       write(dir.resolve("merges.txt"), VocabFiles.writeMerges(bpe.merges()));
     }
+  }
+
+  /**
+   * Saves {@code tok} into {@code dir} as {@link #save} does, replacing the tokenizer files there
+   * ({@link #FILE_NAMES}; those this tokenizer does not use are removed) all or nothing, also across a
+   * crash, and leaving every other file of {@code dir} as it is (see {@link FileSetWriter}). A
+   * replacement a crash interrupted is finished by the next one into {@code dir}.
+   *
+   * @throws java.nio.file.FileSystemException when a tokenizer file in {@code dir} is a symbolic link
+   */
+  public static void replace(Tokenizer tok, Path dir) throws IOException {
+    FileSetWriter.write(dir, "tokenizer", FILE_NAMES, staging -> save(tok, staging));
   }
 
   /** One file of a save, replaced atomically; a failure is a TokenizerException naming the file. */

@@ -126,8 +126,10 @@ public final class Checkpoints {
 
   /**
    * Checks that {@code tokenizer} belongs with {@code model} (both from {@code dir}): its ids fit the
-   * vocabulary, a GPT-2 config's bos/eos ids are the tokenizer's end-of-text token, and a BERT
-   * tokenizer has the [MASK] token masked language modelling needs.
+   * vocabulary, a GPT-2 config's bos/eos ids are the tokenizer's end-of-text token (ids outside the
+   * vocabulary, transformers' defaults for a small GPT-2, name no token and are not compared; see
+   * {@link Gpt2Config#idsOutsideVocabulary}), and a BERT tokenizer has the [MASK] token masked
+   * language modelling needs.
    *
    * @throws IllegalArgumentException naming the folder and the mismatch (another model's tokenizer?)
    */
@@ -140,10 +142,14 @@ public final class Checkpoints {
     if (model instanceof Gpt2LMHeadModel gpt2) {
       String eos = tokenizer.specialTokens().eos();
       java.util.OptionalInt eosId = eos == null ? java.util.OptionalInt.empty() : tokenizer.tokenToId(eos);
-      for (String[] key : new String[][] {{"bos_token_id", String.valueOf(gpt2.config().bosTokenId())},
-          {"eos_token_id", String.valueOf(gpt2.config().eosTokenId())}}) {
-        if (!key[1].equals("null") && (eosId.isEmpty() || eosId.getAsInt() != Integer.parseInt(key[1]))) {
-          throw new IllegalArgumentException(where + "config.json's " + key[0] + " is " + key[1] + " but the"
+      Gpt2Config config = gpt2.config();
+      Map<String, Integer> ids = new LinkedHashMap<>();
+      ids.put("bos_token_id", config.bosTokenId());
+      ids.put("eos_token_id", config.eosTokenId());
+      for (Map.Entry<String, Integer> key : ids.entrySet()) {
+        Integer id = key.getValue();
+        if (id != null && !config.outsideVocabulary(id) && (eosId.isEmpty() || eosId.getAsInt() != id)) {
+          throw new IllegalArgumentException(where + "config.json's " + key.getKey() + " is " + id + " but the"
               + " tokenizer's end-of-text token is " + (eosId.isEmpty() ? "missing" : "'" + eos + "' (id "
               + eosId.getAsInt() + ")") + " (is it another model's tokenizer?)");
         }
@@ -178,8 +184,9 @@ public final class Checkpoints {
    * @param state where the run stands
    * @param maxSteps the run's planned optimizer steps
    * @param arguments the training arguments the checkpoint was written with
+   * @param worldSize the ranks that wrote it (per_device_train_batch_size is per rank)
    */
-  public record SavedState(TrainState state, long maxSteps, TrainingArguments arguments) {}
+  public record SavedState(TrainState state, long maxSteps, TrainingArguments arguments, int worldSize) {}
 
   /**
    * Reads {@code dir}/trainer_state.json.
@@ -223,8 +230,9 @@ public final class Checkpoints {
     if (!unknown.isEmpty()) {
       throw f.problem("training_args", "has unknown key(s) " + unknown);
     }
+    int worldSize = f.has("world_size") ? f.intInRange("world_size", 1, Integer.MAX_VALUE) : 1; // absent: 1 process
     return new SavedState(new TrainState(step, loaderState, microBatches, tokensSeen, lossScale, cleanSteps, bestLoss,
-        bestStep), maxSteps, arguments);
+        bestStep), maxSteps, arguments, worldSize);
   }
 
   /** The optimizer steps a training checkpoint had taken (its trainer_state.json's global_step). */
@@ -245,12 +253,19 @@ public final class Checkpoints {
       throw new FileFormatException(stateFile, "the checkpoint kept its best model by metric_for_best_model '"
           + saved.metricForBestModel() + "'; resuming needs the same metric (got '" + now.metricForBestModel() + "')");
     }
-    if (saved.seed() != now.seed() || saved.trainBatchSize() != now.trainBatchSize()
+    // The loader stands at a position in global batches (per-rank batch x ranks): any world size
+    // that keeps the global batch continues the same batches.
+    int savedRanks = state.worldSize();
+    int ranks = trainer.dataParallel().worldSize();
+    if (saved.seed() != now.seed() || saved.trainBatchSize() * savedRanks != now.trainBatchSize() * ranks
         || saved.gradientAccumulationSteps() != now.gradientAccumulationSteps()) {
       throw new FileFormatException(stateFile, "the checkpoint was trained with seed " + saved.seed() + ", batch size "
-          + saved.trainBatchSize() + ", accumulation " + saved.gradientAccumulationSteps()
-          + "; resuming needs the same values (got " + now.seed() + ", " + now.trainBatchSize() + ", "
-          + now.gradientAccumulationSteps() + ")");
+          + batchText(saved.trainBatchSize(), savedRanks) + ", accumulation " + saved.gradientAccumulationSteps()
+          + "; resuming needs the same seed, global batch size and accumulation (got " + now.seed() + ", "
+          + batchText(now.trainBatchSize(), ranks) + ", " + now.gradientAccumulationSteps() + ")"
+          + (saved.trainBatchSize() * savedRanks % ranks == 0 && saved.trainBatchSize() * savedRanks != now.trainBatchSize()
+              * ranks ? "; with " + ranks + " rank(s) set per_device_train_batch_size to "
+              + saved.trainBatchSize() * savedRanks / ranks : ""));
     }
     Path optimizerFile = dir.resolve(OPTIMIZER_FILE);
     if (!Files.isRegularFile(optimizerFile)) {
@@ -269,6 +284,10 @@ public final class Checkpoints {
     }
   }
 
+  private static String batchText(int perRank, int ranks) {
+    return ranks == 1 ? String.valueOf(perRank) : perRank * ranks + " (" + perRank + " per rank x " + ranks + " ranks)";
+  }
+
   private static ObjectNode stateJson(Trainer trainer) {
     TrainState s = trainer.state();
     ObjectNode o = JSON.createObjectNode();
@@ -281,6 +300,7 @@ public final class Checkpoints {
       o.put("best_metric", s.bestMetric());
     }
     o.put("best_step", s.bestStep());
+    o.put("world_size", trainer.dataParallel().worldSize());
     o.set("training_args", trainer.arguments().toJson(JSON));
     return o;
   }

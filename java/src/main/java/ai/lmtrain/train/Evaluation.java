@@ -1,10 +1,12 @@
 package ai.lmtrain.train;
 
+import ai.lmtrain.data.Batch;
 import ai.lmtrain.data.DataLoader;
 import ai.lmtrain.layers.Pass;
 import ai.lmtrain.models.LanguageModel;
 import ai.lmtrain.models.ModelInput;
 import ai.lmtrain.tensor.Arena;
+import ai.lmtrain.train.dist.DataParallel;
 
 /**
  * Evaluation of a language model over a batch source: loss, perplexity, and accuracy on scored
@@ -16,11 +18,24 @@ public final class Evaluation {
 
   /** Runs every remaining batch of the loader's current epoch in inference mode. */
   public static EvalResult run(LanguageModel model, DataLoader source, Arena arena) {
+    return run(model, source, arena, DataParallel.SINGLE);
+  }
+
+  /**
+   * The same over several ranks: {@code source} yields global batches, each rank evaluates its
+   * rows of each, and the totals are summed over the ranks.
+   */
+  public static EvalResult run(LanguageModel model, DataLoader source, Arena arena, DataParallel parallel) {
     double lossSum = 0;
     long scored = 0;
     long correct = 0;
     while (source.hasNext()) {
-      ModelInput input = ModelInput.from(source.next());
+      Batch batch = source.next();
+      DataParallel.Rows rows = parallel.rows(batch.batchSize());
+      if (rows.isEmpty()) {
+        continue; // a short last batch with fewer rows than ranks
+      }
+      ModelInput input = ModelInput.from(rows.whole() ? batch : batch.rows(rows.first(), rows.count()));
       arena.reset();
       LossStep.Result r = LossStep.evaluate(model, Pass.inference(model.parameters(), arena), input);
       if (r.scoredPositions() == 0) {
@@ -30,6 +45,11 @@ public final class Evaluation {
       scored += r.scoredPositions();
       correct += r.correctPredictions();
     }
+    double[] totals = {lossSum, scored, correct};
+    parallel.sum(totals);
+    lossSum = totals[0];
+    scored = (long) totals[1];
+    correct = (long) totals[2];
     if (scored == 0) {
       throw new IllegalArgumentException("the evaluation set has no scored position (no labels other than -100)");
     }

@@ -11,7 +11,6 @@ import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tokenizers.Tokenizer;
 import ai.lmtrain.tokenizers.Tokenizers;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,6 +28,9 @@ import org.slf4j.LoggerFactory;
  *   DIR/metrics.jsonl, DIR/loss.png, DIR/confusion.png       metrics, loss plot, final confusion matrix
  *   DIR/runs/DATE_HOST/events.out.tfevents.*                 TensorBoard scalars (report_to)
  * </pre>
+ * The folder follows the rules of {@link RunFolder}, as a pre-training run's does: a new run goes into
+ * a new or empty folder (marked by {@value RunFolder#MANIFEST}), a resumed one continues the run there,
+ * and a new run that fails before its first step leaves nothing behind.
  */
 public final class FinetuneJob {
   private static final Logger LOG = LoggerFactory.getLogger(FinetuneJob.class);
@@ -45,7 +47,7 @@ public final class FinetuneJob {
    * @param classifierDropout classifier_dropout from the settings (BERT), or null
    * @param maxLength tokens per example (0: the smaller of 128 and the model's positions)
    * @param args training hyper-parameters
-   * @param outputDir where everything is written
+   * @param outputDir where everything is written: a new or empty folder, or with {@code resume} the run
    * @param resume continue from {@code outputDir/checkpoint}
    */
   public record Spec(Path baseModel, List<LabelledText> train, List<LabelledText> eval, String labelColumn,
@@ -69,11 +71,8 @@ public final class FinetuneJob {
   /** Runs {@code spec} on {@code backend}; {@code display} also observes the trainer (progress output). */
   public static Result run(Spec spec, Backend backend, TrainingListener display) throws IOException {
     TrainingArguments args = spec.args();
-    Path checkpoint = spec.outputDir().resolve("checkpoint");
-    if (spec.resume() && !Files.isDirectory(checkpoint)) {
-      throw new IllegalArgumentException("nothing to resume: " + checkpoint + " does not exist (fine-tune without"
-          + " --resume first)");
-    }
+    Path checkpoint = spec.resume() ? PretrainingJob.checkpointToResume(spec.outputDir())
+        : spec.outputDir().resolve("checkpoint");
     Path source = spec.resume() ? checkpoint : spec.baseModel();
     Tokenizer tokenizer = Tokenizers.load(source);
     Path configFile = source.resolve(ModelConfigs.CONFIG_FILE);
@@ -92,6 +91,8 @@ public final class FinetuneJob {
         ? Checkpoints.loadClassifier(checkpoint, backend, args.precision().computeType())
         : Checkpoints.loadClassifierBase(spec.baseModel(), head, backend, args.precision().computeType(), args.seed(),
             initialized);
+    boolean created = false;
+    boolean stepped = false;
     try {
       if (!initialized.isEmpty()) {
         LOG.info("newly initialised (not in {}): {}", spec.baseModel(), initialized);
@@ -110,6 +111,11 @@ public final class FinetuneJob {
           ClassificationExamples.collator(model.padId()), args.evalBatchSize(), false, args.seed() + 1, false);
       String runName = model.modelType() + "-classifier";
       List<MetricsEvent> events = new ArrayList<>();
+      created = RunFolder.begin(spec.outputDir(), spec.resume() ? RunFolder.Mode.RESUME : RunFolder.Mode.NEW,
+          "finetune");
+      if (spec.resume()) { // the metrics logged after the checkpoint are logged again
+        MetricsLog.truncateAfterStep(spec.outputDir().resolve(MetricsLog.FILE_NAME), Checkpoints.savedStep(checkpoint));
+      }
       try (MetricsLog metrics = MetricsLog.open(spec.outputDir().resolve(MetricsLog.FILE_NAME));
           TensorBoardLog tensorBoard = RunRecorder.openTensorBoard(args, spec.outputDir(),
               spec.resume() ? Checkpoints.savedStep(checkpoint) : 0);
@@ -124,7 +130,11 @@ public final class FinetuneJob {
         LOG.info("{}: {} labels {} ({}), {} parameters, {} training examples, {} steps ({} per epoch), {} on {}",
             runName, head.numLabels(), head.labels(), head.problemType(), model.parameters().table().parameterCount(),
             trainSet.size(), trainer.totalSteps(), trainer.stepsPerEpoch(), args.precision(), backend.device());
-        trainer.train();
+        try {
+          trainer.train();
+        } finally {
+          stepped = trainer.state().globalStep() > 0;
+        }
         EvalResult finalEval = eval == null ? null : trainer.evaluate();
         Checkpoints.saveModelFiles(spec.outputDir(), model, tokenizer);
         RunRecorder.plotLosses(runName, spec.outputDir(), MetricsLog.read(metrics.file()));
@@ -136,6 +146,9 @@ public final class FinetuneJob {
       }
     } catch (IOException | RuntimeException e) {
       model.close();
+      if (created && !stepped) {
+        RunFolder.discard(spec.outputDir(), e); // a new run that failed before its first step leaves nothing behind
+      }
       throw e;
     }
   }

@@ -3,6 +3,7 @@ package ai.lmtrain.train;
 import ai.lmtrain.io.AtomicFiles;
 import ai.lmtrain.io.CheckpointWriter;
 import ai.lmtrain.io.FileFormatException;
+import ai.lmtrain.io.FolderLock;
 import ai.lmtrain.io.JsonFields;
 import ai.lmtrain.io.StrictJson;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -16,7 +17,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 
 /**
- * The output folder of a run ({@code train --output}, {@code lab --output}) and the rules that keep
+ * The output folder of a run ({@code train}, {@code lab} and {@code finetune --output}) and the rules that keep
  * a user's files safe:
  *
  * <ul>
@@ -29,7 +30,10 @@ import java.time.temporal.ChronoUnit;
  *       complete ({@link #replace}), so until then the old run stays intact and usable, and a failed
  *       or killed new run leaves the old one untouched;
  *   <li>symbolic links inside a run folder are refused, never followed;
- *   <li>a new run that fails before its first optimizer step leaves nothing behind.
+ *   <li>a new run that fails before its first optimizer step leaves nothing behind;
+ *   <li>one command at a time: a command {@link #claim}s its folder (a {@link FolderLock}) before it
+ *       reads, repairs or writes anything in it, so a second command on the same folder fails at
+ *       once, naming the holder.
  * </ul>
  */
 public final class RunFolder {
@@ -60,8 +64,60 @@ public final class RunFolder {
   private RunFolder() {}
 
   /**
-   * Checks that {@code dir} may take a run of {@code kind} ("train", "lab") in {@code mode}, after
-   * repairing what an interrupted {@link #replace} left. Creates nothing.
+   * A command's hold on its output folder: the folder's lock, and what {@link #check} found. Closing
+   * it releases the lock (and removes what {@link FolderLock#close} removes).
+   */
+  public static final class Claim implements AutoCloseable {
+    private final Path dir;
+    private final FolderLock lock;
+    private final boolean replacing;
+
+    private Claim(Path dir, FolderLock lock, boolean replacing) {
+      this.dir = dir;
+      this.lock = lock;
+      this.replacing = replacing;
+    }
+
+    /**
+     * Builds the run: into the folder itself, or, when {@link Mode#OVERWRITE} replaces a run, into a
+     * hidden sibling that is swapped in whole when {@code build} returns ({@link #replace}).
+     */
+    public <T> T build(Builder<T> build) throws IOException {
+      return replacing ? replace(dir, build) : build.buildIn(dir);
+    }
+
+    @Override
+    public void close() throws IOException {
+      lock.close();
+    }
+  }
+
+  /**
+   * Takes {@code dir} for a run of {@code command} ("train", "lab", "finetune") in {@code mode}:
+   * locks it (see {@link FolderLock}), then {@link #check}s it. Call before anything reads or
+   * repairs the folder.
+   *
+   * @throws IllegalArgumentException from {@link #check}
+   * @throws java.nio.file.FileSystemException naming the folder and the holder when another command
+   *     holds it
+   */
+  public static Claim claim(Path dir, Mode mode, String command) throws IOException {
+    FolderLock lock = FolderLock.acquire(dir, "lmtrain " + command);
+    try {
+      return new Claim(dir, lock, check(dir, mode));
+    } catch (IOException | RuntimeException e) {
+      try {
+        lock.close();
+      } catch (IOException closeFailure) {
+        e.addSuppressed(closeFailure);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Checks that {@code dir} may take a run in {@code mode}, after repairing what an interrupted
+   * {@link #replace} left. Creates nothing. Commands call it through {@link #claim}, under the lock.
    *
    * @return whether {@code dir} holds a run that {@link Mode#OVERWRITE} must replace
    * @throws IllegalArgumentException naming the folder and what to do instead
@@ -102,7 +158,7 @@ public final class RunFolder {
    * old run is untouched; if the process is killed, the next {@link #check} of {@code dir} keeps
    * the old run (or finishes a swap that was complete).
    */
-  public static <T> T replace(Path dir, Builder<T> build) throws IOException {
+  static <T> T replace(Path dir, Builder<T> build) throws IOException {
     Object[] result = new Object[1];
     CheckpointWriter.write(dir, staging -> result[0] = build.buildIn(staging));
     @SuppressWarnings("unchecked")
@@ -118,7 +174,7 @@ public final class RunFolder {
   }
 
   /**
-   * Starts a run of {@code kind} in {@code dir} ({@link #check}ed for {@code mode} first): creates
+   * Starts a run of {@code kind} ("train", "lab", "finetune") in {@code dir} ({@link #check}ed for {@code mode} first): creates
    * the folder and writes {@value #MANIFEST} for a new run; checks a resumed one.
    *
    * @return true when this call created the run (so a failure before it trained may remove it)

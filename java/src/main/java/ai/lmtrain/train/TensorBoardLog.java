@@ -1,11 +1,10 @@
 package ai.lmtrain.train;
 
+import ai.lmtrain.io.FolderLock;
 import ai.lmtrain.io.TfRecordWriter;
 import com.google.protobuf.CodedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -68,14 +67,14 @@ public final class TensorBoardLog implements AutoCloseable {
    */
   public static Path defaultDir(Path outputDir) {
     String time = LocalDateTime.now().format(DateTimeFormatter.ofPattern("MMMdd_HH-mm-ss", Locale.ENGLISH));
-    return outputDir.resolve("runs").resolve(time + "_" + hostName());
+    return outputDir.resolve("runs").resolve(time + "_" + FolderLock.hostName());
   }
 
   /** Starts a new event file in {@code dir} (created if needed) with its file_version event. */
   public static TensorBoardLog open(Path dir) throws IOException {
     Files.createDirectories(dir);
     long seconds = System.currentTimeMillis() / 1000;
-    String base = FILE_PREFIX + String.format(Locale.ROOT, "%010d", seconds) + "." + hostName();
+    String base = FILE_PREFIX + String.format(Locale.ROOT, "%010d", seconds) + "." + FolderLock.hostName();
     for (int attempt = 0; ; attempt++) {
       Path file = dir.resolve(attempt == 0 ? base : base + "." + attempt);
       try {
@@ -155,14 +154,5 @@ public final class TensorBoardLog implements AutoCloseable {
       out.writeInt64(EVENT_STEP, step);
       what.write(out);
     }));
-  }
-
-  private static String hostName() {
-    try {
-      return InetAddress.getLocalHost().getHostName();
-    } catch (UnknownHostException e) {
-      String env = System.getenv("HOSTNAME");
-      return env != null && !env.isBlank() ? env : "localhost";
-    }
   }
 }

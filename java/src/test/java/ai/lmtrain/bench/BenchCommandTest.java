@@ -32,7 +32,23 @@ class BenchCommandTest {
   void unknownSuitesAreRejectedWithTheList() {
     Run r = run("bench", "model");
     assertEquals(2, r.exit());
-    assertEquals("error: unknown suite model; available: cpu, kernels, train, tokenizer, data", r.err().trim());
+    assertEquals("error: unknown suite model; available: cpu, kernels, train, tokenizer, data, dist", r.err().trim());
+  }
+
+  @Test
+  void flagsOutOfRangeAreUsageErrorsNamingTheFlag() {
+    String[][] cases = {
+        {"--threads", "-1", "--threads must be in [0, 1024] (got -1)"},
+        {"--threads", "100000", "--threads must be in [0, 1024] (got 100000)"},
+        {"--repetitions", "0", "--repetitions must be in [1, 10000] (got 0)"},
+        {"--warmup", "-1", "--warmup must be in [0, 10000] (got -1)"},
+        {"--warmup", "2147483647", "--warmup must be in [0, 10000] (got 2147483647)"}};
+    for (String[] c : cases) {
+      Run r = run("bench", "tokenizer", c[0], c[1]);
+      assertEquals(2, r.exit(), r.err());
+      assertEquals("error: " + c[2] + " (see 'lmtrain bench --help')", r.err().trim());
+      assertEquals("", r.out());
+    }
   }
 
   @Test

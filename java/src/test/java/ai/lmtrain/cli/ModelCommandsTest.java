@@ -20,6 +20,9 @@ import ai.lmtrain.tokenizers.TrainerOptions;
 import ai.lmtrain.train.Checkpoints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -143,6 +146,90 @@ class ModelCommandsTest {
     Outcome noJson = run("next-token", "--model", gpt2, "--text", "The lion is", "--logits");
     assertEquals(2, noJson.exit());
     assertTrue(noJson.err().startsWith("error: --logits needs --json"), noJson.err());
+  }
+
+  /**
+   * config.json exactly as transformers 4.46 writes it for {@code GPT2LMHeadModel(GPT2Config(vocab_size=465,
+   * n_layer=2, n_embd=32, n_head=2)).save_pretrained(...)}: every other key at GPT2Config's documented
+   * default, among them bos_token_id and eos_token_id 50256, outside the 465-token vocabulary.
+   */
+  static final String TRANSFORMERS_TINY_GPT2 = """
+      {
+        "activation_function": "gelu_new",
+        "architectures": [
+          "GPT2LMHeadModel"
+        ],
+        "attn_pdrop": 0.1,
+        "bos_token_id": 50256,
+        "embd_pdrop": 0.1,
+        "eos_token_id": 50256,
+        "initializer_range": 0.02,
+        "layer_norm_epsilon": 1e-05,
+        "model_type": "gpt2",
+        "n_embd": 32,
+        "n_head": 2,
+        "n_inner": null,
+        "n_layer": 2,
+        "n_positions": 1024,
+        "reorder_and_upcast_attn": false,
+        "resid_pdrop": 0.1,
+        "scale_attn_by_inverse_layer_idx": false,
+        "scale_attn_weights": true,
+        "summary_activation": null,
+        "summary_first_dropout": 0.1,
+        "summary_proj_to_labels": true,
+        "summary_type": "cls_index",
+        "summary_use_proj": true,
+        "torch_dtype": "float32",
+        "transformers_version": "4.46.3",
+        "use_cache": true,
+        "vocab_size": 465
+      }
+      """;
+
+  /**
+   * A small GPT-2 saved by transformers with its default bos/eos 50256 loads and runs, with a one-line
+   * warning (once per file and process), whatever the tokenizer (a WordPiece without end-of-text, as
+   * in the lab's folders, or a BPE whose end-of-text is another id); generation runs to
+   * --max-new-tokens, as transformers' generate does when the eos id is one the model cannot produce.
+   */
+  @Test
+  void aTransformersGpt2ConfigWithDefaultIdsOutsideTheVocabularyLoads(@TempDir Path tmp) throws Exception {
+    Path corpus = tmp.resolve("corpus.txt");
+    Files.write(corpus, TextSource.bundledLines("tinyshakespeare.txt").subList(0, 3000));
+    for (Tokenizer tokenizer : List.of(TokenizerTrainer.trainWordPiece(List.of(corpus), TrainerOptions.wordPiece(465)),
+        TokenizerTrainer.trainByteLevelBpe(List.of(corpus), TrainerOptions.byteLevelBpe(465)))) {
+      assertEquals(465, tokenizer.vocabSize(), "every id the model generates decodes");
+      Path folder = tmp.resolve("tiny-gpt2-" + tokenizer.getClass().getSimpleName());
+      try (CpuBackend backend = new CpuBackend();
+          LanguageModel gpt2 = new Gpt2LMHeadModel(new Gpt2Config(465, 1024, 32, 2, 2, null, "gelu_new", 0.1, 0.1, 0.1,
+              1e-5, 0.02, true, false, 50256, 50256, true), backend, DType.F32)) {
+        gpt2.initialize(7);
+        Checkpoints.saveModel(folder, gpt2, tokenizer);
+      }
+      Files.writeString(folder.resolve("config.json"), TRANSFORMERS_TINY_GPT2);
+
+      PrintStream stderr = System.err;
+      ByteArrayOutputStream logged = new ByteArrayOutputStream();
+      Outcome next;
+      Outcome generated;
+      try {
+        System.setErr(new PrintStream(logged, true, StandardCharsets.UTF_8));
+        next = run("next-token", "--model", folder.toString(), "--text", "The lion is", "--json");
+        generated = run("generate", "--model", folder.toString(), "--prompt", "The lion", "--max-new-tokens", "12",
+            "--json");
+      } finally {
+        System.setErr(stderr);
+      }
+      assertEquals(0, next.exit(), next.err());
+      assertEquals(0, generated.exit(), generated.err());
+      assertEquals(12, JSON.readTree(generated.out()).get("new_tokens").asInt(), "no end-of-text id to stop at");
+      String warning = "[WARN] " + folder.resolve("config.json") + ": bos_token_id 50256, eos_token_id 50256 outside"
+          + " the vocabulary [0, 465), kept as transformers keeps them";
+      List<String> warnings = logged.toString(StandardCharsets.UTF_8).lines().filter(l -> l.startsWith(warning))
+          .toList();
+      assertEquals(1, warnings.size(), "one line, however often the file is read: " + logged);
+    }
   }
 
   @Test

@@ -129,9 +129,13 @@ class UserErrorsTest {
     for (String f : new String[] {"tokenizer.json", "vocab.json", "merges.txt", "tokenizer_config.json"}) {
       Files.delete(folder.resolve(f));
     }
+    Path bertTokenizer = tmp.resolve("bert-tokenizer");
     Outcome tok = run("train-tokenizer", "--type", "wordpiece", "--corpus", corpus.toString(), "--vocab-size", "100",
-        "--output", folder.toString());
+        "--output", bertTokenizer.toString());
     assertEquals(0, tok.exit(), tok.err());
+    for (String f : new String[] {"tokenizer.json", "vocab.txt", "tokenizer_config.json"}) {
+      Files.copy(bertTokenizer.resolve(f), folder.resolve(f));
+    }
     String expected = "the tokenizer in " + folder + " does not fit its gpt2 model: config.json's bos_token_id is ";
     assertError(expected, "generate", "--model", folder.toString(), "--prompt", "The lion");
     assertError(expected, "eval", "--model", folder.toString(), "--corpus", corpus.toString());
