@@ -40,6 +40,7 @@ typedef int lmt_status;
 #define LMT_ERR_UNSUPPORTED 3
 #define LMT_ERR_DEVICE 4
 #define LMT_ERR_INTERNAL 5
+#define LMT_ERR_COMM 6 /* a collective failed or timed out (a peer died or hung); see lmt_comm_* */
 
 /* Storage types. Values are part of the ABI (the Java DType enum uses the same codes). */
 typedef enum lmt_dtype {
@@ -48,7 +49,8 @@ typedef enum lmt_dtype {
   LMT_F16 = 2,
   LMT_I32 = 3,
   LMT_I64 = 4,
-  LMT_U8 = 5
+  LMT_U8 = 5,
+  LMT_F64 = 6 /* collectives only (lmt_comm_all_reduce_host); no kernel takes it */
 } lmt_dtype;
 
 /* Direction of lmt_memcpy. */
@@ -198,23 +200,27 @@ LMT_API lmt_status lmt_attention_backward(lmt_ctx* ctx,
 /* ---------------------------------------------------------------- softmax cross-entropy (softmax_cross_entropy.cpp / .cu) */
 
 /*
- * Fused softmax + cross-entropy over rows of logits.
- *   loss_i = logsumexp(logits_i) - logits_i[label_i] for rows with label_i != ignore_index, else 0.
+ * Fused softmax + cross-entropy over rows of logits whose first V of ld columns are scored: columns
+ * [V, ld) are padding (a vocabulary padded to a multiple of 128 in the weight layout) and are never
+ * read, as if their logits were -inf.
+ *   loss_i = logsumexp(logits_i[0:V]) - logits_i[label_i] for rows with label_i != ignore_index, else 0.
  *   loss_sum (1) F32, nullable:  = sum_i w_i * loss_i over non-ignored rows (w_i = 1 without row_weight).
  *   row_loss (N) F32, nullable:  = loss_i (0 for ignored rows).
- *   dlogits (N, V) dt, nullable: = grad_scale * w_i * (softmax(logits_i) - onehot(label_i)), and 0 for
- *   ignored rows. dlogits may alias logits (computed in place).
+ *   predictions (N), nullable:   = argmax of logits_i[0:V] (the lowest column among ties), -1 for ignored rows.
+ *   dlogits (N, ld) dt, nullable: = grad_scale * w_i * (softmax(logits_i[0:V]) - onehot(label_i)) in columns
+ *   [0, V), and 0 in the padding columns and in ignored rows. dlogits may alias logits (computed in place).
  * For the mean loss over non-ignored positions pass grad_scale = 1 / count(non-ignored).
  * Labels must lie in [0, V) or equal ignore_index; anything else is an error (on the CPU).
  */
 LMT_API lmt_status lmt_softmax_cross_entropy(lmt_ctx* ctx,
                                              float* loss_sum,         /* (1) F32, nullable */
                                              float* row_loss,         /* (N) F32, nullable */
-                                             void* dlogits,           /* (N, V) dt, nullable, may alias logits */
-                                             const void* logits,      /* (N, V) dt */
+                                             int32_t* predictions,    /* (N), nullable */
+                                             void* dlogits,           /* (N, ld) dt, nullable, may alias logits */
+                                             const void* logits,      /* (N, ld) dt */
                                              const int32_t* labels,   /* (N) */
                                              const float* row_weight, /* (N) F32, nullable */
-                                             int64_t N, int64_t V, int32_t ignore_index,
+                                             int64_t N, int64_t V, int64_t ld, int32_t ignore_index,
                                              float grad_scale, lmt_dtype dt);
 
 /* ---------------------------------------------------------------- embeddings (embedding.cpp / .cu) */
@@ -336,6 +342,56 @@ LMT_API lmt_status lmt_sum_squares(lmt_ctx* ctx, float* out /* (1) F32 */, const
 /* *out = number of NaN or infinite elements of x (loss-scale overflow check). */
 LMT_API lmt_status lmt_count_nonfinite(lmt_ctx* ctx, int64_t* out /* (1) */, const void* x /* (n) dt */,
                                        int64_t n, lmt_dtype dt);
+
+/* ---------------------------------------------------------------- collectives (native/dist/) */
+
+/*
+ * A communicator joins the processes (ranks) of a data-parallel job. Two engines:
+ *  - MPI, for CPU training and to start NCCL: lmt_comm_init_mpi loads the MPI shim
+ *    (liblmtrain_mpi.so, built when CMake finds MPI) with dlopen, so this library never links
+ *    libmpi. Its buffers are host memory. The process must have been started by an MPI launcher
+ *    (mpirun, srun); MPI is initialised once per process and finalized by lmt_comm_destroy.
+ *  - NCCL, for CUDA training: lmt_comm_init_nccl loads libnccl.so.2 with dlopen. Its buffers are
+ *    device memory of the context's GPU; the work is queued on the context's stream and the call
+ *    returns once it is done.
+ * Every collective waits at most timeout_s seconds (given at creation) for the other ranks. Then
+ * NCCL fails with LMT_ERR_COMM (the communicator is unusable: abort the job), and MPI, whose
+ * blocking collectives cannot return early, prints one error line and aborts the job itself
+ * (MPI_Abort from a watchdog thread). Other MPI or NCCL failures return LMT_ERR_COMM.
+ * Collectives must be called in the same order with the same sizes on every rank.
+ */
+typedef struct lmt_comm lmt_comm;
+
+typedef enum lmt_reduce_op {
+  LMT_REDUCE_SUM = 0,
+  LMT_REDUCE_MIN = 1,
+  LMT_REDUCE_MAX = 2
+} lmt_reduce_op;
+
+/* Joins the MPI job through the shim at shim_path. */
+LMT_API lmt_status lmt_comm_init_mpi(lmt_comm** out, const char* shim_path, double timeout_s);
+/* id (128 bytes) = ncclGetUniqueId(), made by rank 0 and handed to every rank (over MPI or TCP). */
+LMT_API lmt_status lmt_nccl_unique_id(uint8_t* id /* (128) */, const char* nccl_library /* nullable */);
+/* Joins the NCCL clique named by id as `rank` of `size`, on the context's GPU. nccl_library NULL
+ * means "libnccl.so.2" from the loader's search path. */
+LMT_API lmt_status lmt_comm_init_nccl(lmt_comm** out, lmt_ctx* ctx, const uint8_t* id /* (128) */, int rank,
+                                      int size, const char* nccl_library /* nullable */, double timeout_s);
+/* rank and size in the job; local_rank and local_size on this node (-1 where the engine does not know). */
+LMT_API lmt_status lmt_comm_info(lmt_comm* comm, int* rank, int* size, int* local_rank, int* local_size);
+/* buf (n) dt, in the communicator's memory (host for MPI, device for NCCL) = the reduction of every
+ * rank's buf. dt: F32, F64, I32 or I64. Every rank gets the same bits. */
+LMT_API lmt_status lmt_comm_all_reduce(lmt_comm* comm, void* buf, int64_t n, lmt_dtype dt, lmt_reduce_op op);
+/* The same for a few values in host memory, whatever the engine (NCCL stages them on the GPU). */
+LMT_API lmt_status lmt_comm_all_reduce_host(lmt_comm* comm, void* values /* (n) dt, host */, int64_t n,
+                                            lmt_dtype dt, lmt_reduce_op op);
+/* buf (bytes), in the communicator's memory: root's bytes on every rank. */
+LMT_API lmt_status lmt_comm_broadcast(lmt_comm* comm, void* buf, int64_t bytes, int root);
+LMT_API lmt_status lmt_comm_barrier(lmt_comm* comm);
+/* Ends every rank of the job with exit code `code` (MPI_Abort; for NCCL without MPI, ncclCommAbort
+ * and an error). The one call here that may not return: it is the job's abort. */
+LMT_API lmt_status lmt_comm_abort(lmt_comm* comm, int code);
+/* Leaves the job (ncclCommDestroy / MPI_Finalize) and frees the communicator. */
+LMT_API lmt_status lmt_comm_destroy(lmt_comm* comm);
 
 #ifdef __cplusplus
 }

@@ -5,11 +5,13 @@
 // backends live here, once; kernels assume valid arguments.
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <string>
 #include <vector>
 
 #include "backends.h"
+#include "comm.h"
 #include "parallel.h"
 
 namespace {
@@ -338,21 +340,23 @@ lmt_status lmt_attention_backward(lmt_ctx* ctx, void* dqkv, const void* dout, co
   });
 }
 
-lmt_status lmt_softmax_cross_entropy(lmt_ctx* ctx, float* loss_sum, float* row_loss, void* dlogits,
-                                     const void* logits, const int32_t* labels, const float* row_weight, int64_t N,
-                                     int64_t V, int32_t ignore_index, float grad_scale, lmt_dtype dt) {
+lmt_status lmt_softmax_cross_entropy(lmt_ctx* ctx, float* loss_sum, float* row_loss, int32_t* predictions,
+                                     void* dlogits, const void* logits, const int32_t* labels, const float* row_weight,
+                                     int64_t N, int64_t V, int64_t ld, int32_t ignore_index, float grad_scale,
+                                     lmt_dtype dt) {
   return guarded(__func__, [&] {
     Check::ctx(ctx);
     Check::positive(N, "N");
     Check::positive(V, "V");
-    Check::ptr(logits, "logits", "(N, V)");
+    lmt::require(ld >= V, "ld (", ld, ") must be >= V (", V, "): each row holds V scored and ld - V padding columns");
+    Check::ptr(logits, "logits", "(N, ld)");
     Check::ptr(labels, "labels", "(N)");
-    lmt::require(loss_sum != nullptr || row_loss != nullptr || dlogits != nullptr,
-                 "loss_sum, row_loss and dlogits are all NULL (nothing to compute)");
+    lmt::require(loss_sum != nullptr || row_loss != nullptr || predictions != nullptr || dlogits != nullptr,
+                 "loss_sum, row_loss, predictions and dlogits are all NULL (nothing to compute)");
     Check::finite(grad_scale, "grad_scale");
     Check::float_dtype(dt, "dt");
-    LMT_DISPATCH(ctx, softmax_cross_entropy, loss_sum, row_loss, dlogits, logits, labels, row_weight, N, V,
-                 ignore_index, grad_scale, dt);
+    LMT_DISPATCH(ctx, softmax_cross_entropy, loss_sum, row_loss, predictions, dlogits, logits, labels, row_weight, N,
+                 V, ld, ignore_index, grad_scale, dt);
   });
 }
 
@@ -560,6 +564,133 @@ lmt_status lmt_count_nonfinite(lmt_ctx* ctx, int64_t* out, const void* x, int64_
     Check::ptr(x, "x", "(n)");
     Check::float_dtype(dt, "dt");
     LMT_DISPATCH(ctx, count_nonfinite, out, x, n, dt);
+  });
+}
+
+// ---------------------------------------------------------------- collectives (native/dist/)
+
+static void check_comm(const lmt_comm* comm) {
+  lmt::require(comm != nullptr && comm->engine != nullptr, "comm is NULL (expected a communicator from lmt_comm_init_*)");
+}
+
+static void check_timeout(double timeout_s) {
+  lmt::require(timeout_s > 0 && std::isfinite(timeout_s), "timeout_s must be a finite number of seconds > 0 (got ",
+               timeout_s, ")");
+}
+
+static void check_reduction(const void* buf, int64_t n, lmt_dtype dt, lmt_reduce_op op) {
+  Check::non_negative(n, "n");
+  if (n > 0) Check::ptr(buf, "buf", "(n)");
+  lmt::require(dt == LMT_F32 || dt == LMT_F64 || dt == LMT_I32 || dt == LMT_I64, "dt must be F32, F64, I32 or I64 (got ",
+               lmt::dtype_name(dt), ")");
+  lmt::require(op == LMT_REDUCE_SUM || op == LMT_REDUCE_MIN || op == LMT_REDUCE_MAX,
+               "op must be 0 (sum), 1 (min) or 2 (max) (got ", static_cast<int>(op), ")");
+}
+
+lmt_status lmt_comm_init_mpi(lmt_comm** out, const char* shim_path, double timeout_s) {
+  return guarded(__func__, [&] {
+    lmt::require(out != nullptr, "out is NULL");
+    *out = nullptr;
+    check_timeout(timeout_s);
+    auto comm = std::make_unique<lmt_comm>();
+    comm->engine = lmt::dist::open_mpi(shim_path, timeout_s);
+    *out = comm.release();
+  });
+}
+
+lmt_status lmt_nccl_unique_id(uint8_t* id, const char* nccl_library) {
+  return guarded(__func__, [&] {
+    Check::ptr(id, "id", "(128)");
+#ifdef LMTRAIN_WITH_CUDA
+    auto unique = lmt::dist::nccl_unique_id(nccl_library);
+    std::memcpy(id, unique.data(), unique.size());
+#else
+    (void)nccl_library;
+    throw lmt::Error(LMT_ERR_UNSUPPORTED, "this build of the native core has no CUDA backend, so no NCCL");
+#endif
+  });
+}
+
+lmt_status lmt_comm_init_nccl(lmt_comm** out, lmt_ctx* ctx, const uint8_t* id, int rank, int size,
+                              const char* nccl_library, double timeout_s) {
+  return guarded(__func__, [&] {
+    lmt::require(out != nullptr, "out is NULL");
+    *out = nullptr;
+    Check::ctx(ctx);
+    lmt::require(ctx->is_cuda(), "NCCL needs a CUDA context (got the CPU context; use lmt_comm_init_mpi)");
+    Check::ptr(id, "id", "(128)");
+    Check::positive(size, "size");
+    lmt::require(rank >= 0 && rank < size, "rank must be in [0, size) = [0, ", size, ") (got ", rank, ")");
+    check_timeout(timeout_s);
+#ifdef LMTRAIN_WITH_CUDA
+    auto comm = std::make_unique<lmt_comm>();
+    comm->engine = lmt::dist::open_nccl(*ctx, id, rank, size, nccl_library, timeout_s);
+    *out = comm.release();
+#else
+    (void)nccl_library;
+    throw lmt::Error(LMT_ERR_UNSUPPORTED, "this build of the native core has no CUDA backend, so no NCCL");
+#endif
+  });
+}
+
+lmt_status lmt_comm_info(lmt_comm* comm, int* rank, int* size, int* local_rank, int* local_size) {
+  return guarded(__func__, [&] {
+    check_comm(comm);
+    lmt::require(rank != nullptr && size != nullptr && local_rank != nullptr && local_size != nullptr,
+                 "rank, size, local_rank and local_size must not be NULL");
+    *rank = comm->engine->rank();
+    *size = comm->engine->size();
+    *local_rank = comm->engine->local_rank();
+    *local_size = comm->engine->local_size();
+  });
+}
+
+lmt_status lmt_comm_all_reduce(lmt_comm* comm, void* buf, int64_t n, lmt_dtype dt, lmt_reduce_op op) {
+  return guarded(__func__, [&] {
+    check_comm(comm);
+    check_reduction(buf, n, dt, op);
+    if (n > 0) comm->engine->all_reduce(buf, n, dt, op);
+  });
+}
+
+lmt_status lmt_comm_all_reduce_host(lmt_comm* comm, void* values, int64_t n, lmt_dtype dt, lmt_reduce_op op) {
+  return guarded(__func__, [&] {
+    check_comm(comm);
+    check_reduction(values, n, dt, op);
+    if (n > 0) comm->engine->all_reduce_host(values, n, dt, op);
+  });
+}
+
+lmt_status lmt_comm_broadcast(lmt_comm* comm, void* buf, int64_t bytes, int root) {
+  return guarded(__func__, [&] {
+    check_comm(comm);
+    Check::non_negative(bytes, "bytes");
+    if (bytes > 0) Check::ptr(buf, "buf", "(bytes)");
+    int size = comm->engine->size();
+    lmt::require(root >= 0 && root < size, "root must be in [0, ", size, ") (got ", root, ")");
+    if (bytes > 0) comm->engine->broadcast(buf, bytes, root);
+  });
+}
+
+lmt_status lmt_comm_barrier(lmt_comm* comm) {
+  return guarded(__func__, [&] {
+    check_comm(comm);
+    comm->engine->barrier();
+  });
+}
+
+lmt_status lmt_comm_abort(lmt_comm* comm, int code) {
+  return guarded(__func__, [&] {
+    check_comm(comm);
+    comm->engine->abort(code);
+  });
+}
+
+lmt_status lmt_comm_destroy(lmt_comm* comm) {
+  return guarded(__func__, [&] {
+    if (comm == nullptr) return;
+    std::unique_ptr<lmt_comm> owned(comm);
+    if (owned->engine != nullptr) owned->engine->finish();
   });
 }
 

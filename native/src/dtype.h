@@ -89,7 +89,7 @@ inline size_t dtype_size(lmt_dtype dt) {
   switch (dt) {
     case LMT_F32: case LMT_I32: return 4;
     case LMT_BF16: case LMT_F16: return 2;
-    case LMT_I64: return 8;
+    case LMT_I64: case LMT_F64: return 8;
     case LMT_U8: return 1;
   }
   return 0;
@@ -103,6 +103,7 @@ inline const char* dtype_name(lmt_dtype dt) {
     case LMT_I32: return "I32";
     case LMT_I64: return "I64";
     case LMT_U8: return "U8";
+    case LMT_F64: return "F64";
   }
   return "unknown";
 }

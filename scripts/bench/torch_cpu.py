@@ -4,14 +4,20 @@
 Spec: {"threads": N, "warmup": W, "repetitions": R,
        "gemm":  [{"case", "m", "k", "n", "trans_a", "trans_b"}],            -> seconds of torch.matmul (fp32)
        "train": [{"case", "config", "batch", "seq_len", "parameters": [{"name", "shape", "decay"}],
-                  "lr", "weight_decay", "max_grad_norm", "warmup", "steps", "seed"}]}  -> seconds per step
+                  "lr", "weight_decay", "max_grad_norm", "warmup", "steps", "seed",
+                  "own_process" (optional)}]}  -> seconds per step
 Every result is a median in seconds; lmtrain turns it into GFLOP/s or ms/step with the formulas it uses for ours.
+A train case with "own_process": true runs in a Python process of its own (this script, started with
+--own-process and the case on stdin), which also reports its peak resident set size (VmHWM of
+/proc/self/status, after the last step) as the result "<case> peak RSS", in bytes.
 A training step is what Hugging Face's Trainer does per optimizer step in fp32 without dropout:
 zero_grad, forward and loss, backward, clip_grad_norm_, torch.optim.AdamW (decay and no-decay groups).
 The models are scripts/parity/make_fixtures.py's plain-PyTorch rewrite of transformers' BERT and GPT-2
 math (eager attention, as transformers runs it on torch 1.x), built from lmtrain's parameter list.
 """
+import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -83,7 +89,40 @@ def train_step_seconds(torch, case):
     return median_seconds(step, case["warmup"], case["steps"])
 
 
+def peak_rss_bytes():
+    """VmHWM of this process in bytes, or None where /proc does not report it."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    value, unit = line.split()[1:3]
+                    return int(value) * 1024 if unit == "kB" else None
+    except OSError:
+        pass
+    return None
+
+
+def own_process_case(case):
+    """Runs one train case in a new Python process; returns (seconds, peak RSS bytes or None)."""
+    child = subprocess.run([sys.executable, __file__, "--own-process"], input=json.dumps(case), text=True,
+                           stdout=subprocess.PIPE, check=True)
+    result = json.loads(child.stdout)
+    return result["seconds"], result.get("peak_rss_bytes")
+
+
+def own_process_main():
+    """The child of own_process_case: one case from stdin, {"seconds", "peak_rss_bytes"} on stdout."""
+    case = json.loads(sys.stdin.read())
+    torch = import_torch()
+    torch.set_num_threads(case["threads"])
+    seconds = train_step_seconds(torch, case)
+    json.dump({"seconds": seconds, "peak_rss_bytes": peak_rss_bytes()}, sys.stdout)
+
+
 def main():
+    if sys.argv[1:] == ["--own-process"]:
+        own_process_main()
+        return
     spec = read_spec(__doc__)
     threads = spec["threads"]
     # Read when torch loads. PASSIVE: spinning OpenMP workers starve OpenBLAS's own threads otherwise
@@ -97,8 +136,15 @@ def main():
         log(f"torch_cpu: {case['case']}")
         results[case["case"]] = gemm_seconds(torch, case, spec["warmup"], spec["repetitions"])
     for case in spec.get("train", []):
-        log(f"torch_cpu: {case['case']}")
-        results[case["case"]] = train_step_seconds(torch, case)
+        name = case["case"]
+        if case.get("own_process"):
+            log(f"torch_cpu: {name} (a process of its own)")
+            results[name], peak = own_process_case(dict(case, threads=threads))
+            if peak is not None:
+                results[f"{name} peak RSS"] = peak
+        else:
+            log(f"torch_cpu: {name}")
+            results[name] = train_step_seconds(torch, case)
     emit(f"PyTorch {torch.__version__} CPU, {torch.get_num_threads()} threads", results)
 
 

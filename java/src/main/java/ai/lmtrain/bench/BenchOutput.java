@@ -25,7 +25,8 @@ public final class BenchOutput {
     out.println(report.suite() + ": " + report.title());
     out.println("  ours: " + report.ours());
     out.println("  peer: " + report.peer());
-    out.println("  ratio: our speed / peer speed (> 1: ours is faster)");
+    out.println("  ratio: our speed / peer speed (> 1: ours is faster); MiB rows: peer memory / ours (> 1: ours needs"
+        + " less)");
     List<String[]> cells = new ArrayList<>();
     cells.add(new String[] {"case", "unit", "ours", "peer", "ratio"});
     for (BenchRow r : report.rows()) {

@@ -12,8 +12,8 @@ package ai.lmtrain.bench;
 public record BenchRow(String name, Unit unit, double ours, double peer) {
 
   /**
-   * Our speed over the peer's: ours / peer for throughputs, peer / ours for times, so that a ratio
-   * above 1 always means we are faster. NaN when either figure is missing.
+   * Our speed over the peer's: ours / peer for throughputs, peer / ours for times (and memory), so
+   * that a ratio above 1 always means we are faster (or need less). NaN when either figure is missing.
    */
   public double ratio() {
     if (!Double.isFinite(ours) || !Double.isFinite(peer) || ours <= 0 || peer <= 0) {

@@ -10,7 +10,7 @@ public final class BenchSuites {
   /** Every suite, in help order. */
   public static List<BenchSuite> all() {
     return List.of(CpuSuite.standard(), KernelsSuite.standard(), TrainSuite.standard(), new TokenizerSuite(),
-        new DataSuite());
+        new DataSuite(), DistSuite.standard());
   }
 
   /** The suite called {@code name}. */

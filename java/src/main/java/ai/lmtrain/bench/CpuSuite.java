@@ -18,26 +18,38 @@ import java.util.Map;
 
 /**
  * {@code bench cpu}: fp32 GEMM throughput and fp32 training-step time of our CPU backend against
- * PyTorch CPU ({@code scripts/bench/torch_cpu.py}) with the same thread count. Ours is measured
- * first, then the peer, so the two never share the cores.
+ * PyTorch CPU ({@code scripts/bench/torch_cpu.py}) with the same thread count, and for the cases
+ * that run in a process of their own (both sides), that process's peak resident set size. Ours is
+ * measured first, then the peer, so the two never share the cores.
  */
 public final class CpuSuite implements BenchSuite {
   static final String PEER_SCRIPT = "torch_cpu.py";
 
   private final List<GemmCase> gemms;
   private final List<TrainCase> trains;
+  private final List<TrainCase> ownProcessTrains;
 
-  /** A suite over the given cases. */
-  public CpuSuite(List<GemmCase> gemms, List<TrainCase> trains) {
+  /**
+   * A suite over the given cases: {@code trains} run in this process, {@code ownProcessTrains} each
+   * in a JVM (ours) and a Python process (the peer) of their own, which also gives their peak RSS.
+   */
+  public CpuSuite(List<GemmCase> gemms, List<TrainCase> trains, List<TrainCase> ownProcessTrains) {
     this.gemms = List.copyOf(gemms);
     this.trains = List.copyOf(trains);
+    this.ownProcessTrains = List.copyOf(ownProcessTrains);
+  }
+
+  /** The name of the peak-RSS row of an own-process case (the peer script uses the same). */
+  static String peakRssName(String caseName) {
+    return caseName + " peak RSS";
   }
 
   /**
    * The standard cases: square GEMMs, Linear shapes of BERT-base/GPT-2 small (forward x.W^T and
    * a weight gradient dy^T.x), and training steps of the lab's tiny BERT and GPT-2 (2 layers, 128
    * hidden, 2 heads, intermediate 512, vocab 1000, batch 8, seq 64) and of a 6-layer, 384-wide
-   * GPT-2 (6 heads, vocab 8000, batch 8, seq 128), all without dropout.
+   * GPT-2 (6 heads, vocab 8000, batch 8, seq 128), all without dropout; and in processes of their
+   * own, GPT-2 124M (12 layers, 768 wide, 12 heads, vocab 50257) at batch 2 x 256 and 1 x 1024.
    */
   public static CpuSuite standard() {
     List<GemmCase> gemms = List.of(
@@ -51,12 +63,21 @@ public final class CpuSuite implements BenchSuite {
         true);
     Gpt2Config tinyGpt2 = new Gpt2Config(1000, 64, 128, 2, 2, null, "gelu_new", 0.0, 0.0, 0.0, 1e-5, 0.02, true, false,
         null, null, true);
-    Gpt2Config smallGpt2 = new Gpt2Config(8000, 128, 384, 6, 6, null, "gelu_new", 0.0, 0.0, 0.0, 1e-5, 0.02, true,
-        false, null, null, true);
+    Gpt2Config gpt2Small = new Gpt2Config(50257, 1024, 768, 12, 12, null, "gelu_new", 0.0, 0.0, 0.0, 1e-5, 0.02, true,
+        false, 50256, 50256, true);
     return new CpuSuite(gemms, List.of(
         new TrainCase("train bert 2L-128H B8 T64", tinyBert, 8, 64),
         new TrainCase("train gpt2 2L-128H B8 T64", tinyGpt2, 8, 64),
-        new TrainCase("train gpt2 6L-384H B8 T128", smallGpt2, 8, 128)));
+        sixLayerGpt2()), List.of(
+        new TrainCase("train gpt2 124M B2 T256", gpt2Small, 2, 256),
+        new TrainCase("train gpt2 124M B1 T1024", gpt2Small, 1, 1024)));
+  }
+
+  /** The 6-layer, 384-wide GPT-2 case (6 heads, vocab 8000, batch 8, seq 128, no dropout); also bench dist's. */
+  static TrainCase sixLayerGpt2() {
+    Gpt2Config config = new Gpt2Config(8000, 128, 384, 6, 6, null, "gelu_new", 0.0, 0.0, 0.0, 1e-5, 0.02, true, false,
+        null, null, true);
+    return new TrainCase("train gpt2 6L-384H B8 T128", config, 8, 128);
   }
 
   @Override
@@ -82,6 +103,7 @@ public final class CpuSuite implements BenchSuite {
     int threads = CpuBackend.threads();
     int steps = ctx.repetitions();
     Map<String, Double> ours = new LinkedHashMap<>();
+    Map<String, Double> oursPeakRss = new LinkedHashMap<>();
     ObjectNode spec = JsonNodeFactory.instance.objectNode().put("threads", threads).put("warmup", ctx.warmup())
         .put("repetitions", ctx.repetitions());
     ArrayNode gemmSpecs = spec.putArray("gemm");
@@ -96,9 +118,16 @@ public final class CpuSuite implements BenchSuite {
         ctx.log("cpu: " + t.name());
         try (LanguageModel model = t.newModel(backend, Precision.FP32)) {
           ours.put(t.name(), t.medianStepSeconds(model, Precision.FP32, ctx.warmup(), steps));
-          trainSpecs.add(t.toJson(model, ctx.warmup(), steps));
+          trainSpecs.add(t.toJson(ctx.warmup(), steps));
         }
       }
+    }
+    for (TrainCase t : ownProcessTrains) {
+      ctx.log("cpu: " + t.name() + " (a JVM of its own)");
+      OwnProcessTrain.Measurement m = OwnProcessTrain.measure(t, ctx.warmup(), steps, threads, ctx.progress());
+      ours.put(t.name(), m.stepSeconds());
+      oursPeakRss.put(t.name(), m.peakRssBytes());
+      trainSpecs.add(t.toJson(ctx.warmup(), steps).put("own_process", true));
     }
     ctx.log("cpu: peer " + PEER_SCRIPT);
     PeerScripts.Outcome peer = ctx.peers().run(PEER_SCRIPT, spec, threads, ctx.progress());
@@ -107,9 +136,15 @@ public final class CpuSuite implements BenchSuite {
       rows.add(new BenchRow(g.name(), Unit.GFLOP_PER_S, Unit.GFLOP_PER_S.of(g.flops(), ours.get(g.name())),
           Unit.GFLOP_PER_S.of(g.flops(), peer.value(g.name()))));
     }
-    for (TrainCase t : trains) {
+    List<TrainCase> allTrains = new ArrayList<>(trains);
+    allTrains.addAll(ownProcessTrains);
+    for (TrainCase t : allTrains) {
       rows.add(new BenchRow(t.name(), Unit.MS_PER_STEP, Unit.MS_PER_STEP.of(0, ours.get(t.name())),
           Unit.MS_PER_STEP.of(0, peer.value(t.name()))));
+      if (oursPeakRss.containsKey(t.name())) {
+        rows.add(new BenchRow(peakRssName(t.name()), Unit.MIB, Unit.MIB.of(0, oursPeakRss.get(t.name())),
+            Unit.MIB.of(0, peer.value(peakRssName(t.name())))));
+      }
     }
     return new BenchReport(name(), "fp32 on " + threads + " CPU threads; median of " + ctx.repetitions()
         + " timed runs after " + ctx.warmup() + " warm-up runs (filling at least " + Timing.MIN_WARMUP_SECONDS
@@ -120,6 +155,8 @@ public final class CpuSuite implements BenchSuite {
                 + " fp32, dropout 0 on both sides, random tokens; ours through Trainer, the peer in plain PyTorch"
                 + " (HF math of scripts/parity/make_fixtures.py, torch.optim.AdamW)",
             TrainCase.JVM_WARMUP_NOTE,
+            "peak RSS: VmHWM of a process that ran only that case (ours: a JVM with this one's options, the"
+                + " peer: a Python process), read after its last step",
             "peer environment: OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = threads, OMP_WAIT_POLICY=PASSIVE (its"
                 + " fastest setting here)"), rows);
   }

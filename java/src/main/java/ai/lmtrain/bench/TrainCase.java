@@ -5,28 +5,36 @@ import ai.lmtrain.data.ClmCollator;
 import ai.lmtrain.data.Collator;
 import ai.lmtrain.data.DataLoader;
 import ai.lmtrain.data.MlmCollator;
+import ai.lmtrain.io.FileFormatException;
 import ai.lmtrain.models.BertConfig;
 import ai.lmtrain.models.BertForMaskedLM;
 import ai.lmtrain.models.Gpt2Config;
 import ai.lmtrain.models.Gpt2LMHeadModel;
 import ai.lmtrain.models.LanguageModel;
 import ai.lmtrain.models.ModelConfig;
+import ai.lmtrain.models.ModelConfigs;
 import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tensor.ParameterTable;
+import ai.lmtrain.train.LanguageModelObjective;
 import ai.lmtrain.train.LossWeighting;
 import ai.lmtrain.train.Precision;
 import ai.lmtrain.train.Trainer;
 import ai.lmtrain.train.TrainingArguments;
 import ai.lmtrain.train.TrainingListener;
 import ai.lmtrain.train.TrainState;
+import com.fasterxml.jackson.databind.JsonNode;
+import ai.lmtrain.train.dist.DataParallel;
+import ai.lmtrain.train.dist.ReduceOp;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.LongSupplier;
 
 /**
  * One training-step benchmark: a model config and a batch shape, trained on random tokens by the
@@ -93,9 +101,10 @@ public record TrainCase(String name, ModelConfig config, int batch, int seqLen) 
 
   /**
    * The case as the peer scripts read it: {case, config (config.json), batch, seq_len,
-   * parameters [{name, shape, decay}], lr, weight_decay, max_grad_norm, warmup, steps, seed}.
+   * parameters [{name, shape, decay}] (checkpoint shapes), lr, weight_decay, max_grad_norm, warmup,
+   * steps, seed}.
    */
-  public ObjectNode toJson(LanguageModel model, int warmup, int steps) {
+  public ObjectNode toJson(int warmup, int steps) {
     ObjectNode o = JSON.createObjectNode().put("case", name);
     try {
       o.set("config", JSON.readTree(config.toJson()));
@@ -103,8 +112,10 @@ public record TrainCase(String name, ModelConfig config, int batch, int seqLen) 
       throw new UncheckedIOException(e);
     }
     o.put("batch", batch).put("seq_len", seqLen);
+    ParameterTable table = config instanceof BertConfig bert ? BertForMaskedLM.table(bert)
+        : Gpt2LMHeadModel.table((Gpt2Config) config);
     ArrayNode params = o.putArray("parameters");
-    for (ParameterTable.Entry e : model.parameters().table().entries()) {
+    for (ParameterTable.Entry e : table.entries()) {
       ObjectNode p = params.addObject().put("name", e.name()).put("decay", e.decay());
       ArrayNode shape = p.putArray("shape");
       for (long d : e.shape()) {
@@ -113,6 +124,16 @@ public record TrainCase(String name, ModelConfig config, int batch, int seqLen) 
     }
     return o.put("lr", LEARNING_RATE).put("weight_decay", WEIGHT_DECAY).put("max_grad_norm", MAX_GRAD_NORM)
         .put("warmup", warmup).put("steps", steps).put("seed", SEED);
+  }
+
+  /** The case of {@link #toJson}'s object (its name, config, batch and seq_len). */
+  public static TrainCase fromJson(JsonNode o) throws FileFormatException {
+    String name = o.get("case").asText();
+    ObjectNode keys = (ObjectNode) o.get("config");
+    ModelConfig defaults = BertConfig.MODEL_TYPE.equals(keys.path("model_type").asText()) ? BertConfig.bertBase()
+        : Gpt2Config.gpt2Small();
+    return new TrainCase(name, ModelConfigs.merge(defaults, keys, Path.of("<case " + name + ">")),
+        o.get("batch").asInt(), o.get("seq_len").asInt());
   }
 
   /**
@@ -124,38 +145,73 @@ public record TrainCase(String name, ModelConfig config, int batch, int seqLen) 
    * otherwise share the cores with the timed steps.
    */
   public double medianStepSeconds(LanguageModel model, Precision precision, int warmup, int steps) {
-    if (warmup > 0) {
-      long probeStart = System.nanoTime();
-      train(model, precision, JVM_PROBE_STEPS, new long[JVM_PROBE_STEPS + 1]);
-      double probeSeconds = (System.nanoTime() - probeStart) / 1e9 / JVM_PROBE_STEPS;
-      int jvmWarmup = (int) Math.min(MAX_JVM_WARMUP_STEPS, Math.ceil(JVM_WARMUP_SECONDS / probeSeconds));
-      train(model, precision, jvmWarmup, new long[jvmWarmup + 1]);
-    }
-    long[] ends = new long[warmup + steps + 1];
-    train(model, precision, warmup + steps, ends);
-    double[] seconds = new double[steps];
-    for (int i = 0; i < steps; i++) {
-      seconds[i] = (ends[warmup + i + 1] - ends[warmup + i]) / 1e9;
-    }
-    return Timing.median(seconds);
+    return Timing.median(timeSteps(model, precision, warmup, steps, DataParallel.SINGLE, () -> 0).seconds());
   }
 
-  /** Trains {@code total} steps; {@code ends[0]} is the start, {@code ends[s]} the end of step s (synchronised). */
-  private void train(LanguageModel model, Precision precision, int total, long[] ends) {
-    TrainingArguments args = TrainingArguments.defaults().copy(Map.of("maxSteps", total, "trainBatchSize", batch,
-        "learningRate", LEARNING_RATE, "weightDecay", WEIGHT_DECAY, "maxGradNorm", MAX_GRAD_NORM, "evalStrategy", "no",
-        "saveStrategy", "no", "loggingSteps", total, "seed", SEED, "precision", precision));
+  /**
+   * What a timed step took.
+   *
+   * @param seconds wall time of each timed step
+   * @param allReduceSeconds the part of it spent in all-reduces (as {@code allReduceNanos} counts them)
+   */
+  public record StepTimes(double[] seconds, double[] allReduceSeconds) {}
+
+  /**
+   * The timed steps of {@link #medianStepSeconds}, trained as one rank of {@code parallel}: the
+   * case's batch is the global batch, of which this rank trains its share. Every rank runs the same
+   * number of steps (the JVM warm-up is the longest any rank needs). {@code allReduceNanos} reads the
+   * time spent in all-reduces so far.
+   */
+  public StepTimes timeSteps(LanguageModel model, Precision precision, int warmup, int steps, DataParallel parallel,
+      LongSupplier allReduceNanos) {
+    if (warmup > 0) {
+      long probeStart = System.nanoTime();
+      train(model, precision, JVM_PROBE_STEPS, new long[JVM_PROBE_STEPS + 1], null, parallel, allReduceNanos);
+      double probeSeconds = (System.nanoTime() - probeStart) / 1e9 / JVM_PROBE_STEPS;
+      long[] jvmWarmup = {(long) Math.min(MAX_JVM_WARMUP_STEPS, Math.ceil(JVM_WARMUP_SECONDS / probeSeconds))};
+      parallel.communicator().allReduce(jvmWarmup, ReduceOp.MAX);
+      train(model, precision, (int) jvmWarmup[0], new long[(int) jvmWarmup[0] + 1], null, parallel, allReduceNanos);
+    }
+    long[] ends = new long[warmup + steps + 1];
+    long[] reduced = new long[warmup + steps + 1];
+    train(model, precision, warmup + steps, ends, reduced, parallel, allReduceNanos);
+    double[] seconds = new double[steps];
+    double[] reduceSeconds = new double[steps];
+    for (int i = 0; i < steps; i++) {
+      seconds[i] = (ends[warmup + i + 1] - ends[warmup + i]) / 1e9;
+      reduceSeconds[i] = (reduced[warmup + i + 1] - reduced[warmup + i]) / 1e9;
+    }
+    return new StepTimes(seconds, reduceSeconds);
+  }
+
+  /**
+   * Trains {@code total} steps; {@code ends[0]} is the start, {@code ends[s]} the end of step s
+   * (synchronised), and {@code reduced[s]} (if not null) the all-reduce clock at that point.
+   */
+  private void train(LanguageModel model, Precision precision, int total, long[] ends, long[] reduced,
+      DataParallel parallel, LongSupplier allReduceNanos) {
+    TrainingArguments args = TrainingArguments.defaults().copy(Map.of("maxSteps", total, "trainBatchSize",
+        batch / parallel.worldSize(), "learningRate", LEARNING_RATE, "weightDecay", WEIGHT_DECAY, "maxGradNorm",
+        MAX_GRAD_NORM, "evalStrategy", "no", "saveStrategy", "no", "loggingSteps", total, "seed", SEED, "precision",
+        precision));
     Backend backend = model.parameters().backend();
     TrainingListener clock = new TrainingListener() {
       @Override
       public void onStep(TrainState state, long totalSteps) {
         backend.synchronize();
         ends[(int) state.globalStep()] = System.nanoTime();
+        if (reduced != null) {
+          reduced[(int) state.globalStep()] = allReduceNanos.getAsLong();
+        }
       }
     };
-    try (Trainer trainer = new Trainer(model, args, loader(total), null, LossWeighting.MEAN, clock)) {
+    try (Trainer trainer = new Trainer(new LanguageModelObjective(model, LossWeighting.MEAN), args, loader(total), null,
+        clock, parallel)) {
       backend.synchronize();
       ends[0] = System.nanoTime();
+      if (reduced != null) {
+        reduced[0] = allReduceNanos.getAsLong();
+      }
       trainer.train();
     }
   }

@@ -89,7 +89,7 @@ public final class TrainSuite implements BenchSuite {
       try (LanguageModel model = c.train().newModel(backend, precision)) {
         seconds.put(c.train().name(), c.train().medianStepSeconds(model, precision, warmup, steps));
         flops.put(c.train().name(), c.train().flopsPerToken(model));
-        ObjectNode o = c.train().toJson(model, warmup, steps);
+        ObjectNode o = c.train().toJson(warmup, steps);
         ArrayNode modes = o.putArray("modes");
         modes.addObject().put("key", peerKey(c, false)).put("compile", false);
         if (c.compiled()) {

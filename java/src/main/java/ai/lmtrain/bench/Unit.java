@@ -1,6 +1,9 @@
 package ai.lmtrain.bench;
 
-/** The unit of a benchmark figure, and whether a larger value is better (throughput) or worse (time). */
+/**
+ * The unit of a benchmark figure, and whether a larger value is better (throughput) or worse (time,
+ * memory).
+ */
 public enum Unit {
   MB_PER_S("MB/s", true, 1e6),
   GB_PER_S("GB/s", true, 1e9),
@@ -9,7 +12,11 @@ public enum Unit {
   PERCENT_OF_PEAK("% peak", true, 1e-2),
   TOKENS_PER_S("tokens/s", true, 1),
   SEQUENCES_PER_S("seq/s", true, 1),
-  MS_PER_STEP("ms/step", false, 1e-3);
+  MS_PER_STEP("ms/step", false, 1e-3),
+  STEPS_PER_S("steps/s", true, 1),
+  MILLISECONDS("ms", false, 1e-3),
+  /** Memory: {@link #of} takes bytes where the time units take seconds. */
+  MIB("MiB", false, 1024.0 * 1024.0);
 
   private final String symbol;
   private final boolean higherIsBetter;
@@ -23,7 +30,8 @@ public enum Unit {
 
   /**
    * The figure of a run that did {@code work} (flops, bytes, tokens ...; ignored for times) in
-   * {@code seconds}: work per second in this unit, or the time itself for a time unit. NaN stays NaN.
+   * {@code seconds}: work per second in this unit, or the time itself for a time unit (the bytes
+   * for {@link #MIB}). NaN stays NaN.
    */
   public double of(double work, double seconds) {
     return higherIsBetter ? work / seconds / scale : seconds / scale;
@@ -34,7 +42,7 @@ public enum Unit {
     return symbol;
   }
 
-  /** True for throughputs, false for times. */
+  /** True for throughputs, false for times and memory. */
   public boolean higherIsBetter() {
     return higherIsBetter;
   }

@@ -23,11 +23,12 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = {"Run a benchmark suite against its peer, measured in the same run:",
-        "  cpu        fp32 GEMM, BERT/GPT-2 training steps vs PyTorch CPU",
+        "  cpu        fp32 GEMM, BERT/GPT-2 training steps (GPT-2 124M: with peak RSS) vs PyTorch CPU",
         "  kernels    bf16 CUDA kernels at GPT-2 124M shapes vs PyTorch",
         "  train      GPT-2 124M / BERT-base training vs transformers (CUDA)",
         "  tokenizer  GPT-2 BPE encoding vs jtokkit r50k_base",
         "  data       prepare-data MB/s, tokens/s (1 and all threads) vs jtokkit",
+        "  dist       CPU training: 2 MPI processes vs 1 process on the same cores",
         "Peers (scripts/bench/*.py) run with $LMTRAIN_PYTHON (default python3);",
         "a peer that cannot run shows n/a."})
 public final class BenchCommand implements Callable<Integer> {
@@ -39,7 +40,7 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "SUITE", description = "cpu, kernels, train, tokenizer or data")
+  @Parameters(index = "0", paramLabel = "SUITE", description = "cpu, kernels, train, tokenizer, data or dist")
   String suite;
 
   @Option(names = "--device", description = "cpu or cuda[:N] (default: cpu for cpu/tokenizer/data, cuda for kernels/train)")

@@ -12,6 +12,7 @@ import ai.lmtrain.train.EvalResult;
 import ai.lmtrain.train.FinetuneJob;
 import ai.lmtrain.train.RunFolder;
 import ai.lmtrain.train.TrainingArguments;
+import ai.lmtrain.train.dist.Launch;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -88,6 +89,10 @@ final class FinetuneCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (Launch.detect(System.getenv()).distributed()) {
+      throw new IllegalArgumentException("finetune runs in one process (data-parallel training is 'train'): start it"
+          + " without mpirun, srun or lmtrain launch");
+    }
     RunFolder.Mode mode = Flags.runMode(spec, resume, overwrite);
     Flags.inRange(spec, "--validation-split", validationSplit, 0, true, 1, false);
     Flags.inRange(spec, "--max-length", maxLength, 0, ModelConfigs.MAX_POSITIONS);

@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       SelftestCommand.class,
       LabCommand.class,
       TrainCommand.class,
+      LaunchCommand.class,
       FinetuneCommand.class,
       ClassifyCommand.class,
       EvalCommand.class,

@@ -10,9 +10,6 @@ import ai.lmtrain.models.BertConfig;
 import ai.lmtrain.models.Gpt2Config;
 import ai.lmtrain.models.ModelConfig;
 import ai.lmtrain.models.ModelConfigs;
-import ai.lmtrain.tensor.Backend;
-import ai.lmtrain.tensor.Backends;
-import ai.lmtrain.tensor.Device;
 import ai.lmtrain.tokenizers.Tokenizer;
 import ai.lmtrain.tokenizers.TokenizerTrainer;
 import ai.lmtrain.tokenizers.Tokenizers;
@@ -25,6 +22,9 @@ import ai.lmtrain.train.Precision;
 import ai.lmtrain.train.PretrainingJob;
 import ai.lmtrain.train.RunFolder;
 import ai.lmtrain.train.TrainingArguments;
+import ai.lmtrain.train.dist.DataParallel;
+import ai.lmtrain.train.dist.DistributedRuntime;
+import ai.lmtrain.train.dist.Launch;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -49,7 +49,9 @@ import picocli.CommandLine.Spec;
  * order prediction; post-LN "bert" or pre-LN "roberta-prelayernorm") or GPT-2 (causal LM) on text
  * files ({@code --corpus}) or on token shards from prepare-data ({@code --data}). The
  * {@code --config} JSON holds Hugging Face TrainingArguments keys (num_train_epochs, learning_rate,
- * ...) and model config keys (hidden_size, n_layer, initializer, ...) side by side.
+ * ...) and model config keys (hidden_size, n_layer, initializer, ...) side by side. Started by mpirun,
+ * srun or {@code lmtrain launch}, each process is one rank of a data-parallel run
+ * ({@link DistributedRuntime}).
  */
 @Command(name = "train", mixinStandardHelpOptions = true, description = "Pre-train a BERT or GPT-2 model on text files or token shards.")
 final class TrainCommand implements Callable<Integer> {
@@ -132,6 +134,12 @@ final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    try (DistributedRuntime runtime = DistributedRuntime.open(Launch.detect(System.getenv()), device, System.getenv())) {
+      return RankFailures.run(runtime.dataParallel(), () -> train(runtime));
+    }
+  }
+
+  private int train(DistributedRuntime runtime) throws Exception {
     boolean bert = switch (modelType) {
       case BertConfig.MODEL_TYPE, BertConfig.PRE_LAYER_NORM_MODEL_TYPE -> true;
       case Gpt2Config.MODEL_TYPE -> false;
@@ -159,32 +167,40 @@ final class TrainCommand implements Callable<Integer> {
         }
       }
     }
-    try (RunFolder.Claim folder = RunFolder.claim(output, RunFolder.Mode.of(resume, overwrite), "train")) {
-      return train(folder, bert, task);
+    // The run folder is rank 0's: it alone claims (locks, checks, repairs) it, and the others read a
+    // resumed checkpoint only once it has (the agreement orders that, and stops every rank if it failed).
+    DataParallel parallel = runtime.dataParallel();
+    try (RunFolder.Claim folder = parallel.isRoot()
+        ? RunFolder.claim(output, RunFolder.Mode.of(resume, overwrite), "train") : null) {
+      if (parallel.isRoot() && resume) {
+        PretrainingJob.checkpointToResume(output);
+      }
+      parallel.agree();
+      return train(folder, bert, task, runtime);
     }
   }
 
   /**
-   * The run, with the output folder claimed: nothing else reads or writes it meanwhile ({@code task}: the
+   * The run, with the output folder claimed by rank 0 (nothing else reads or writes it meanwhile);
+   * {@code folder} is null on the other ranks, which write nothing there ({@code task}: the
    * sentence-pair task of --objective, or null).
    */
-  private int train(RunFolder.Claim folder, boolean bert, SentencePairs.Task task) throws IOException {
-    Path checkpoint = resume ? PretrainingJob.checkpointToResume(output) : null;
+  private int train(RunFolder.Claim folder, boolean bert, SentencePairs.Task task, DistributedRuntime runtime)
+      throws IOException {
+    Path checkpoint = resume ? output.resolve("checkpoint") : null;
     JsonNode settings = config == null ? JsonOut.MAPPER.createObjectNode() : readConfig(config);
     List<String> unknown = new ArrayList<>();
     TrainingArguments base = config == null && resume ? Checkpoints.readState(checkpoint).arguments()
         : TrainingArguments.defaults();
     TrainingArguments args = withOverrides(base.with(settings, unknown), precision, loggingDir);
-    try (Backend backend = Backends.open(Device.parse(device))) {
-      Tokenizer tokenizer = resume ? Tokenizers.load(checkpoint) : tokenizer(bert);
-      ModelConfig modelConfig = modelConfig(settings, unknown, tokenizer, checkpoint);
-      int context = contextLength != null ? Flags.inRange(spec, "--context-length", contextLength, 2,
-          modelConfig.maxPositions()) : Math.min(128, modelConfig.maxPositions());
-      RunFolder.Builder<PretrainingJob.Result> job = data != null
-          ? shardJob(args, tokenizer, modelConfig, context, backend)
-          : textJob(bert, task, args, tokenizer, modelConfig, context, backend);
-      report(folder.build(job));
-    }
+    Tokenizer tokenizer = resume ? Tokenizers.load(checkpoint) : tokenizer(bert);
+    ModelConfig modelConfig = modelConfig(settings, unknown, tokenizer, checkpoint);
+    int context = contextLength != null ? Flags.inRange(spec, "--context-length", contextLength, 2,
+        modelConfig.maxPositions()) : Math.min(128, modelConfig.maxPositions());
+    RunFolder.Builder<PretrainingJob.Result> job = data != null
+        ? shardJob(args, tokenizer, modelConfig, context, runtime)
+        : textJob(bert, task, args, tokenizer, modelConfig, context, runtime);
+    report(folder != null ? folder.build(job) : job.buildIn(output), runtime);
     return 0;
   }
 
@@ -194,7 +210,7 @@ final class TrainCommand implements Callable<Integer> {
    * validation.
    */
   private RunFolder.Builder<PretrainingJob.Result> textJob(boolean bert, SentencePairs.Task task,
-      TrainingArguments args, Tokenizer tokenizer, ModelConfig modelConfig, int context, Backend backend)
+      TrainingArguments args, Tokenizer tokenizer, ModelConfig modelConfig, int context, DistributedRuntime runtime)
       throws IOException {
     List<String> texts = task != null ? TextSource.sentenceDocuments(corpus) : TextSource.lines(corpus);
     List<String> trainTexts = texts;
@@ -213,15 +229,15 @@ final class TrainCommand implements Callable<Integer> {
     return folder -> {
       try (ConsoleProgress progress = new ConsoleProgress(modelType)) {
         return PretrainingJob.run(new PretrainingJob.Spec(modelType, modelConfig, tokenizer, train, evalTexts,
-            datasetMode, context, windowStride, args, folder, resume, LossWeighting.MEAN, task, dupeFactor), backend,
-            progress);
+            datasetMode, context, windowStride, args, folder, resume, LossWeighting.MEAN, task, dupeFactor),
+            runtime.backend(), runtime.dataParallel(), progress);
       }
     };
   }
 
   /** {@code --data}: examples read from the memory-mapped shards (windows for GPT-2, packed documents for BERT). */
   private RunFolder.Builder<PretrainingJob.Result> shardJob(TrainingArguments args, Tokenizer tokenizer,
-      ModelConfig modelConfig, int context, Backend backend) throws IOException {
+      ModelConfig modelConfig, int context, DistributedRuntime runtime) throws IOException {
     ShardDirectory shards = ShardDirectory.open(data, tokenizer);
     TokenDataset train = ShardDirectory.examples(shards.train(), tokenizer, context);
     TokenDataset validationSet = shards.validation().isEmpty() ? null
@@ -230,19 +246,23 @@ final class TrainCommand implements Callable<Integer> {
     return folder -> {
       try (ConsoleProgress progress = new ConsoleProgress(modelType)) {
         return PretrainingJob.run(new PretrainingJob.Spec(modelType, modelConfig, tokenizer, List.of(), List.of(), null,
-            context, context, args, folder, resume, LossWeighting.MEAN), train, eval, backend, progress);
+            context, context, args, folder, resume, LossWeighting.MEAN), train, eval, runtime.backend(),
+            runtime.dataParallel(), progress);
       }
     };
   }
 
-  private void report(PretrainingJob.Result result) {
+  /** Rank 0 prints the outcome; every rank closes its model. */
+  private void report(PretrainingJob.Result result, DistributedRuntime runtime) {
     try {
       EvalResult e = result.finalEval();
-      System.out.printf("trained %s: %s%nsaved to %s%n", modelType, e == null ? "no validation set"
-          : String.format("validation loss %.4f, perplexity %.3f, accuracy %.4f", e.loss(), e.perplexity(), e.accuracy())
-              + (e.sentencePair() == null ? "" : String.format(", %s accuracy %.4f",
-                  e.sentencePair().task().toUpperCase(java.util.Locale.ROOT), e.sentencePair().accuracy())),
-          output);
+      if (runtime.dataParallel().isRoot()) {
+        System.out.printf("trained %s: %s%nsaved to %s%n", modelType, e == null ? "no validation set"
+            : String.format("validation loss %.4f, perplexity %.3f, accuracy %.4f", e.loss(), e.perplexity(),
+                e.accuracy()) + (e.sentencePair() == null ? "" : String.format(", %s accuracy %.4f",
+                    e.sentencePair().task().toUpperCase(java.util.Locale.ROOT), e.sentencePair().accuracy())),
+            output);
+      }
     } finally {
       result.model().close();
     }

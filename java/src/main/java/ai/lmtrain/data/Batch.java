@@ -1,5 +1,7 @@
 package ai.lmtrain.data;
 
+import java.util.Arrays;
+
 /**
  * One training batch packed for the native core: every array is row-major (B, T) int32.
  *
@@ -28,6 +30,20 @@ public record Batch(int batchSize, int seqLen, int[] inputIds, int[] attentionMa
     if (sequenceTargets != null && sequenceTargets.length % batchSize != 0) {
       throw new IllegalArgumentException("sequence targets must hold a multiple of " + batchSize + " values");
     }
+  }
+
+  /** Rows [first, first + count) of this batch (one rank's share of a data-parallel batch). */
+  public Batch rows(int first, int count) {
+    if (first < 0 || count <= 0 || first + count > batchSize) {
+      throw new IllegalArgumentException("rows [" + first + ", " + (first + count) + ") are not in a batch of "
+          + batchSize);
+    }
+    int from = first * seqLen;
+    int to = (first + count) * seqLen;
+    int width = sequenceTargets == null ? 0 : sequenceTargets.length / batchSize;
+    return new Batch(count, seqLen, Arrays.copyOfRange(inputIds, from, to), Arrays.copyOfRange(attentionMask, from, to),
+        Arrays.copyOfRange(tokenTypeIds, from, to), Arrays.copyOfRange(labels, from, to), sequenceTargets == null ? null
+            : Arrays.copyOfRange(sequenceTargets, first * width, (first + count) * width));
   }
 
   /** A token-level batch (no sequence targets). */

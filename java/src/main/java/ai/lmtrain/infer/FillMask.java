@@ -4,7 +4,6 @@ import ai.lmtrain.layers.Pass;
 import ai.lmtrain.models.MaskedLanguageModel;
 import ai.lmtrain.models.ModelInput;
 import ai.lmtrain.tensor.Arena;
-import ai.lmtrain.tensor.Tensor;
 import ai.lmtrain.tokenizers.Encoding;
 import ai.lmtrain.tokenizers.Tokenizer;
 import java.util.ArrayList;
@@ -13,7 +12,8 @@ import java.util.OptionalInt;
 
 /**
  * The fill-mask pipeline: for every mask token of a text, the top-k tokens of the softmax over the
- * vocabulary at that position, as Hugging Face's {@code pipeline("fill-mask")} reports them.
+ * vocabulary at that position, as Hugging Face's {@code pipeline("fill-mask")} reports them. The
+ * model's head runs on the mask positions only.
  */
 public final class FillMask {
   private FillMask() {}
@@ -51,13 +51,13 @@ public final class FillMask {
     }
     List<List<Prediction>> out = new ArrayList<>();
     try (Arena arena = new Arena(model.parameters().backend(), 1 << 20)) {
-      Tensor logits = model.forward(Pass.inference(model.parameters(), arena), ModelInput.of(ids));
-      for (int pos : positions) {
-        float[] row = model.parameters().backend().downloadFloats(logits.row(pos));
+      float[][] logits = model.logits(Pass.inference(model.parameters(), arena), ModelInput.of(ids),
+          positions.stream().mapToInt(Integer::intValue).toArray());
+      for (int m = 0; m < positions.size(); m++) {
         List<Prediction> predictions = new ArrayList<>();
-        for (TopK.Candidate c : TopK.of(row, topK)) {
+        for (TopK.Candidate c : TopK.of(logits[m], topK)) {
           int[] filled = ids.clone();
-          filled[pos] = c.id();
+          filled[positions.get(m)] = c.id();
           predictions.add(new Prediction(c.probability(), c.id(), tokenizer.decode(new int[] {c.id()}),
               tokenizer.decode(filled, true)));
         }

@@ -4,7 +4,6 @@ import ai.lmtrain.layers.Pass;
 import ai.lmtrain.models.Gpt2LMHeadModel;
 import ai.lmtrain.models.ModelInput;
 import ai.lmtrain.tensor.Arena;
-import ai.lmtrain.tensor.Tensor;
 import java.util.Arrays;
 import java.util.List;
 
@@ -74,10 +73,9 @@ public final class Generator {
     }
   }
 
-  /** Logits (V) after the last token of a full forward over {@code ids}. */
+  /** Logits (V) after the last token of a full forward over {@code ids} (the head runs on that position only). */
   private float[] lastLogits(Arena arena, int[] ids) {
     arena.reset();
-    Tensor logits = model.forward(Pass.inference(model.parameters(), arena), ModelInput.of(ids));
-    return model.parameters().backend().downloadFloats(logits.row(ids.length - 1));
+    return model.logits(Pass.inference(model.parameters(), arena), ModelInput.of(ids), new int[] {ids.length - 1})[0];
   }
 }

@@ -4,7 +4,7 @@ import ai.lmtrain.layers.Pass;
 import ai.lmtrain.models.LanguageModel;
 import ai.lmtrain.models.ModelInput;
 import ai.lmtrain.tensor.Arena;
-import ai.lmtrain.tensor.Tensor;
+import java.util.stream.IntStream;
 
 /**
  * The raw logits of every position of one unpadded sequence: what transformers'
@@ -15,7 +15,7 @@ public final class SequenceLogits {
 
   /**
    * Logits (T, V) of {@code ids} (T tokens, no padding), row t for position t, in the model's
-   * compute type widened to float.
+   * compute type widened to float ({@link LanguageModel#logits}: a chunk of positions at a time).
    *
    * @throws IllegalArgumentException for an empty sequence
    */
@@ -24,12 +24,8 @@ public final class SequenceLogits {
       throw new IllegalArgumentException("no tokens to compute logits for");
     }
     try (Arena arena = new Arena(model.parameters().backend(), 1 << 20)) {
-      Tensor logits = model.forward(Pass.inference(model.parameters(), arena), ModelInput.of(ids));
-      float[][] rows = new float[ids.length][];
-      for (int t = 0; t < ids.length; t++) {
-        rows[t] = model.parameters().backend().downloadFloats(logits.row(t));
-      }
-      return rows;
+      return model.logits(Pass.inference(model.parameters(), arena), ModelInput.of(ids),
+          IntStream.range(0, ids.length).toArray());
     }
   }
 }

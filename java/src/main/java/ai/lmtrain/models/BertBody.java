@@ -62,14 +62,14 @@ final class BertBody {
   }
 
   /**
-   * Appends the body's parameters: Hugging Face names; query/key/value packed so they form one
-   * (3H, H) matrix.
+   * Appends the body's parameters: Hugging Face names; query/key/value packed so they form one (3H,
+   * H) matrix; the word embeddings stored with {@code paddedVocabSize(V)} rows.
    */
   static void addParameters(ParameterTable t, BertConfig c) {
     BertNames names = BertNames.of(c);
     int h = c.hiddenSize();
     int inner = c.intermediateSize();
-    t.add(names.wordEmbeddings(), true, c.vocabSize(), h);
+    t.addPadded(names.wordEmbeddings(), true, TransformerModel.paddedVocabSize(c.vocabSize()), c.vocabSize(), h);
     t.add(names.positionEmbeddings(), true, c.maxPositionEmbeddings(), h);
     t.add(names.tokenTypeEmbeddings(), true, c.typeVocabSize(), h);
     addNorm(t, names.embeddings() + "LayerNorm", h);
@@ -131,13 +131,13 @@ final class BertBody {
       return new PyTorchInit(table, name -> false, paddingRows);
     }
     double std = config.initializerRange();
-    return (e, values, random) -> {
+    return (e, firstRow, values, random) -> {
       String name = e.name();
       if (TransformerModel.isNormWeight(name)) {
         Arrays.fill(values, 1f);
       } else if (name.endsWith(".weight")) {
         TransformerModel.normal(values, random, std);
-        TransformerModel.zeroPaddingRow(e, values, paddingRows);
+        TransformerModel.zeroPaddingRow(e, firstRow, values, paddingRows);
       }
     };
   }
@@ -176,9 +176,7 @@ final class BertBody {
     if (finalNorm != null) {
       dx = finalNorm.backward(pass, dx);
     }
-    for (int i = layers.size() - 1; i >= 0; i--) {
-      dx = layers.get(i).backward(pass, dx);
-    }
+    dx = TransformerModel.backwardLayers(pass, dx, layers.size(), (i, dy) -> layers.get(i).backward(pass, dy));
     Tensor dEmbedded = embeddingNorm.backward(pass, embeddingDropout.backward(pass, dx));
     Tensor dOut = dEmbedded.view(inputs.ids().dim(0), inputs.ids().dim(1), config.hiddenSize());
     ParameterStore store = pass.params();

@@ -1,6 +1,5 @@
 package ai.lmtrain.models;
 
-import ai.lmtrain.layers.Linear;
 import ai.lmtrain.layers.Pass;
 import ai.lmtrain.layers.PredictionHeadTransform;
 import ai.lmtrain.tensor.Backend;
@@ -19,26 +18,26 @@ import ai.lmtrain.tensor.Tensor;
  * </pre>
  * The head is cls.predictions.{transform.dense, transform.LayerNorm, bias} (BERT, gelu of
  * hidden_act) or lm_head.{dense, layer_norm, bias} (pre-LN, RobertaLMHead's exact gelu).
- * Shapes: ids (B, T) -> logits (B*T, V).
+ * Shapes: ids (B, T) -> logits (B*T, V), computed only at the positions that need them (in training
+ * the masked ones; see {@link TransformerLanguageModel}); the output bias and an untied decoder
+ * weight are stored with the padded vocabulary's rows, like the word embeddings.
  */
-public final class BertForMaskedLM extends TransformerModel implements MaskedLanguageModel {
+public final class BertForMaskedLM extends TransformerLanguageModel implements MaskedLanguageModel {
   private final BertConfig config;
   private final BertBody body;
   private final PredictionHeadTransform transform;
-  private final Linear decoder;
-  private Tensor normalized;
 
   /** A model with zeroed parameters; call {@link #initialize} or load weights. */
   public BertForMaskedLM(BertConfig config, Backend backend, DType computeType) {
-    super(backend, table(config), computeType, config.vocabSize(), config.maxPositions());
+    super(backend, table(config), computeType, config.vocabSize(), config.maxPositions(), outputWeight(config),
+        BertNames.of(config).outputBias);
     this.config = config;
     body = new BertBody(config);
     transform = headTransform(config);
-    decoder = decoder(config);
   }
 
   /** The parameter layout: the body's, then the masked-LM head's. */
-  static ParameterTable table(BertConfig c) {
+  public static ParameterTable table(BertConfig c) {
     ParameterTable t = new ParameterTable();
     BertBody.addParameters(t, c);
     addHeadParameters(t, c);
@@ -47,7 +46,8 @@ public final class BertForMaskedLM extends TransformerModel implements MaskedLan
 
   /**
    * Appends the masked-LM head's parameters (transform dense and LayerNorm, output bias, and the
-   * decoder weight when it is not tied to the word embeddings).
+   * decoder weight when it is not tied to the word embeddings); the output bias and the decoder
+   * weight are stored with {@code paddedVocabSize(V)} rows.
    */
   static void addHeadParameters(ParameterTable t, BertConfig c) {
     BertNames names = BertNames.of(c);
@@ -55,9 +55,10 @@ public final class BertForMaskedLM extends TransformerModel implements MaskedLan
     t.add(names.headDense + ".weight", true, h, h);
     t.add(names.headDense + ".bias", false, h);
     BertBody.addNorm(t, names.headNorm, h);
-    t.add(names.outputBias, false, c.vocabSize());
+    int paddedRows = paddedVocabSize(c.vocabSize());
+    t.addPadded(names.outputBias, false, paddedRows, c.vocabSize());
     if (!c.tieWordEmbeddings()) {
-      t.add(names.decoder + ".weight", true, c.vocabSize(), h);
+      t.addPadded(names.decoder + ".weight", true, paddedRows, c.vocabSize(), h);
     }
   }
 
@@ -68,11 +69,10 @@ public final class BertForMaskedLM extends TransformerModel implements MaskedLan
         c.preLayerNorm() ? GeluKind.EXACT : c.geluKind(), (float) c.layerNormEps());
   }
 
-  /** The output projection with the output bias: the word embeddings (tied), or the decoder's own weight. */
-  static Linear decoder(BertConfig c) {
+  /** The output projection's weight: the word embeddings (tied), or the decoder's own weight. */
+  static String outputWeight(BertConfig c) {
     BertNames names = BertNames.of(c);
-    return new Linear(c.tieWordEmbeddings() ? names.wordEmbeddings() : names.decoder + ".weight", names.outputBias,
-        c.hiddenSize(), c.vocabSize(), Linear.Layout.OUT_IN);
+    return c.tieWordEmbeddings() ? names.wordEmbeddings() : names.decoder + ".weight";
   }
 
   public BertConfig config() {
@@ -90,15 +90,23 @@ public final class BertForMaskedLM extends TransformerModel implements MaskedLan
   }
 
   @Override
-  public Tensor forward(Pass pass, ModelInput in) {
-    Tensor encoded = body.forward(pass, upload(pass, in, true, 0), in);
-    normalized = transform.forward(pass, encoded);
-    return decoder.forward(pass, normalized);
+  protected Tensor body(Pass pass, ModelInput in) {
+    return body.forward(pass, upload(pass, in, true, 0), in);
   }
 
   @Override
-  public void backward(Pass pass, Tensor dlogits) {
-    body.backward(pass, transform.backward(pass, decoder.backward(pass, dlogits, normalized, true)));
+  protected Tensor headFeatures(Pass pass, Tensor rows) {
+    return transform.forward(pass, rows);
+  }
+
+  @Override
+  protected Tensor headFeaturesBackward(Pass pass, Tensor dfeatures) {
+    return transform.backward(pass, dfeatures);
+  }
+
+  @Override
+  protected void bodyBackward(Pass pass, Tensor dhidden) {
+    body.backward(pass, dhidden);
   }
 
   @Override

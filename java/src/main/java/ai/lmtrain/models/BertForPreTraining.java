@@ -15,38 +15,37 @@ import ai.lmtrain.tensor.Tensor;
  * order prediction trained through the same head):
  * <pre>
  *   x = {@link BertBody}(ids, token types, attention mask)                      (B*T, H)
- *   logits = LN(gelu(dense(x))) W^T + bias      (B*T, V)  masked LM (W as in BertForMaskedLM: tied or not)
+ *   logits = LN(gelu(dense(x))) W^T + bias      (M, V)  masked LM (W as in BertForMaskedLM: tied or not)
  *   pooled = tanh(pooler.dense(x[b * T]))                 ([CLS] row, {@link BertPooler})  (B, H)
  *   seq_relationship = cls.seq_relationship(pooled)                             (B, 2)
  * </pre>
+ * The masked-LM head runs as {@link BertForMaskedLM}'s, on the M masked positions only, chunk by
+ * chunk over the padded vocabulary ({@link TransformerLanguageModel}); {@link #preTrainingLoss}
+ * adds the sentence-pair head.
  * cls.seq_relationship.weight is (2, H), its bias (2); label 0 means "B follows A" (IsNext, or
  * the original order), 1 means "B is a random segment" (NSP) or "A and B are swapped" (SOP).
  * A pre-LN body (model_type "roberta-prelayernorm") takes its pooler under roberta_prelayernorm.;
  * transformers has no pre-training class for it, so such a folder loads there as
  * RobertaPreLayerNormForMaskedLM (the sentence head's keys left unused).
  */
-public final class BertForPreTraining extends TransformerModel implements MaskedLanguageModel {
+public final class BertForPreTraining extends TransformerLanguageModel implements MaskedLanguageModel {
   /** The sentence-pair head's prefix. */
   static final String SEQ_RELATIONSHIP = "cls.seq_relationship";
 
   private final BertConfig config;
   private final BertBody body;
   private final PredictionHeadTransform transform;
-  private final Linear decoder;
   private final BertPooler pooler;
   private final Linear seqRelationship;
-  private Tensor normalized;
-  private Tensor pooled;
-  private Tensor seqRelationshipLogits;
 
   /** A model with zeroed parameters; call {@link #initialize} or load weights. */
   public BertForPreTraining(BertConfig config, Backend backend, DType computeType) {
-    super(backend, table(config), computeType, config.vocabSize(), config.maxPositions());
+    super(backend, table(config), computeType, config.vocabSize(), config.maxPositions(),
+        BertForMaskedLM.outputWeight(config), BertNames.of(config).outputBias);
     this.config = config;
     int h = config.hiddenSize();
     body = new BertBody(config);
     transform = BertForMaskedLM.headTransform(config);
-    decoder = BertForMaskedLM.decoder(config);
     pooler = new BertPooler(BertNames.of(config).pooler(), h);
     seqRelationship = new Linear(SEQ_RELATIONSHIP + ".weight", SEQ_RELATIONSHIP + ".bias", h, 2, Linear.Layout.OUT_IN);
   }
@@ -80,39 +79,71 @@ public final class BertForPreTraining extends TransformerModel implements Masked
         node -> { });
   }
 
-  /** The masked-LM logits (B*T, V); the sentence-pair logits are then {@link #seqRelationshipLogits()}. */
   @Override
-  public Tensor forward(Pass pass, ModelInput in) {
-    Tensor encoded = body.forward(pass, upload(pass, in, true, 0), in);
-    normalized = transform.forward(pass, encoded);
-    Tensor logits = decoder.forward(pass, normalized);
-    pooled = pooler.forward(pass, encoded, in.batch(), in.seqLen());
-    seqRelationshipLogits = seqRelationship.forward(pass, pooled);
-    return logits;
+  protected Tensor body(Pass pass, ModelInput in) {
+    return body.forward(pass, upload(pass, in, true, 0), in);
   }
 
-  /** The sentence-pair logits (B, 2) of the last forward, valid until the pass's arena is reset. */
-  public Tensor seqRelationshipLogits() {
-    return seqRelationshipLogits;
+  @Override
+  protected Tensor headFeatures(Pass pass, Tensor rows) {
+    return transform.forward(pass, rows);
   }
 
-  /** The masked-LM loss's backward alone: the sentence-pair head takes no gradient. */
   @Override
-  public void backward(Pass pass, Tensor dlogits) {
-    backward(pass, dlogits, null);
+  protected Tensor headFeaturesBackward(Pass pass, Tensor dfeatures) {
+    return transform.backward(pass, dfeatures);
+  }
+
+  @Override
+  protected void bodyBackward(Pass pass, Tensor dhidden) {
+    body.backward(pass, dhidden);
   }
 
   /**
-   * Accumulates every parameter gradient from dlogits (B*T, V) and dSeqRelationship (B, 2) (either
-   * may be the forward's logits tensor, overwritten; a null dSeqRelationship: no sentence-pair loss).
+   * What a pre-training loss pass produced, on the device, valid until the pass's arena resets.
+   *
+   * @param maskedLm the masked-LM loss output, or null when no position was masked
+   * @param sentenceLossSum (1) F32: the sum over the B examples of the sentence-pair cross-entropy
+   * @param sentenceLogits (B, 2) in the compute type: the sentence-pair head's logits (kept after a backward)
    */
-  public void backward(Pass pass, Tensor dlogits, Tensor dSeqRelationship) {
-    Tensor dx = transform.backward(pass, decoder.backward(pass, dlogits, normalized, true));
-    if (dSeqRelationship != null) {
-      Tensor dPooled = seqRelationship.backward(pass, dSeqRelationship, pooled, true);
-      pass.backend().add(dx, dx, pooler.backward(pass, dPooled));
+  public record PreTrainingLoss(LossOutput maskedLm, Tensor sentenceLossSum, Tensor sentenceLogits) {}
+
+  /**
+   * Both pre-training losses of one batch in one pass: the masked-LM loss as {@link #loss} computes
+   * it (skipped when no position takes a loss) and the sentence-pair head's cross-entropy against
+   * {@code sentenceLabels} (B), each 0 or 1. With {@code maskedLm.backward()}, every parameter
+   * gradient accumulates the gradient of {@code maskedLm.gradScale() * masked-LM loss sum +
+   * sentenceGradScale * sentenceLossSum}, both heads' gradients reaching the encoder in one backward.
+   * The labels are uploaded before the forward is queued.
+   */
+  public PreTrainingLoss preTrainingLoss(Pass pass, ModelInput input, LossTargets maskedLm, int[] sentenceLabels,
+      float sentenceGradScale) {
+    int b = input.batch();
+    if (sentenceLabels.length != b) {
+      throw new IllegalArgumentException("a batch of " + b + " examples needs " + b + " sentence labels, got "
+          + sentenceLabels.length);
     }
-    body.backward(pass, dx);
+    Backend backend = pass.backend();
+    Tensor labels = pass.scratch(DType.I32, b);
+    backend.upload(labels, sentenceLabels);
+    ScoredRows rows = uploadScoredRows(pass, input, maskedLm);
+    boolean backward = maskedLm.backward();
+    Tensor hidden = body(pass, input);
+    HeadLoss mlm = rows == null ? null : headLoss(pass, hidden, rows, maskedLm);
+    Tensor pooled = pooler.forward(pass, hidden, b, input.seqLen());
+    Tensor logits = seqRelationship.forward(pass, pooled);
+    Tensor lossSum = pass.scratch(DType.F32, 1);
+    Tensor dlogits = backward ? pass.activation(logits.shape()) : null;
+    backend.softmaxCrossEntropy(lossSum, null, dlogits, logits, labels, null, ModelInput.IGNORE_INDEX,
+        sentenceGradScale);
+    if (backward) {
+      Tensor dhidden = pooler.backward(pass, seqRelationship.backward(pass, dlogits, pooled, true));
+      if (mlm != null) {
+        backend.add(dhidden, dhidden, mlm.dhidden());
+      }
+      bodyBackward(pass, dhidden);
+    }
+    return new PreTrainingLoss(mlm == null ? null : mlm.output(), lossSum, logits);
   }
 
   @Override

@@ -46,10 +46,10 @@ final class Gpt2Body {
     finalNorm = new LayerNorm("transformer.ln_f", e, eps);
   }
 
-  /** Appends the body's parameters, Hugging Face names. */
+  /** Appends the body's parameters, Hugging Face names; wte stored with {@code paddedVocabSize(V)} rows. */
   static void addParameters(ParameterTable t, Gpt2Config c) {
     int e = c.nEmbd();
-    t.add(WTE, true, c.vocabSize(), e);
+    t.addPadded(WTE, true, TransformerModel.paddedVocabSize(c.vocabSize()), c.vocabSize(), e);
     t.add(WPE, true, c.nPositions(), e);
     for (int i = 0; i < c.nLayer(); i++) {
       String p = "transformer.h." + i;
@@ -82,7 +82,7 @@ final class Gpt2Body {
     }
     double std = config.initializerRange();
     double projStd = std / Math.sqrt(2.0 * config.nLayer());
-    return (e, values, random) -> {
+    return (e, firstRow, values, random) -> {
       String name = e.name();
       if (TransformerModel.isNormWeight(name)) {
         Arrays.fill(values, 1f);
@@ -108,10 +108,8 @@ final class Gpt2Body {
 
   /** Given dh (B*T, E) of the final hidden states, accumulates the body's parameter gradients. */
   void backward(Pass pass, Tensor dh) {
-    Tensor dx = finalNorm.backward(pass, dh);
-    for (int i = blocks.size() - 1; i >= 0; i--) {
-      dx = blocks.get(i).backward(pass, dx);
-    }
+    Tensor dx = TransformerModel.backwardLayers(pass, finalNorm.backward(pass, dh), blocks.size(),
+        (i, dy) -> blocks.get(i).backward(pass, dy));
     dx = embeddingDropout.backward(pass, dx);
     long[] bte = {inputs.ids().dim(0), inputs.ids().dim(1), config.nEmbd()};
     pass.backend().embeddingBackward(pass.params().grad(WTE), pass.params().grad(WPE), null, dx.view(bte), inputs.ids(),

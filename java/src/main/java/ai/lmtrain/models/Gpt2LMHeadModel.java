@@ -1,7 +1,6 @@
 package ai.lmtrain.models;
 
 import ai.lmtrain.layers.KvCache;
-import ai.lmtrain.layers.Linear;
 import ai.lmtrain.layers.Pass;
 import ai.lmtrain.layers.PreLnBlock;
 import ai.lmtrain.tensor.Arena;
@@ -19,32 +18,33 @@ import java.util.List;
  *   h = {@link Gpt2Body}(ids, attention mask)                              (B*T, E)
  *   logits = h W^T             (no bias; W = wte, or lm_head.weight (V, E) with tie_word_embeddings false)
  * </pre>
- * Shapes: ids (B, T) -> logits (B*T, V).
+ * Shapes: ids (B, T) -> logits (B*T, V), computed only at the positions that need them (see
+ * {@link TransformerLanguageModel}).
  */
-public final class Gpt2LMHeadModel extends TransformerModel implements LanguageModel {
+public final class Gpt2LMHeadModel extends TransformerLanguageModel {
   /** The untied output projection's name (tie_word_embeddings false). */
   static final String LM_HEAD = "lm_head.weight";
 
   private final Gpt2Config config;
   private final Gpt2Body body;
-  private final Linear lmHead;
-  private Tensor normalized;
 
   /** A model with zeroed parameters; call {@link #initialize} or load weights. */
   public Gpt2LMHeadModel(Gpt2Config config, Backend backend, DType computeType) {
-    super(backend, table(config), computeType, config.vocabSize(), config.nPositions());
+    super(backend, table(config), computeType, config.vocabSize(), config.nPositions(),
+        config.tieWordEmbeddings() ? Gpt2Body.WTE : LM_HEAD, null);
     this.config = config;
     body = new Gpt2Body(config);
-    lmHead = new Linear(config.tieWordEmbeddings() ? Gpt2Body.WTE : LM_HEAD, null, config.nEmbd(),
-        config.vocabSize(), Linear.Layout.OUT_IN);
   }
 
-  /** The parameter layout, Hugging Face names: the body's, and lm_head.weight (V, E) when not tied to wte. */
-  static ParameterTable table(Gpt2Config c) {
+  /**
+   * The parameter layout, Hugging Face names: the body's, and lm_head.weight (V, E) when not tied to
+   * wte, stored like wte with {@code paddedVocabSize(V)} rows.
+   */
+  public static ParameterTable table(Gpt2Config c) {
     ParameterTable t = new ParameterTable();
     Gpt2Body.addParameters(t, c);
     if (!c.tieWordEmbeddings()) {
-      t.add(LM_HEAD, true, c.vocabSize(), c.nEmbd());
+      t.addPadded(LM_HEAD, true, paddedVocabSize(c.vocabSize()), c.vocabSize(), c.nEmbd());
     }
     return t;
   }
@@ -64,9 +64,24 @@ public final class Gpt2LMHeadModel extends TransformerModel implements LanguageM
   }
 
   @Override
-  public Tensor forward(Pass pass, ModelInput in) {
-    normalized = body.forward(pass, upload(pass, in, false, 0), in.batch(), in.seqLen());
-    return lmHead.forward(pass, normalized);
+  protected Tensor body(Pass pass, ModelInput in) {
+    return body.forward(pass, upload(pass, in, false, 0), in.batch(), in.seqLen());
+  }
+
+  /** The head has no layers of its own before the output projection (the body ends with ln_f). */
+  @Override
+  protected Tensor headFeatures(Pass pass, Tensor rows) {
+    return rows;
+  }
+
+  @Override
+  protected Tensor headFeaturesBackward(Pass pass, Tensor dfeatures) {
+    return dfeatures;
+  }
+
+  @Override
+  protected void bodyBackward(Pass pass, Tensor dhidden) {
+    body.backward(pass, dhidden);
   }
 
   /**
@@ -117,19 +132,13 @@ public final class Gpt2LMHeadModel extends TransformerModel implements LanguageM
         x = blocks.get(i).forwardCached(pass, x, caches.get(i));
       }
       length += n;
-      Tensor last = x.view((long) n * e).slice((long) (n - 1) * e, 1, e);
-      return pass.backend().downloadFloats(lmHead.forward(pass, body.finalNorm().forward(pass, last)));
+      return headLogits(pass, body.finalNorm().forward(pass, x.slice((long) (n - 1) * e, 1, e)))[0];
     }
 
     @Override
     public void close() {
       caches.forEach(KvCache::close);
     }
-  }
-
-  @Override
-  public void backward(Pass pass, Tensor dlogits) {
-    body.backward(pass, lmHead.backward(pass, dlogits, normalized, true));
   }
 
   @Override

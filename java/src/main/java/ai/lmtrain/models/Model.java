@@ -6,8 +6,16 @@ import ai.lmtrain.tensor.ParameterStore;
  * A transformer over the native backend with Hugging Face parameter names and config: what
  * checkpoints save and load and what the trainer's optimizer updates, whatever the head. A model
  * instance is not safe for concurrent passes.
+ *
+ * <p>The token embedding (and an untied output projection's weight, and an output bias) is stored
+ * with its vocabulary rounded up to a multiple of {@link #VOCAB_PADDING} rows (GPT-2: 50304 for
+ * 50257), so that the output projection has GEMM-friendly sizes; the padding rows are zero and stay zero, no id selects them, and they never
+ * show up in logits, probabilities, predictions, checkpoints or parameter counts.
  */
 public interface Model extends AutoCloseable {
+
+  /** The vocabulary is padded to a multiple of this many rows in the parameter layout. */
+  int VOCAB_PADDING = 128;
 
   /** "bert", "roberta-prelayernorm" (pre-LN BERT) or "gpt2" (the config.json model_type). */
   String modelType();

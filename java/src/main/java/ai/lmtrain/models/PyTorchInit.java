@@ -37,7 +37,7 @@ final class PyTorchInit implements TransformerModel.Initializer {
   }
 
   @Override
-  public void fill(ParameterTable.Entry e, float[] values, Random random) {
+  public void fill(ParameterTable.Entry e, long firstRow, float[] values, Random random) {
     String name = e.name();
     if (TransformerModel.isNormWeight(name)) {
       Arrays.fill(values, 1f);
@@ -45,7 +45,7 @@ final class PyTorchInit implements TransformerModel.Initializer {
       Arrays.fill(values, 0f);
     } else if (isEmbedding(name)) {
       TransformerModel.normal(values, random, 1.0);
-      TransformerModel.zeroPaddingRow(e, values, paddingRows);
+      TransformerModel.zeroPaddingRow(e, firstRow, values, paddingRows);
     } else if (name.endsWith(".weight")) {
       uniform(values, random, bound(e));
     } else {

@@ -9,9 +9,11 @@ import ai.lmtrain.tensor.Tensor;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.BiFunction;
 
 /**
- * What BERT and GPT-2 share: the parameter store, input checks and upload, and the initialiser.
+ * What every BERT and GPT-2 model shares, whatever its head: the parameter store, input checks and
+ * upload, the initialiser, the padded vocabulary size, and the layer-by-layer backward.
  */
 abstract class TransformerModel implements Model {
   protected final ParameterStore store;
@@ -22,6 +24,29 @@ abstract class TransformerModel implements Model {
     this.store = new ParameterStore(backend, table, computeType);
     this.vocabSize = vocabSize;
     this.maxPositions = maxPositions;
+  }
+
+  /** The rows of the token embedding in the parameter layout: V rounded up to {@link #VOCAB_PADDING}. */
+  static int paddedVocabSize(int vocabSize) {
+    return Math.toIntExact(((long) vocabSize + VOCAB_PADDING - 1) / VOCAB_PADDING * VOCAB_PADDING);
+  }
+
+  /**
+   * dy (B*T, E) back through layers {@code count - 1} down to 0 ({@code layerBackward(i, dy)} returns
+   * layer i's input gradient): each layer's temporaries are released once it is done, so the
+   * backward holds one layer's temporaries at a time, plus two (B*T, E) buffers for the gradients
+   * passed between layers.
+   */
+  protected static Tensor backwardLayers(Pass pass, Tensor dy, int count,
+      BiFunction<Integer, Tensor, Tensor> layerBackward) {
+    Tensor[] between = {pass.activation(dy.shape()), pass.activation(dy.shape())};
+    Tensor dx = dy;
+    for (int i = count - 1; i >= 0; i--) {
+      int layer = i;
+      Tensor grad = dx;
+      dx = pass.keepingOnly(between[i % 2], () -> layerBackward.apply(layer, grad));
+    }
+    return dx;
   }
 
   @Override
@@ -79,20 +104,33 @@ abstract class TransformerModel implements Model {
     return new Inputs(idTensor, types, mask);
   }
 
-  /** Fills every parameter: {@code init} decides each entry's values from the shared generator. */
+  /**
+   * Fills every parameter: {@code init} decides each entry's values (its checkpoint rows; padding
+   * rows stay zero) from the shared generator, a block of whole rows at a time (about
+   * {@link #INIT_BLOCK} values: an embedding of 50257 x 768 never exists as one Java array).
+   */
   protected void initializeWith(long seed, Initializer init) {
     Random random = new Random(seed);
     for (ParameterTable.Entry e : store.table().entries()) {
-      float[] values = new float[Math.toIntExact(e.numel())];
-      init.fill(e, values, random);
-      store.setMaster(e.name(), values);
+      long rows = e.shape()[0];
+      long rowElements = e.numel() / rows;
+      long blockRows = Math.max(1, INIT_BLOCK / rowElements);
+      for (long first = 0; first < rows; first += blockRows) {
+        float[] values = new float[Math.toIntExact(Math.min(blockRows, rows - first) * rowElements)];
+        init.fill(e, first, values, random);
+        store.setMaster(e.name(), first * rowElements, values);
+      }
     }
   }
+
+  /** Values per block of {@link #initializeWith}. */
+  private static final long INIT_BLOCK = 1 << 20;
 
   /** How one parameter entry is initialised. */
   @FunctionalInterface
   protected interface Initializer {
-    void fill(ParameterTable.Entry entry, float[] values, Random random);
+    /** Fills {@code values}: whole rows of {@code entry} from row {@code firstRow} on, drawn in order. */
+    void fill(ParameterTable.Entry entry, long firstRow, float[] values, Random random);
   }
 
   /** values ~ N(0, std). */
@@ -113,12 +151,17 @@ abstract class TransformerModel implements Model {
     return name.endsWith("LayerNorm.bias") || name.endsWith("layer_norm.bias") || name.matches(".*\\.ln_[12f]\\.bias");
   }
 
-  /** Zeroes the padding_idx row of an embedding named in {@code paddingRows} (nn.Embedding(padding_idx=...)). */
-  protected static void zeroPaddingRow(ParameterTable.Entry e, float[] values, Map<String, Integer> paddingRows) {
+  /**
+   * Zeroes the padding_idx row of an embedding named in {@code paddingRows} (nn.Embedding(padding_idx=...))
+   * when it falls in {@code values}, the block of whole rows of {@code e} from row {@code firstRow} on.
+   */
+  protected static void zeroPaddingRow(ParameterTable.Entry e, long firstRow, float[] values,
+      Map<String, Integer> paddingRows) {
     Integer row = paddingRows.get(e.name());
-    if (row != null && row >= 0 && row < e.shape()[0]) {
-      int width = Math.toIntExact(e.shape()[1]);
-      Arrays.fill(values, row * width, (row + 1) * width, 0f);
+    long width = e.shape()[1];
+    long inBlock = row == null ? -1 : row - firstRow;
+    if (inBlock >= 0 && row < e.shape()[0] && (inBlock + 1) * width <= values.length) {
+      Arrays.fill(values, Math.toIntExact(inBlock * width), Math.toIntExact((inBlock + 1) * width), 0f);
     }
   }
 

@@ -118,9 +118,9 @@ public final class LmtNative {
       @Cast("lmt_dtype") int dt);
 
   public static native int lmt_softmax_cross_entropy(@Cast("lmt_ctx*") long ctx, @Cast("float*") long lossSum,
-      @Cast("float*") long rowLoss, @Cast("void*") long dlogits, @Cast("const void*") long logits,
-      @Cast("const int32_t*") long labels, @Cast("const float*") long rowWeight, long n, long v, int ignoreIndex,
-      float gradScale, @Cast("lmt_dtype") int dt);
+      @Cast("float*") long rowLoss, @Cast("int32_t*") long predictions, @Cast("void*") long dlogits,
+      @Cast("const void*") long logits, @Cast("const int32_t*") long labels, @Cast("const float*") long rowWeight,
+      long n, long v, long ld, int ignoreIndex, float gradScale, @Cast("lmt_dtype") int dt);
 
   public static native int lmt_embedding_forward(@Cast("lmt_ctx*") long ctx, @Cast("void*") long out,
       @Cast("const int32_t*") long ids, @Cast("const int32_t*") long typeIds, @Cast("const void*") long wte,
@@ -169,4 +169,34 @@ public final class LmtNative {
 
   public static native int lmt_count_nonfinite(@Cast("lmt_ctx*") long ctx, @Cast("int64_t*") long out,
       @Cast("const void*") long x, long n, @Cast("lmt_dtype") int dt);
+
+  // ---------------------------------------------------------------- collectives (lmt_comm_*, native/dist/)
+
+  public static native int lmt_comm_init_mpi(@Cast("lmt_comm**") long[] out, String shimPath, double timeoutS);
+
+  public static native int lmt_nccl_unique_id(@Cast("uint8_t*") byte[] id, String ncclLibrary);
+
+  public static native int lmt_comm_init_nccl(@Cast("lmt_comm**") long[] out, @Cast("lmt_ctx*") long ctx,
+      @Cast("const uint8_t*") byte[] id, int rank, int size, String ncclLibrary, double timeoutS);
+
+  public static native int lmt_comm_info(@Cast("lmt_comm*") long comm, int[] rank, int[] size, int[] localRank,
+      int[] localSize);
+
+  public static native int lmt_comm_all_reduce(@Cast("lmt_comm*") long comm, @Cast("void*") long buf, long n,
+      @Cast("lmt_dtype") int dt, @Cast("lmt_reduce_op") int op);
+
+  public static native int lmt_comm_all_reduce_host(@Cast("lmt_comm*") long comm, @Cast("void*") double[] values,
+      long n, @Cast("lmt_dtype") int dt, @Cast("lmt_reduce_op") int op);
+
+  public static native int lmt_comm_all_reduce_host(@Cast("lmt_comm*") long comm, @Cast("void*") long[] values,
+      long n, @Cast("lmt_dtype") int dt, @Cast("lmt_reduce_op") int op);
+
+  public static native int lmt_comm_broadcast(@Cast("lmt_comm*") long comm, @Cast("void*") long buf, long bytes,
+      int root);
+
+  public static native int lmt_comm_barrier(@Cast("lmt_comm*") long comm);
+
+  public static native int lmt_comm_abort(@Cast("lmt_comm*") long comm, int code);
+
+  public static native int lmt_comm_destroy(@Cast("lmt_comm*") long comm);
 }

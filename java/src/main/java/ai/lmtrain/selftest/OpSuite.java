@@ -327,7 +327,45 @@ public final class OpSuite {
       }
       cases.add(crossEntropyCase(dt, n, 1000, CrossEntropyOutputs.ALL, true));
       cases.add(crossEntropyCase(dt, n, 1000, CrossEntropyOutputs.LOSS_ONLY, false));
+      for (CrossEntropyOutputs outputs : List.of(CrossEntropyOutputs.ALL, CrossEntropyOutputs.IN_PLACE)) {
+        cases.add(paddedCrossEntropyCase(dt, n, 50257, 50304, outputs)); // GPT-2's vocabulary, padded as stored
+        cases.add(paddedCrossEntropyCase(dt, 33, 1000, 1024, outputs));
+      }
     }
+  }
+
+  /**
+   * Logits (N, ld) of which the first V columns are scored (a padded vocabulary), rows 1 and 4
+   * ignored, row weights, with every output: loss sum, row losses, argmax predictions and dlogits.
+   */
+  private static OpCase paddedCrossEntropyCase(DType dt, int n, int v, int ld, CrossEntropyOutputs outputs) {
+    boolean inPlace = outputs == CrossEntropyOutputs.IN_PLACE;
+    OpCase.Builder b = OpCase.of("softmaxCrossEntropy", dt, "N=" + n + " V=" + v + " ld=" + ld + " ignore_index"
+            + " predictions row weights" + (inPlace ? " in place (dlogits = logits)" : ""), Kind.REDUCTION)
+        .in("labels", I32, labelsWithIgnoredRows(v), n)
+        .in("rowWeight", F32, uniform(0, 2), n)
+        .out("lossSum", F32, unset(), 1)
+        .out("rowLoss", F32, unset(), n)
+        .out("predictions", I32, unset(), n);
+    if (inPlace) {
+      b.out("logits", dt, symmetric(4), n, ld);
+    } else {
+      b.in("logits", dt, symmetric(4), n, ld).out("dlogits", dt, unset(), n, ld);
+    }
+    return b.run((be, t) -> be.softmaxCrossEntropy(t.get("lossSum"), t.get("rowLoss"), t.get("predictions"),
+        t.get(inPlace ? "logits" : "dlogits"), t.get("logits"), v, t.get("labels"), t.get("rowWeight"), IGNORE_INDEX,
+        1f / (n - 2)));
+  }
+
+  /** Labels in [0, v) with rows 1 and 4 set to ignore_index. */
+  private static Fill labelsWithIgnoredRows(int v) {
+    return (type, numel, random) -> {
+      int[] x = new int[numel];
+      for (int i = 0; i < numel; i++) {
+        x[i] = i == 1 || i == 4 ? IGNORE_INDEX : random.nextInt(v);
+      }
+      return HostData.encodeInts(x);
+    };
   }
 
   /** Which outputs a cross-entropy case asks for. */
@@ -345,15 +383,8 @@ public final class OpSuite {
       case LOSS_ONLY -> " loss only";
     } + (weighted ? " row weights" : "");
     float gradScale = 1f / (n - 2);
-    Fill labels = (type, numel, random) -> {
-      int[] x = new int[numel];
-      for (int i = 0; i < numel; i++) {
-        x[i] = i == 1 || i == 4 ? IGNORE_INDEX : random.nextInt(v);
-      }
-      return HostData.encodeInts(x);
-    };
     OpCase.Builder b = OpCase.of("softmaxCrossEntropy", dt, name, Kind.REDUCTION)
-        .in("labels", I32, labels, n)
+        .in("labels", I32, labelsWithIgnoredRows(v), n)
         .out("lossSum", F32, unset(), 1);
     if (outputs == CrossEntropyOutputs.IN_PLACE) {
       b.out("logits", dt, symmetric(4), n, v);

@@ -7,7 +7,9 @@ import java.util.List;
  * A bump allocator for activations: {@link #allocate} hands out 256-byte aligned tensors from
  * large blocks, {@link #reset()} makes all of it reusable at once (once per training step), and
  * {@link #close()} frees the blocks. After a reset that followed growth, the blocks are merged into
- * one of the high-water size, so a steady state uses a single block.
+ * one of the high-water size, so a steady state uses a single block. {@link #mark()} and
+ * {@link #rewind} release, stack-like, what was allocated since a point (a backward step's
+ * temporaries).
  */
 public final class Arena implements AutoCloseable {
   private static final long ALIGN = 256;
@@ -49,6 +51,28 @@ public final class Arena implements AutoCloseable {
     inUse += need;
     highWater = Math.max(highWater, inUse);
     return t;
+  }
+
+  /** A point of this arena's allocations; see {@link #rewind}. */
+  public record Mark(int block, long used, long inUse) {}
+
+  /** The current point: {@link #rewind} to it releases everything allocated after it. */
+  public Mark mark() {
+    return new Mark(current, used, inUse);
+  }
+
+  /**
+   * Makes the memory allocated since {@code mark} reusable: tensors allocated after it are invalid
+   * afterwards, those allocated before stay valid. The mark must come from this arena since its
+   * last reset, and no later mark may have been rewound past it.
+   */
+  public void rewind(Mark mark) {
+    if (mark.inUse() > inUse || mark.block() >= Math.max(1, blocks.size())) {
+      throw new IllegalArgumentException("mark " + mark + " is not a point of this arena's current allocations");
+    }
+    current = mark.block();
+    used = mark.used();
+    inUse = mark.inUse();
   }
 
   /** A zero-filled tensor. */

@@ -109,8 +109,23 @@ public interface Backend extends AutoCloseable {
    * gradScale * w * (softmax - onehot), may be the logits tensor itself. Any output may be null
    * (not all three). rowWeight (N) F32 may be null.
    */
-  void softmaxCrossEntropy(Tensor lossSum, Tensor rowLoss, Tensor dlogits, Tensor logits, Tensor labels,
-      Tensor rowWeight, int ignoreIndex, float gradScale);
+  default void softmaxCrossEntropy(Tensor lossSum, Tensor rowLoss, Tensor dlogits, Tensor logits, Tensor labels,
+      Tensor rowWeight, int ignoreIndex, float gradScale) {
+    softmaxCrossEntropy(lossSum, rowLoss, null, dlogits, logits, logits.dim(-1), labels, rowWeight, ignoreIndex,
+        gradScale);
+  }
+
+  /**
+   * Fused softmax cross-entropy over the first {@code classes} columns of logits (N, ld): the other
+   * ld - classes columns are padding (a padded vocabulary), never read, as if their logits were -inf.
+   * lossSum (1) F32 = sum of (weighted) row losses; rowLoss (N) F32; predictions (N) I32 = each row's
+   * argmax over the scored columns (lowest among ties), -1 for ignored rows; dlogits (N, ld) =
+   * gradScale * w * (softmax - onehot) in the scored columns, 0 in the padding ones and ignored rows,
+   * and may be the logits tensor itself. Any output may be null (not all four). rowWeight (N) F32 may
+   * be null.
+   */
+  void softmaxCrossEntropy(Tensor lossSum, Tensor rowLoss, Tensor predictions, Tensor dlogits, Tensor logits,
+      long classes, Tensor labels, Tensor rowWeight, int ignoreIndex, float gradScale);
 
   /** out (B, T, C) = wte[ids] + wpe[posOffset + t] (+ wtt[typeIds]); wpe, wtt/typeIds may be null. */
   void embeddingForward(Tensor out, Tensor ids, Tensor typeIds, Tensor wte, Tensor wpe, Tensor wtt, long posOffset);

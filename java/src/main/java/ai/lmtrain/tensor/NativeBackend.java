@@ -30,6 +30,14 @@ public abstract class NativeBackend implements Backend {
     return device;
   }
 
+  /**
+   * The native context handle ({@code lmt_ctx*}), for native code that queues work on this
+   * backend's device and stream (the NCCL collectives of {@code train.dist}).
+   */
+  public long nativeContext() {
+    return ctx();
+  }
+
   /** The native context handle. */
   protected long ctx() {
     if (ctx == 0) {
@@ -274,12 +282,14 @@ public abstract class NativeBackend implements Backend {
   }
 
   @Override
-  public void softmaxCrossEntropy(Tensor lossSum, Tensor rowLoss, Tensor dlogits, Tensor logits, Tensor labels,
-      Tensor rowWeight, int ignoreIndex, float gradScale) {
+  public void softmaxCrossEntropy(Tensor lossSum, Tensor rowLoss, Tensor predictions, Tensor dlogits, Tensor logits,
+      long classes, Tensor labels, Tensor rowWeight, int ignoreIndex, float gradScale) {
     String op = "softmaxCrossEntropy";
     mine(op, "logits", logits);
     long n = logits.rows();
-    long v = logits.dim(-1);
+    long ld = logits.dim(-1);
+    require(classes > 0 && classes <= ld, op, "classes must be in [1, " + ld + "] (the logits' columns), got "
+        + classes);
     ids(op, "labels", labels, n);
     if (lossSum != null) {
       vector(op, "lossSum", lossSum, 1, DType.F32);
@@ -287,14 +297,18 @@ public abstract class NativeBackend implements Backend {
     if (rowLoss != null) {
       vector(op, "rowLoss", rowLoss, n, DType.F32);
     }
+    if (predictions != null) {
+      ids(op, "predictions", predictions, n);
+    }
     if (rowWeight != null) {
       vector(op, "rowWeight", rowWeight, n, DType.F32);
     }
     if (dlogits != null) {
       sameShape(op, "dlogits", dlogits, logits);
     }
-    check(LmtNative.lmt_softmax_cross_entropy(ctx(), addr(lossSum), addr(rowLoss), addr(dlogits), logits.address(),
-        labels.address(), addr(rowWeight), n, v, ignoreIndex, gradScale, logits.dtype().code()));
+    check(LmtNative.lmt_softmax_cross_entropy(ctx(), addr(lossSum), addr(rowLoss), addr(predictions), addr(dlogits),
+        logits.address(), labels.address(), addr(rowWeight), n, classes, ld, ignoreIndex, gradScale,
+        logits.dtype().code()));
   }
 
   @Override

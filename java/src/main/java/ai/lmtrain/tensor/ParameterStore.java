@@ -8,7 +8,9 @@ package ai.lmtrain.tensor;
  *       BF16/F16 copy (refreshed by AdamW in the same pass) for mixed precision;</li>
  *   <li>gradients, F32, accumulated by the backward passes and zeroed per optimizer step.</li>
  * </ul>
- * Views are by checkpoint name. Alignment gaps between entries are kept at zero.
+ * Views are by checkpoint name and have the checkpoint shape; {@link #paddedParam} and
+ * {@link #paddedGrad} also cover an entry's padding rows (see {@link ParameterTable#addPadded}).
+ * Alignment gaps between entries and padding rows are kept at zero.
  */
 public final class ParameterStore implements AutoCloseable {
   private final Backend backend;
@@ -67,6 +69,18 @@ public final class ParameterStore implements AutoCloseable {
     return work.at(e.offset() * computeType.bytes(), computeType, e.shape());
   }
 
+  /** Working weights of parameter {@code name} with its padding rows (its stored shape). */
+  public Tensor paddedParam(String name) {
+    ParameterTable.Entry e = table.get(name);
+    return work.at(e.offset() * computeType.bytes(), computeType, e.storedShape());
+  }
+
+  /** F32 gradient of parameter {@code name} with its padding rows (its stored shape). */
+  public Tensor paddedGrad(String name) {
+    ParameterTable.Entry e = table.get(name);
+    return grads.at(e.offset() * 4, DType.F32, e.storedShape());
+  }
+
   /**
    * Working weights of a contiguous run of parameters starting at {@code first}, viewed with
    * {@code shape} (e.g. packed query|key|value weights as one (3H, H) matrix).
@@ -119,6 +133,19 @@ public final class ParameterStore implements AutoCloseable {
     backend.upload(master(name), values);
     if (computeType != DType.F32) {
       backend.cast(param(name), master(name));
+    }
+  }
+
+  /**
+   * Writes master weights of {@code name} from element {@code first} of its checkpoint shape on
+   * (and refreshes that part of the working copy).
+   */
+  public void setMaster(String name, long first, float[] values) {
+    long n = table.get(name).numel();
+    Tensor part = master(name).view(n).slice(first, values.length);
+    backend.upload(part, values);
+    if (computeType != DType.F32) {
+      backend.cast(param(name).view(n).slice(first, values.length), part);
     }
   }
 

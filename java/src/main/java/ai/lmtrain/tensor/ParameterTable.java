@@ -11,12 +11,21 @@ import java.util.Map;
  * buffer. Names are the Hugging Face checkpoint keys, so loading and saving are table lookups;
  * offsets (in elements) drive the views of the parameter, gradient and optimizer buffers alike.
  * Each entry also says whether AdamW's weight decay applies to it.
+ *
+ * <p>An entry may hold more rows in the buffer than in checkpoints ({@link #addPadded}): a
+ * vocabulary padded to a multiple of 128 so that the output projection has GEMM-friendly sizes.
+ * The padding rows follow the real ones, start at zero and stay zero (no token id selects them and
+ * the loss masks their logits, so their gradients are exactly zero); checkpoints, parameter counts
+ * and every view by name cover the real rows only.
  */
 public final class ParameterTable {
 
-  /** One parameter: its checkpoint name, shape, element offset in the buffers, and decay flag. */
-  public record Entry(String name, long[] shape, long offset, boolean decay) {
-    /** Number of elements. */
+  /**
+   * One parameter: its checkpoint name and shape, element offset in the buffers, decay flag, and the
+   * number of rows it occupies in the buffers ({@code shape[0]} unless padded).
+   */
+  public record Entry(String name, long[] shape, long offset, boolean decay, long storedRows) {
+    /** Number of elements in checkpoints (the real rows). */
     public long numel() {
       long n = 1;
       for (long d : shape) {
@@ -24,9 +33,25 @@ public final class ParameterTable {
       }
       return n;
     }
+
+    /** The shape in the buffers: {@link #shape()} with {@link #storedRows()} rows. */
+    public long[] storedShape() {
+      long[] s = shape.clone();
+      s[0] = storedRows;
+      return s;
+    }
+
+    /** Number of elements in the buffers, padding rows included. */
+    public long storedNumel() {
+      return numel() / shape[0] * storedRows;
+    }
   }
 
+  /** How an entry was appended, so that {@link #withoutPadding} can lay the same entries out again. */
+  private record Append(String name, boolean decay, boolean align, long storedRows, long[] shape) {}
+
   private final List<Entry> entries = new ArrayList<>();
+  private final List<Append> appends = new ArrayList<>();
   private final Map<String, Entry> byName = new LinkedHashMap<>();
   private long total;
 
@@ -35,7 +60,19 @@ public final class ParameterTable {
    * boundary for F32 (vectorised kernels and coalesced GPU access).
    */
   public ParameterTable add(String name, boolean decay, long... shape) {
-    return append(name, decay, true, shape);
+    return append(new Append(name, decay, true, shape.length == 0 ? 1 : shape[0], shape));
+  }
+
+  /**
+   * Appends a parameter whose first dimension is stored with {@code storedRows >= shape[0]} rows;
+   * the rows past {@code shape[0]} are padding (see the class comment).
+   */
+  public ParameterTable addPadded(String name, boolean decay, long storedRows, long... shape) {
+    if (shape.length == 0 || storedRows < shape[0]) {
+      throw new IllegalArgumentException("parameter '" + name + "' of shape " + Tensor.shapeString(shape)
+          + " cannot be stored in " + storedRows + " rows");
+    }
+    return append(new Append(name, decay, true, storedRows, shape));
   }
 
   /**
@@ -44,24 +81,42 @@ public final class ParameterTable {
    * one (3H, H) matrix by a single matmul).
    */
   public ParameterTable addPacked(String name, boolean decay, long... shape) {
-    return append(name, decay, false, shape);
+    return append(new Append(name, decay, false, shape.length == 0 ? 1 : shape[0], shape));
   }
 
-  private ParameterTable append(String name, boolean decay, boolean align, long... shape) {
-    if (byName.containsKey(name)) {
-      throw new IllegalArgumentException("duplicate parameter name '" + name + "'");
+  private ParameterTable append(Append a) {
+    if (byName.containsKey(a.name())) {
+      throw new IllegalArgumentException("duplicate parameter name '" + a.name() + "'");
     }
-    for (long d : shape) {
+    if (a.shape().length == 0) {
+      throw new IllegalArgumentException("parameter '" + a.name() + "' has no dimensions");
+    }
+    for (long d : a.shape()) {
       if (d <= 0) {
-        throw new IllegalArgumentException("parameter '" + name + "' has a non-positive dimension " + Tensor.shapeString(shape));
+        throw new IllegalArgumentException("parameter '" + a.name() + "' has a non-positive dimension "
+            + Tensor.shapeString(a.shape()));
       }
     }
-    long offset = align ? (total + 63) / 64 * 64 : total;
-    Entry e = new Entry(name, shape.clone(), offset, decay);
+    long offset = a.align() ? (total + 63) / 64 * 64 : total;
+    Entry e = new Entry(a.name(), a.shape().clone(), offset, a.decay(), a.storedRows());
     entries.add(e);
-    byName.put(name, e);
-    total = offset + e.numel();
+    appends.add(a);
+    byName.put(a.name(), e);
+    total = offset + e.storedNumel();
     return this;
+  }
+
+  /**
+   * The same entries laid out with their checkpoint shapes (no padding rows): the flat layout in
+   * which optimizer.safetensors stores the AdamW moments, which is also the layout of every
+   * checkpoint written before vocabularies were padded.
+   */
+  public ParameterTable withoutPadding() {
+    ParameterTable t = new ParameterTable();
+    for (Append a : appends) {
+      t.append(new Append(a.name(), a.decay(), a.align(), a.shape()[0], a.shape()));
+    }
+    return t;
   }
 
   /** Entries in layout order. */
@@ -82,31 +137,17 @@ public final class ParameterTable {
     return byName.containsKey(name);
   }
 
-  /** Buffer length in elements (including alignment gaps). */
+  /** Buffer length in elements (including alignment gaps and padding rows). */
   public long totalElements() {
     return total;
   }
 
-  /** Number of parameters (sum of entry sizes, without gaps). */
+  /** Number of parameters (sum of entry sizes, without gaps and padding rows). */
   public long parameterCount() {
     long n = 0;
     for (Entry e : entries) {
       n += e.numel();
     }
     return n;
-  }
-
-  /** A 0/1 mask over the whole buffer: 1 on the entries {@code decays} accepts (gaps are 0). */
-  public byte[] decayMask(java.util.function.Predicate<Entry> decays) {
-    if (total > Integer.MAX_VALUE - 8) {
-      throw new IllegalStateException("decay mask of " + total + " elements is too large for one array");
-    }
-    byte[] mask = new byte[(int) total];
-    for (Entry e : entries) {
-      if (decays.test(e)) {
-        java.util.Arrays.fill(mask, (int) e.offset(), (int) (e.offset() + e.numel()), (byte) 1);
-      }
-    }
-    return mask;
   }
 }

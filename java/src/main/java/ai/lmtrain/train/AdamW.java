@@ -7,6 +7,7 @@ import ai.lmtrain.tensor.DeviceBuffer;
 import ai.lmtrain.tensor.ParameterStore;
 import ai.lmtrain.tensor.ParameterTable;
 import ai.lmtrain.tensor.Tensor;
+import java.util.Arrays;
 import java.util.function.Predicate;
 
 /**
@@ -15,6 +16,8 @@ import java.util.function.Predicate;
  * per-element decay mask: by default biases and LayerNorm weights take no decay.
  */
 public final class AdamW implements AutoCloseable {
+  private static final long MASK_BLOCK = 1 << 20;
+
   private final ParameterStore params;
   private final DeviceBuffer moments;
   private final Tensor m;
@@ -46,7 +49,28 @@ public final class AdamW implements AutoCloseable {
     backend.zero(v);
     maskBuffer = backend.allocate(n);
     decayMask = maskBuffer.tensor(DType.U8, n);
-    backend.upload(decayMask, params.table().decayMask(decays));
+    fillDecayMask(backend, decayMask, params.table(), decays);
+  }
+
+  /**
+   * mask (n) U8 = 1 over the entries {@code decays} accepts (padding rows included: they stay zero
+   * anyway), 0 elsewhere and in the alignment gaps; uploaded a block at a time, so no host array of
+   * the whole buffer exists.
+   */
+  private static void fillDecayMask(Backend backend, Tensor mask, ParameterTable table,
+      Predicate<ParameterTable.Entry> decays) {
+    backend.zero(mask);
+    byte[] ones = new byte[(int) Math.min(MASK_BLOCK, mask.numel())];
+    Arrays.fill(ones, (byte) 1);
+    for (ParameterTable.Entry e : table.entries()) {
+      if (!decays.test(e)) {
+        continue;
+      }
+      for (long first = 0; first < e.storedNumel(); first += ones.length) {
+        int count = (int) Math.min(ones.length, e.storedNumel() - first);
+        backend.upload(mask.slice(e.offset() + first, count), count == ones.length ? ones : Arrays.copyOf(ones, count));
+      }
+    }
   }
 
   /** Applies one update with learning rate {@code lr}, gradients scaled by {@code gradScale} first. */

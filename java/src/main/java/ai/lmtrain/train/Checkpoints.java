@@ -27,6 +27,7 @@ import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tensor.DType;
 import ai.lmtrain.tensor.ParameterStore;
 import ai.lmtrain.tensor.ParameterTable;
+import ai.lmtrain.tensor.Tensor;
 import ai.lmtrain.tokenizers.Tokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -36,6 +37,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -75,15 +77,19 @@ public final class Checkpoints {
     writeModelFiles(dir, model, tokenizer);
   }
 
-  /** Writes a resumable checkpoint: the model files, optimizer moments and trainer state. */
+  /**
+   * Writes a resumable checkpoint: the model files, optimizer moments and trainer state. The moments
+   * are two flat F32 vectors in the layout of {@link ParameterTable#withoutPadding()} (every
+   * parameter with its checkpoint shape, 64-element aligned), the layout checkpoints had before the
+   * vocabulary was padded, so those resume too.
+   */
   public static void saveTraining(Path dir, Trainer trainer, Tokenizer tokenizer) throws IOException {
     CheckpointWriter.write(dir, folder -> {
       writeModelFiles(folder, trainer.model(), tokenizer);
-      Backend backend = trainer.model().parameters().backend();
-      long n = trainer.model().parameters().table().totalElements();
+      ParameterStore store = trainer.model().parameters();
       Map<String, TensorData> moments = new LinkedHashMap<>();
-      moments.put("exp_avg", TensorData.ofFloats(new long[] {n}, backend.downloadFloats(trainer.optimizer().firstMoments())));
-      moments.put("exp_avg_sq", TensorData.ofFloats(new long[] {n}, backend.downloadFloats(trainer.optimizer().secondMoments())));
+      moments.put("exp_avg", momentsInFileLayout(store, trainer.optimizer().firstMoments()));
+      moments.put("exp_avg_sq", momentsInFileLayout(store, trainer.optimizer().secondMoments()));
       SafeTensors.write(folder.resolve(OPTIMIZER_FILE), moments);
       AtomicFiles.writeString(folder.resolve(STATE_FILE), stateJson(trainer).toPrettyString());
     });
@@ -203,8 +209,9 @@ public final class Checkpoints {
    * @param state where the run stands
    * @param maxSteps the run's planned optimizer steps
    * @param arguments the training arguments the checkpoint was written with
+   * @param worldSize the ranks that wrote it (per_device_train_batch_size is per rank)
    */
-  public record SavedState(TrainState state, long maxSteps, TrainingArguments arguments) {}
+  public record SavedState(TrainState state, long maxSteps, TrainingArguments arguments, int worldSize) {}
 
   /**
    * Reads {@code dir}/trainer_state.json.
@@ -248,8 +255,9 @@ public final class Checkpoints {
     if (!unknown.isEmpty()) {
       throw f.problem("training_args", "has unknown key(s) " + unknown);
     }
+    int worldSize = f.has("world_size") ? f.intInRange("world_size", 1, Integer.MAX_VALUE) : 1; // absent: 1 process
     return new SavedState(new TrainState(step, loaderState, microBatches, tokensSeen, lossScale, cleanSteps, bestLoss,
-        bestStep), maxSteps, arguments);
+        bestStep), maxSteps, arguments, worldSize);
   }
 
   /** The optimizer steps a training checkpoint had taken (its trainer_state.json's global_step). */
@@ -270,12 +278,19 @@ public final class Checkpoints {
       throw new FileFormatException(stateFile, "the checkpoint kept its best model by metric_for_best_model '"
           + saved.metricForBestModel() + "'; resuming needs the same metric (got '" + now.metricForBestModel() + "')");
     }
-    if (saved.seed() != now.seed() || saved.trainBatchSize() != now.trainBatchSize()
+    // The loader stands at a position in global batches (per-rank batch x ranks): any world size
+    // that keeps the global batch continues the same batches.
+    int savedRanks = state.worldSize();
+    int ranks = trainer.dataParallel().worldSize();
+    if (saved.seed() != now.seed() || saved.trainBatchSize() * savedRanks != now.trainBatchSize() * ranks
         || saved.gradientAccumulationSteps() != now.gradientAccumulationSteps()) {
       throw new FileFormatException(stateFile, "the checkpoint was trained with seed " + saved.seed() + ", batch size "
-          + saved.trainBatchSize() + ", accumulation " + saved.gradientAccumulationSteps()
-          + "; resuming needs the same values (got " + now.seed() + ", " + now.trainBatchSize() + ", "
-          + now.gradientAccumulationSteps() + ")");
+          + batchText(saved.trainBatchSize(), savedRanks) + ", accumulation " + saved.gradientAccumulationSteps()
+          + "; resuming needs the same seed, global batch size and accumulation (got " + now.seed() + ", "
+          + batchText(now.trainBatchSize(), ranks) + ", " + now.gradientAccumulationSteps() + ")"
+          + (saved.trainBatchSize() * savedRanks % ranks == 0 && saved.trainBatchSize() * savedRanks != now.trainBatchSize()
+              * ranks ? "; with " + ranks + " rank(s) set per_device_train_batch_size to "
+              + saved.trainBatchSize() * savedRanks / ranks : ""));
     }
     Path optimizerFile = dir.resolve(OPTIMIZER_FILE);
     if (!Files.isRegularFile(optimizerFile)) {
@@ -283,15 +298,19 @@ public final class Checkpoints {
           + " (expected " + OPTIMIZER_FILE + " beside " + STATE_FILE + ")");
     }
     SafeTensorsFile moments = SafeTensors.read(optimizerFile);
-    Backend backend = trainer.model().parameters().backend();
-    uploadExact(moments, "exp_avg", trainer.optimizer().firstMoments(), backend);
-    uploadExact(moments, "exp_avg_sq", trainer.optimizer().secondMoments(), backend);
+    ParameterStore store = trainer.model().parameters();
+    uploadMoments(moments, "exp_avg", store, trainer.optimizer().firstMoments());
+    uploadMoments(moments, "exp_avg_sq", store, trainer.optimizer().secondMoments());
     try {
       trainer.restore(state.state());
     } catch (IllegalArgumentException e) {
       throw new FileFormatException(stateFile, "field 'loader' does not fit this run: " + e.getMessage()
           + " (were the corpus, the batch size or the context length changed?)");
     }
+  }
+
+  private static String batchText(int perRank, int ranks) {
+    return ranks == 1 ? String.valueOf(perRank) : perRank * ranks + " (" + perRank + " per rank x " + ranks + " ranks)";
   }
 
   private static ObjectNode stateJson(Trainer trainer) {
@@ -306,6 +325,7 @@ public final class Checkpoints {
       o.put("best_metric", s.bestMetric());
     }
     o.put("best_step", s.bestStep());
+    o.put("world_size", trainer.dataParallel().worldSize());
     o.set("training_args", trainer.arguments().toJson(JSON));
     return o;
   }
@@ -432,17 +452,35 @@ public final class Checkpoints {
     return allowed;
   }
 
-  private static void uploadExact(SafeTensorsFile file, String name, ai.lmtrain.tensor.Tensor target, Backend backend)
+  /** Moments laid out like the parameter buffer, as the file's flat vector (without padding rows). */
+  private static TensorData momentsInFileLayout(ParameterStore store, Tensor moments) {
+    ParameterTable file = store.table().withoutPadding();
+    float[] flat = new float[Math.toIntExact(file.totalElements())];
+    for (ParameterTable.Entry e : store.table().entries()) {
+      float[] values = store.backend().downloadFloats(moments.slice(e.offset(), e.numel()));
+      System.arraycopy(values, 0, flat, Math.toIntExact(file.get(e.name()).offset()), values.length);
+    }
+    return TensorData.ofFloats(new long[] {flat.length}, flat);
+  }
+
+  /** The file's flat moments into the parameter buffer's layout (gaps and padding rows stay zero). */
+  private static void uploadMoments(SafeTensorsFile file, String name, ParameterStore store, Tensor moments)
       throws IOException {
+    ParameterTable layout = store.table().withoutPadding();
     if (!file.contains(name)) {
       throw new FileFormatException(file.path(), "optimizer state '" + name + "' is missing");
     }
-    if (file.tensor(name).numel() != target.numel()) {
+    if (file.tensor(name).numel() != layout.totalElements()) {
       throw new FileFormatException(file.path(), "optimizer state '" + name + "' has " + file.tensor(name).numel()
-          + " elements but this run's model needs " + target.numel() + " (was the checkpoint trained with another"
-          + " model config or --objective?)");
+          + " elements but this run's model needs " + layout.totalElements() + " (was the checkpoint trained with"
+          + " another model config or --objective?)");
     }
-    backend.upload(target, file.tensor(name).toFloats());
+    float[] flat = file.tensor(name).toFloats();
+    for (ParameterTable.Entry e : store.table().entries()) {
+      int from = Math.toIntExact(layout.get(e.name()).offset());
+      store.backend().upload(moments.slice(e.offset(), e.numel()),
+          Arrays.copyOfRange(flat, from, from + Math.toIntExact(e.numel())));
+    }
   }
 
   private static void requireFolder(Path dir) throws NoSuchFileException {

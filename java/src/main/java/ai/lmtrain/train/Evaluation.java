@@ -1,26 +1,43 @@
 package ai.lmtrain.train;
 
+import ai.lmtrain.data.Batch;
 import ai.lmtrain.data.DataLoader;
-import ai.lmtrain.infer.LogitsProcessor;
 import ai.lmtrain.layers.Pass;
 import ai.lmtrain.models.LanguageModel;
 import ai.lmtrain.models.ModelInput;
 import ai.lmtrain.tensor.Arena;
-import ai.lmtrain.tensor.Backend;
+import ai.lmtrain.train.dist.DataParallel;
 
-/** Evaluation of a language model over a batch source: loss, perplexity, accuracy on scored positions. */
+/**
+ * Evaluation of a language model over a batch source: loss, perplexity, and accuracy on scored
+ * positions (the argmax of each scored position's logits, computed with the chunked loss, lowest id
+ * among ties).
+ */
 public final class Evaluation {
   private Evaluation() {}
 
   /** Runs every remaining batch of the loader's current epoch in inference mode. */
   public static EvalResult run(LanguageModel model, DataLoader source, Arena arena) {
+    return run(model, source, arena, DataParallel.SINGLE);
+  }
+
+  /**
+   * The same over several ranks: {@code source} yields global batches, each rank evaluates its
+   * rows of each, and the totals are summed over the ranks.
+   */
+  public static EvalResult run(LanguageModel model, DataLoader source, Arena arena, DataParallel parallel) {
     Totals totals = new Totals();
     while (source.hasNext()) {
-      ModelInput input = ModelInput.from(source.next());
+      Batch batch = source.next();
+      DataParallel.Rows rows = parallel.rows(batch.batchSize());
+      if (rows.isEmpty()) {
+        continue; // a short last batch with fewer rows than ranks
+      }
+      ModelInput input = ModelInput.from(rows.whole() ? batch : batch.rows(rows.first(), rows.count()));
       arena.reset();
-      totals.add(model, input, LossStep.run(model, Pass.inference(model.parameters(), arena), input,
-          LossWeighting.MEAN, false, 1f));
+      totals.add(LossStep.evaluate(model, Pass.inference(model.parameters(), arena), input));
     }
+    totals.sumOver(parallel);
     return totals.result();
   }
 
@@ -30,20 +47,23 @@ public final class Evaluation {
     private long scored;
     private long correct;
 
-    /** Adds the batch {@code input} whose (inference) loss step gave {@code r}. */
-    void add(LanguageModel model, ModelInput input, LossStep.Result r) {
+    /** Adds a batch's result of {@link LossStep#evaluate} (or another run with predictions). */
+    void add(LossStep.Result r) {
       if (r.scoredPositions() == 0) {
         return;
       }
-      Backend backend = model.parameters().backend();
       lossSum += r.loss() * r.scoredPositions();
       scored += r.scoredPositions();
-      int[] labels = model.lossLabels(input);
-      for (int row = 0; row < labels.length; row++) {
-        if (labels[row] != ModelInput.IGNORE_INDEX) {
-          correct += LogitsProcessor.argmax(backend.downloadFloats(r.logits().row(row))) == labels[row] ? 1 : 0;
-        }
-      }
+      correct += r.correctPredictions();
+    }
+
+    /** Replaces each sum by its sum over the ranks of {@code parallel}. */
+    void sumOver(DataParallel parallel) {
+      double[] totals = {lossSum, scored, correct};
+      parallel.sum(totals);
+      lossSum = totals[0];
+      scored = (long) totals[1];
+      correct = (long) totals[2];
     }
 
     /** Mean loss over the scored positions. */

@@ -16,6 +16,7 @@ import ai.lmtrain.models.ModelConfigs;
 import ai.lmtrain.models.ParameterLayouts;
 import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tokenizers.Tokenizer;
+import ai.lmtrain.train.dist.DataParallel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -88,6 +89,17 @@ public final class PretrainingJob {
 
   /** Runs {@code spec} on {@code backend}; {@code display} also observes the trainer (progress output). */
   public static Result run(Spec spec, Backend backend, TrainingListener display) throws IOException {
+    return run(spec, backend, DataParallel.SINGLE, display);
+  }
+
+  /**
+   * Runs {@code spec} as one rank of a data-parallel job: every rank reads the same data, builds
+   * the same model and trains its share of each global batch (per_device_train_batch_size x world
+   * size); rank 0 alone writes the output folder (metrics, plots, checkpoints, the final model).
+   * A checkpoint resumes at any world size that keeps the global batch.
+   */
+  public static Result run(Spec spec, Backend backend, DataParallel parallel, TrainingListener display)
+      throws IOException {
     if (spec.trainTexts().isEmpty()) {
       throw new IllegalArgumentException("no training text");
     }
@@ -106,7 +118,7 @@ public final class PretrainingJob {
         spec.stride(), mlm);
     TokenDataset evalSet = spec.evalTexts().isEmpty() ? null
         : LmDatasets.dataset(spec.tokenizer(), spec.evalTexts(), spec.mode(), spec.contextLength(), spec.stride(), mlm);
-    return run(spec, trainSet, evalSet, backend, display);
+    return run(spec, trainSet, evalSet, backend, parallel, display);
   }
 
   /**
@@ -118,22 +130,37 @@ public final class PretrainingJob {
    */
   public static Result run(Spec spec, TokenDataset trainSet, TokenDataset evalSet, Backend backend,
       TrainingListener display) throws IOException {
+    return run(spec, trainSet, evalSet, backend, DataParallel.SINGLE, display);
+  }
+
+  /** {@link #run(Spec, TokenDataset, TokenDataset, Backend, TrainingListener)} as one rank of {@code parallel}. */
+  public static Result run(Spec spec, TokenDataset trainSet, TokenDataset evalSet, Backend backend,
+      DataParallel parallel, TrainingListener display) throws IOException {
     validate(spec);
+    boolean root = parallel.isRoot();
     TrainingArguments args = spec.args();
     boolean mlm = spec.config() instanceof BertConfig;
     SentencePairs.Task task = spec.sentenceTask();
+    if (task != null && parallel.distributed()) {
+      throw new IllegalArgumentException("--objective mlm+" + task.key() + " trains in a single process only (this"
+          + " launch has " + parallel.worldSize() + " ranks); drop the multi-process launch or use --objective mlm");
+    }
     Collator collator = task == null ? LmDatasets.collator(spec.tokenizer(), mlm, args.mlmProbability())
         : SentencePairs.collator(MlmCollator.forTokenizer(spec.tokenizer()).withProbability(args.mlmProbability()));
-    DataLoader train = new DataLoader(trainSet, collator, args.trainBatchSize(), true, args.seed(), false);
+    int ranks = parallel.worldSize();
+    DataLoader train = new DataLoader(trainSet, collator, args.trainBatchSize() * ranks, true, args.seed(), false);
     DataLoader eval = evalSet == null ? null
-        : new DataLoader(evalSet, collator, args.evalBatchSize(), false, args.seed() + 1, false);
+        : new DataLoader(evalSet, collator, args.evalBatchSize() * ranks, false, args.seed() + 1, false);
     requireData(spec, train, eval, mlm);
     Path dir = spec.outputDir();
-    boolean created = RunFolder.begin(dir, spec.resume() ? RunFolder.Mode.RESUME : RunFolder.Mode.NEW, "train");
+    // The run folder is rank 0's: it alone creates, repairs and writes it; the others read a
+    // resumed checkpoint once rank 0 has repaired it (the agreement below orders that).
+    boolean created = root && RunFolder.begin(dir, spec.resume() ? RunFolder.Mode.RESUME : RunFolder.Mode.NEW, "train");
     boolean[] stepped = {false};
     LanguageModel model = null;
     try {
-      Path checkpoint = spec.resume() ? prepareResume(spec) : dir.resolve("checkpoint");
+      Path checkpoint = spec.resume() && root ? prepareResume(spec) : dir.resolve("checkpoint");
+      parallel.agree();
       model = spec.resume()
           ? (task != null ? Checkpoints.loadPreTraining(checkpoint, backend, args.precision().computeType())
               : Checkpoints.loadModel(checkpoint, backend, args.precision().computeType()))
@@ -145,25 +172,34 @@ public final class PretrainingJob {
       List<String> sampleTexts = task == null ? spec.evalTexts()
           : spec.evalTexts().stream().map(d -> d.lines().findFirst().orElse(d)).toList();
       List<MetricsEvent> events = new ArrayList<>();
-      try (MetricsLog metrics = MetricsLog.open(dir.resolve(MetricsLog.FILE_NAME));
-          TensorBoardLog tensorBoard = RunRecorder.openTensorBoard(args, dir,
-              spec.resume() ? Checkpoints.savedStep(checkpoint) : 0);
+      try (MetricsLog metrics = root ? MetricsLog.open(dir.resolve(MetricsLog.FILE_NAME)) : null;
+          TensorBoardLog tensorBoard = root ? RunRecorder.openTensorBoard(args, dir,
+              spec.resume() ? Checkpoints.savedStep(checkpoint) : 0) : null;
           Trainer trainer = new Trainer(objective, args, train, eval,
-              new RunRecorder(spec.runName(), dir, model, spec.tokenizer(), metrics, events, tensorBoard,
-                  mlm, step -> EvalSamples.describe(trained, spec.tokenizer(), sampleTexts), display))) {
+              root ? new RunRecorder(spec.runName(), dir, model, spec.tokenizer(), metrics, events, tensorBoard,
+                  mlm, step -> EvalSamples.describe(trained, spec.tokenizer(), sampleTexts), display)
+                  : new TrainingListener() {}, parallel)) {
         try {
           if (spec.resume()) {
             Checkpoints.restoreTraining(checkpoint, trainer);
-            LOG.info("{}: resumed from {} at step {} of {}", spec.runName(), checkpoint, trainer.state().globalStep(),
-                trainer.totalSteps());
+            if (root) {
+              LOG.info("{}: resumed from {} at step {} of {}", spec.runName(), checkpoint,
+                  trainer.state().globalStep(), trainer.totalSteps());
+            }
           }
-          LOG.info("{}: {} parameters, {} training examples, {} steps ({} per epoch), {} on {}", spec.runName(),
-              model.parameters().table().parameterCount(), trainSet.size(),
-              trainer.totalSteps(), trainer.stepsPerEpoch(), args.precision(), backend.device());
+          parallel.start(model.parameters());
+          if (root) {
+            LOG.info("{}: {} parameters, {} training examples, {} steps ({} per epoch), {} on {}{}", spec.runName(),
+                model.parameters().table().parameterCount(), trainSet.size(), trainer.totalSteps(),
+                trainer.stepsPerEpoch(), args.precision(), backend.device(), ranks == 1 ? ""
+                    : " x " + ranks + " ranks (global batch " + args.trainBatchSize() * ranks + ")");
+          }
           trainer.train();
           EvalResult finalEval = eval == null ? null : trainer.evaluate();
-          Checkpoints.saveModelFiles(dir, model, spec.tokenizer());
-          RunRecorder.plotLosses(spec.runName(), dir, MetricsLog.read(metrics.file()));
+          if (root) {
+            Checkpoints.saveModelFiles(dir, model, spec.tokenizer());
+            RunRecorder.plotLosses(spec.runName(), dir, MetricsLog.read(metrics.file()));
+          }
           return new Result(model, finalEval, events);
         } finally {
           stepped[0] = trainer.state().globalStep() > 0;

@@ -42,23 +42,12 @@ public record SentencePairObjective(BertForPreTraining model, SentencePairs.Task
   private Step step(Pass pass, Batch batch, boolean backward, float gradScale) {
     ModelInput input = ModelInput.from(batch);
     int b = batch.batchSize();
-    int[] sentenceLabels = sentenceLabels(batch);
     Backend backend = pass.backend();
-    Tensor sentenceLabelTensor = pass.scratch(DType.I32, b);
-    backend.upload(sentenceLabelTensor, sentenceLabels);
-    // the forward runs inside the masked-LM step; its backward waits for the sentence-pair gradient
-    LossStep.Result maskedLm = LossStep.forwardAndLoss(model, pass, input, LossWeighting.MEAN, backward, gradScale);
-    Tensor seqLogits = model.seqRelationshipLogits();
-    Tensor sentenceLossSum = pass.scratch(DType.F32, 1);
-    backend.softmaxCrossEntropy(sentenceLossSum, null, backward ? seqLogits : null, seqLogits, sentenceLabelTensor,
-        null, ModelInput.IGNORE_INDEX, gradScale / b);
-    if (backward) {
-      if (maskedLm.lossSum() == null) {
-        backend.zero(maskedLm.logits()); // no masked token: no masked-LM gradient
-      }
-      model.backward(pass, maskedLm.logits(), seqLogits);
-    }
-    Tensor sentenceLoss = sentenceLossSum;
+    LossStep.Targets targets = LossStep.targets(model, input, LossWeighting.MEAN, backward, gradScale, !backward);
+    BertForPreTraining.PreTrainingLoss out = model.preTrainingLoss(pass, input, targets.targets(),
+        sentenceLabels(batch), gradScale / b);
+    LossStep.Result maskedLm = targets.result(backend, out.maskedLm());
+    Tensor sentenceLoss = out.sentenceLossSum();
     backend.scale(sentenceLoss, 1f / b); // now the mean over the examples
     Tensor total = sentenceLoss;
     if (maskedLm.lossSum() != null) {
@@ -68,7 +57,7 @@ public record SentencePairObjective(BertForPreTraining model, SentencePairs.Task
       total = pass.scratch(DType.F32, 1);
       backend.add(total, maskedLmLoss, sentenceLoss);
     }
-    return new Step(new BatchLoss(total, 1f, b), maskedLm, sentenceLoss, seqLogits);
+    return new Step(new BatchLoss(total, 1f, b), maskedLm, sentenceLoss, out.sentenceLogits());
   }
 
   @Override
@@ -82,7 +71,7 @@ public record SentencePairObjective(BertForPreTraining model, SentencePairs.Task
       Batch batch = batches.next();
       arena.reset();
       Step r = step(Pass.inference(model.parameters(), arena), batch, false, 1f);
-      maskedLm.add(model, ModelInput.from(batch), r.maskedLm);
+      maskedLm.add(r.maskedLm);
       sentenceLossSum += backend.downloadFloats(r.sentenceLoss)[0] * (double) batch.batchSize();
       float[] logits = backend.downloadFloats(r.seqLogits);
       int[] labels = sentenceLabels(batch);

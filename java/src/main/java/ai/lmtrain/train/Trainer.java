@@ -11,6 +11,7 @@ import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tensor.DType;
 import ai.lmtrain.tensor.DeviceBuffer;
 import ai.lmtrain.tensor.Tensor;
+import ai.lmtrain.train.dist.DataParallel;
 
 /**
  * The training loop: gradient accumulation, loss scaling (fp16), global-norm clipping, AdamW with
@@ -38,6 +39,7 @@ public final class Trainer implements AutoCloseable {
   private final DeviceBuffer scalars;
   private final long totalSteps;
   private final LrSchedule schedule;
+  private final DataParallel parallel;
   private TrainState state;
 
   /** Trains a language model: {@link LanguageModelObjective} with {@code weighting}. */
@@ -47,10 +49,23 @@ public final class Trainer implements AutoCloseable {
   }
 
   /**
+   * A single-process trainer.
+   *
    * @param eval evaluation batches, or null for no evaluation
    */
   public Trainer(TrainingObjective objective, TrainingArguments args, DataLoader train, DataLoader eval,
       TrainingListener listener) {
+    this(objective, args, train, eval, listener, DataParallel.SINGLE);
+  }
+
+  /**
+   * A data-parallel trainer: {@code train} and {@code eval} yield global batches (per-rank batch x
+   * world size), of which this rank trains and evaluates its rows (see {@link DataParallel}).
+   *
+   * @param eval evaluation batches, or null for no evaluation
+   */
+  public Trainer(TrainingObjective objective, TrainingArguments args, DataLoader train, DataLoader eval,
+      TrainingListener listener, DataParallel parallel) {
     Model model = objective.model();
     if (train.batchesPerEpoch() == 0) {
       throw new IllegalArgumentException("the training set yields no batch (corpus too small for the batch size"
@@ -80,6 +95,7 @@ public final class Trainer implements AutoCloseable {
     this.totalSteps = args.maxSteps() > 0 ? args.maxSteps() : (long) stepsPerEpoch * args.numTrainEpochs();
     this.schedule = LrSchedule.of(args.lrSchedulerType(), args.learningRate(), args.warmupFor((int) totalSteps),
         totalSteps);
+    this.parallel = parallel;
     this.state = new TrainState(0, train.state(), 0, 0, scaler.scale(), 0, Double.NaN, -1);
   }
 
@@ -106,6 +122,11 @@ public final class Trainer implements AutoCloseable {
 
   public TrainingArguments arguments() {
     return args;
+  }
+
+  /** The ranks this trainer runs with ({@link DataParallel#SINGLE} for one process). */
+  public DataParallel dataParallel() {
+    return parallel;
   }
 
   /** Continues from a checkpoint's state (weights and moments must have been loaded already). */
@@ -184,15 +205,20 @@ public final class Trainer implements AutoCloseable {
     long tokens = 0;
     for (int i = 0; i < batches; i++) {
       Batch batch = train.next();
+      DataParallel.Rows rows = parallel.rows(batch.batchSize());
       arena.reset();
-      Pass pass = new Pass(params, arena, true, args.seed(), (state.microBatches() + i) << DROPOUT_STREAM_SHIFT);
-      BatchLoss r = objective.run(pass, batch, true, lossScale / batches);
-      if (r.scored() > 0) {
-        backend.scale(r.lossSum(), r.meanScale() / batches);
-        backend.add(lossTotalOnDevice, lossTotalOnDevice, r.lossSum());
+      if (!rows.isEmpty()) {
+        Pass pass = rows.trainingPass(params, arena, args.seed(), (state.microBatches() + i) << DROPOUT_STREAM_SHIFT);
+        BatchLoss r = rows.whole() ? objective.run(pass, batch, true, lossScale / batches)
+            : objective.runRows(pass, batch, rows.first(), rows.count(), true, lossScale / batches);
+        if (r.scored() > 0) {
+          backend.scale(r.lossSum(), r.meanScale() / batches);
+          backend.add(lossTotalOnDevice, lossTotalOnDevice, r.lossSum());
+        }
       }
       tokens += countTokens(batch);
     }
+    parallel.reduceGradients(params.gradAll(), lossTotalOnDevice);
     double lr = schedule.lr(state.globalStep());
     backend.sumSquares(scalars.at(0, DType.F32, 1), params.gradAll());
     float[] sumSqLoss = backend.downloadFloats(sumSqAndLoss);
@@ -224,7 +250,7 @@ public final class Trainer implements AutoCloseable {
       throw new IllegalStateException("no evaluation set");
     }
     eval.restore(evalStart); // the same batches (and MLM masks) at every evaluation
-    return objective.evaluate(eval, arena);
+    return objective.evaluate(eval, arena, parallel);
   }
 
   private double fractionalEpoch() {

@@ -32,7 +32,7 @@ class BenchCommandTest {
   void unknownSuitesAreRejectedWithTheList() {
     Run r = run("bench", "model");
     assertEquals(2, r.exit());
-    assertEquals("error: unknown suite model; available: cpu, kernels, train, tokenizer, data", r.err().trim());
+    assertEquals("error: unknown suite model; available: cpu, kernels, train, tokenizer, data, dist", r.err().trim());
   }
 
   @Test

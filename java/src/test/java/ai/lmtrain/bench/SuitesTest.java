@@ -39,7 +39,8 @@ class SuitesTest {
   private static CpuSuite tinyCpuSuite() {
     return new CpuSuite(List.of(GemmCase.of(33, 17, 31, false, true), GemmCase.of(8, 32, 9, true, false)),
         List.of(new TrainCase("train bert tiny", TinyModels.bertConfig(), 2, 7),
-            new TrainCase("train gpt2 tiny", TinyModels.gpt2Config(), 2, 12)));
+            new TrainCase("train gpt2 tiny", TinyModels.gpt2Config(), 2, 12)),
+        List.of(new TrainCase("train gpt2 tiny alone", TinyModels.gpt2Config(), 1, 12)));
   }
 
   /** A peer outcome twice as slow as ours on every case. */
@@ -52,14 +53,29 @@ class SuitesTest {
   @Test
   void cpuSuiteMeasuresOursAndShowsAMissingPeerAsNa() {
     BenchReport r = tinyCpuSuite().run(context(NO_PYTHON));
-    assertEquals(4, r.rows().size());
+    assertEquals(6, r.rows().size());
     assertTrue(r.peer().startsWith("n/a: cannot run /nonexistent/python"), r.peer());
     for (BenchRow row : r.rows()) {
       assertTrue(row.ours() > 0 && Double.isFinite(row.ours()), row.toString());
       assertTrue(Double.isNaN(row.peer()) && Double.isNaN(row.ratio()), row.toString());
     }
-    assertEquals(List.of(Unit.GFLOP_PER_S, Unit.GFLOP_PER_S, Unit.MS_PER_STEP, Unit.MS_PER_STEP),
-        r.rows().stream().map(BenchRow::unit).toList());
+    assertEquals(List.of(Unit.GFLOP_PER_S, Unit.GFLOP_PER_S, Unit.MS_PER_STEP, Unit.MS_PER_STEP, Unit.MS_PER_STEP,
+        Unit.MIB), r.rows().stream().map(BenchRow::unit).toList());
+    BenchRow peak = r.rows().get(5);
+    assertEquals("train gpt2 tiny alone peak RSS", peak.name());
+    // a JVM that trained a tiny model: more than its heap floor, far less than this machine's memory
+    assertTrue(peak.ours() > 20 && peak.ours() < 4096, peak.toString());
+  }
+
+  @Test
+  void trainCaseRoundTripsThroughItsJson() throws Exception {
+    for (TrainCase c : List.of(new TrainCase("b", TinyModels.bertConfig(), 3, 7),
+        new TrainCase("g", TinyModels.gpt2Config(), 2, 12))) {
+      JsonNode json = c.toJson(1, 2);
+      assertEquals(c, TrainCase.fromJson(json));
+      assertEquals(TinyModels.VOCAB, json.get("parameters").get(0).get("shape").get(0).asInt(),
+          "the peer gets checkpoint shapes (the real vocabulary)");
+    }
   }
 
   @Test

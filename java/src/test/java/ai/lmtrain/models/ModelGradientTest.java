@@ -149,11 +149,11 @@ class ModelGradientTest extends CpuBackendTest {
       arena.reset();
       Pass pass = Pass.inference(model.parameters(), arena);
       IllegalArgumentException tooLong = assertThrows(IllegalArgumentException.class,
-          () -> model.forward(pass, ModelInput.of(new int[13])));
+          () -> model.logits(pass, ModelInput.of(new int[13]), new int[] {12}));
       assertEquals("sequence length 13 exceeds the model's maximum of 12 positions (max_position_embeddings /"
           + " n_positions)", tooLong.getMessage());
       IllegalArgumentException badId = assertThrows(IllegalArgumentException.class,
-          () -> model.forward(pass, ModelInput.of(new int[] {1, 2, 53})));
+          () -> model.logits(pass, ModelInput.of(new int[] {1, 2, 53}), new int[] {2}));
       assertEquals("token id 53 at batch 0, position 2 is out of range for vocab_size 53", badId.getMessage());
       assertThrows(IllegalArgumentException.class, () -> new ModelInput(1, 3, new int[2], null, null, null));
     }

@@ -22,9 +22,11 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Fused softmax cross-entropy on the CPU backend against a double-precision Java reference on the
- * same (type-rounded) logits, and dlogits against finite differences of the reference loss_sum.
+ * same (type-rounded) logits, and dlogits against finite differences of the reference loss_sum;
+ * rows of a padded vocabulary (only the first V of ld columns scored) and the argmax predictions.
  * Tolerances: losses are fp32 for every storage type (atol 1e-5, rtol 1e-5); dlogits F32 atol
- * 1e-8 rtol 1e-5, BF16 rtol 2^-8 and F16 rtol 2^-11 (one rounding of the output) with atol 1e-7.
+ * 1e-8 rtol 1e-5, BF16 rtol 2^-8 and F16 rtol 2^-11 (one rounding of the output) with atol 1e-7;
+ * predictions and the zeros of padding columns exactly.
  */
 class SoftmaxCrossEntropyKernelTest extends CpuBackendTest {
   private static final int IGNORE = -100;
@@ -162,6 +164,71 @@ class SoftmaxCrossEntropyKernelTest extends CpuBackendTest {
     assertClose("dlogits " + dt, ref.dlogits(), backend.downloadFloats(tlogits), gradAtol(dt), gradRtol(dt));
   }
 
+  /** The first {@code v} columns of each of the n rows of x (n, ld). */
+  static float[] firstColumns(float[] x, int n, int ld, int v) {
+    float[] out = new float[n * v];
+    for (int i = 0; i < n; i++) {
+      System.arraycopy(x, i * ld, out, i * v, v);
+    }
+    return out;
+  }
+
+  /** Each non-ignored row's argmax over its first v columns (lowest among ties), -1 for ignored rows. */
+  static int[] referenceArgmax(float[] x, int[] labels, int n, int ld, int v) {
+    int[] out = new int[n];
+    for (int i = 0; i < n; i++) {
+      int best = 0;
+      for (int j = 1; j < v; j++) {
+        best = x[i * ld + j] > x[i * ld + best] ? j : best;
+      }
+      out[i] = labels[i] == IGNORE ? -1 : best;
+    }
+    return out;
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = DType.class, names = {"F32", "BF16", "F16"})
+  void paddedColumnsAreNeitherReadNorScoredAndPredictionsAreTheArgmax(DType dt) {
+    for (int v : new int[] {1, 31, 33, 1000}) {
+      int ld = (v + 127) / 128 * 128 + (v == 1000 ? 0 : 128); // padding of 24 or more columns
+      for (int n : new int[] {1, 7, 33}) {
+        arena.reset();
+        String at = dt + " N=" + n + " V=" + v + " ld=" + ld;
+        long seed = 1000L * n + v;
+        float[] logits = roundTo(dt, randomFloats(seed, n * ld, 6));
+        for (int i = 0; i < n; i++) {
+          for (int j = v; j < ld; j++) {
+            logits[i * ld + j] = j % 2 == 0 ? 1e4f : Float.NaN; // would win the softmax, or poison it, if read
+          }
+          if (v > 2) {
+            logits[i * ld + v - 1] = logits[i * ld + 1]; // a tie for the argmax when column 1 is the max
+          }
+        }
+        int[] labels = labelsWithIgnoredRows(seed + 1, n, v);
+        float[] weights = positiveWeights(seed + 2, n);
+        Tensor tlogits = floats(backend, arena, dt, logits, n, ld);
+        Tensor lossSum = arena.allocate(DType.F32, 1);
+        Tensor rowLoss = arena.allocate(DType.F32, n);
+        Tensor predictions = arena.allocate(DType.I32, n);
+        Tensor dlogits = arena.allocate(dt, n, ld);
+        backend.softmaxCrossEntropy(lossSum, rowLoss, predictions, dlogits, tlogits, v, i32(backend, arena, labels, n),
+            f32(backend, arena, weights, n), IGNORE, 0.5f);
+
+        Reference ref = reference(firstColumns(logits, n, ld, v), labels, weights, n, v, IGNORE, 0.5);
+        assertClose("loss_sum " + at, new double[] {ref.lossSum()}, backend.downloadFloats(lossSum), 1e-5, 1e-5);
+        assertClose("row_loss " + at, ref.rowLoss(), backend.downloadFloats(rowLoss), 1e-5, 1e-5);
+        float[] d = backend.downloadFloats(dlogits);
+        assertClose("dlogits " + at, ref.dlogits(), firstColumns(d, n, ld, v), gradAtol(dt), gradRtol(dt));
+        for (int i = 0; i < n; i++) {
+          for (int j = v; j < ld; j++) {
+            assertEquals(0f, d[i * ld + j], at + ": dlogits of padding column " + j + " in row " + i);
+          }
+        }
+        assertArrayEquals(referenceArgmax(logits, labels, n, ld, v), backend.downloadInts(predictions), at);
+      }
+    }
+  }
+
   @Test
   void gradientMatchesFiniteDifferencesOfTheLossSum() {
     int n = 3;
@@ -261,7 +328,10 @@ class SoftmaxCrossEntropyKernelTest extends CpuBackendTest {
     assertTrue(e.getMessage().startsWith("softmaxCrossEntropy: dlogits must match"), e.getMessage());
     NativeException ne = assertThrows(NativeException.class,
         () -> backend.softmaxCrossEntropy(null, null, null, logits, goodLabels, null, IGNORE, 1f));
-    assertEquals("lmt_softmax_cross_entropy: loss_sum, row_loss and dlogits are all NULL (nothing to compute)",
-        ne.getMessage());
+    assertEquals("lmt_softmax_cross_entropy: loss_sum, row_loss, predictions and dlogits are all NULL (nothing to"
+        + " compute)", ne.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> backend.softmaxCrossEntropy(null, null, null, logits, logits,
+        8, goodLabels, null, IGNORE, 1f));
+    assertEquals("softmaxCrossEntropy: classes must be in [1, 7] (the logits' columns), got 8", e.getMessage());
   }
 }

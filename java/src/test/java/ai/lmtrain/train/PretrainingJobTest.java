@@ -74,6 +74,7 @@ class PretrainingJobTest {
         LmDatasets.Mode.LINES, 32, 32, args, out, resume, LossWeighting.MEAN);
   }
 
+  /** The losses of the training-step events, in order. */
   static List<Double> trainLosses(List<MetricsEvent> events) {
     List<Double> out = new ArrayList<>();
     for (MetricsEvent e : events) {
