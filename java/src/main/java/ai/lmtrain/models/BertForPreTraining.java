@@ -3,7 +3,6 @@ package ai.lmtrain.models;
 import ai.lmtrain.layers.BertPooler;
 import ai.lmtrain.layers.Linear;
 import ai.lmtrain.layers.Pass;
-import ai.lmtrain.layers.PredictionHeadTransform;
 import ai.lmtrain.tensor.Backend;
 import ai.lmtrain.tensor.DType;
 import ai.lmtrain.tensor.ParameterTable;
@@ -28,24 +27,17 @@ import ai.lmtrain.tensor.Tensor;
  * transformers has no pre-training class for it, so such a folder loads there as
  * RobertaPreLayerNormForMaskedLM (the sentence head's keys left unused).
  */
-public final class BertForPreTraining extends TransformerLanguageModel implements MaskedLanguageModel {
+public final class BertForPreTraining extends BertLanguageModel {
   /** The sentence-pair head's prefix. */
   static final String SEQ_RELATIONSHIP = "cls.seq_relationship";
 
-  private final BertConfig config;
-  private final BertBody body;
-  private final PredictionHeadTransform transform;
   private final BertPooler pooler;
   private final Linear seqRelationship;
 
   /** A model with zeroed parameters; call {@link #initialize} or load weights. */
   public BertForPreTraining(BertConfig config, Backend backend, DType computeType) {
-    super(backend, table(config), computeType, config.vocabSize(), config.maxPositions(),
-        BertForMaskedLM.outputWeight(config), BertNames.of(config).outputBias);
-    this.config = config;
+    super(config, table(config), backend, computeType);
     int h = config.hiddenSize();
-    body = new BertBody(config);
-    transform = BertForMaskedLM.headTransform(config);
     pooler = new BertPooler(BertNames.of(config).pooler(), h);
     seqRelationship = new Linear(SEQ_RELATIONSHIP + ".weight", SEQ_RELATIONSHIP + ".bias", h, 2, Linear.Layout.OUT_IN);
   }
@@ -55,7 +47,7 @@ public final class BertForPreTraining extends TransformerLanguageModel implement
     int h = c.hiddenSize();
     ParameterTable t = new ParameterTable();
     BertBody.addParameters(t, c);
-    BertForMaskedLM.addHeadParameters(t, c);
+    addHeadParameters(t, c);
     String pooler = BertNames.of(c).pooler();
     t.add(pooler + ".dense.weight", true, h, h);
     t.add(pooler + ".dense.bias", false, h);
@@ -64,39 +56,10 @@ public final class BertForPreTraining extends TransformerLanguageModel implement
     return t;
   }
 
-  public BertConfig config() {
-    return config;
-  }
-
-  @Override
-  public String modelType() {
-    return config.modelType();
-  }
-
   @Override
   public String configJson() {
     return ModelConfigs.toJson(config, config.preLayerNorm() ? config.architecture() : "BertForPreTraining",
         node -> { });
-  }
-
-  @Override
-  protected Tensor body(Pass pass, ModelInput in) {
-    return body.forward(pass, upload(pass, in, true, 0), in);
-  }
-
-  @Override
-  protected Tensor headFeatures(Pass pass, Tensor rows) {
-    return transform.forward(pass, rows);
-  }
-
-  @Override
-  protected Tensor headFeaturesBackward(Pass pass, Tensor dfeatures) {
-    return transform.backward(pass, dfeatures);
-  }
-
-  @Override
-  protected void bodyBackward(Pass pass, Tensor dhidden) {
-    body.backward(pass, dhidden);
   }
 
   /**
@@ -144,11 +107,6 @@ public final class BertForPreTraining extends TransformerLanguageModel implement
       bodyBackward(pass, dhidden);
     }
     return new PreTrainingLoss(mlm == null ? null : mlm.output(), lossSum, logits);
-  }
-
-  @Override
-  public void initialize(long seed) {
-    initializeWith(seed, BertBody.initializer(config, store.table()));
   }
 
   @Override
