@@ -215,7 +215,11 @@ class Interop:
         worst = 0.0
         try:
             for text in CLASSIFY_TEXTS:
-                ids = json.loads(self.lmtrain("tokenize", "--tokenizer", str(folder), "--text", text, "--json"))["ids"]
+                # lmtrain encodes GPT-2 classifier inputs without the tokenizer's special tokens (a GPT-2
+                # tokenizer adds none); the lab's GPT-2 has a WordPiece tokenizer, which would add [CLS]/[SEP]
+                plain = ["--no-special-tokens"] if kind == "gpt2" else []
+                ids = json.loads(self.lmtrain("tokenize", "--tokenizer", str(folder), "--text", text, *plain,
+                                              "--json"))["ids"]
                 ours = json.loads(self.lmtrain("classify", "--model", str(folder), "--text", text, "--top-k",
                                                str(len(labels)), "--json"))["results"][0]["labels"]
                 with torch.no_grad():
