@@ -12,7 +12,12 @@ tokenize --json) and theirs from the host's Python packages:
      transformers' default bos/eos id 50256, which GPT2Config keeps for any vocabulary size);
   3. tokenizers (Rust) loads our tokenizer.json files (the lab's WordPiece, a byte-level BPE trained
      by lmtrain here) and gives our ids; transformers' AutoTokenizer on the lab folder is reported
-     too, as a note (it does not decide the status).
+     too, as a note (it does not decide the status);
+  4. classifiers fine-tuned here (`lmtrain finetune` of the lab's BERT and GPT-2 on the bundled topic
+     CSVs, a few steps on the CPU): transformers' AutoModelForSequenceClassification loads them with
+     no missing or unexpected keys and its label probabilities equal `lmtrain classify`'s within
+     1e-4; TensorBoard's own reader (EventAccumulator) reads the run's event file, and its train/loss
+     scalars equal metrics.jsonl's training losses.
 Writes one JSON object to --result: {"status": passed|failed|skipped, "reason", "versions", "checks":
 [{"name", "passed", "required", "max_abs_diff", "detail"}]}; progress goes to stdout. Exit status 0
 whenever the result was written.
@@ -41,6 +46,11 @@ TINY_BERT = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, int
                  max_position_embeddings=64, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
 TINY_GPT2 = dict(n_positions=64, n_embd=32, n_layer=2, n_head=2, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)
 BPE_VOCAB = 400
+TOPICS = Path(__file__).resolve().parents[2] / "java" / "src" / "main" / "resources" / "ai" / "lmtrain" / "data"
+CLASSIFY_TEXTS = ["The zebra drinks water at the river.", "The museum shows old paintings.",
+                  "The river flows through the valley to the sea."]
+FINETUNE_CONFIG = {"max_steps": 12, "learning_rate": 5e-4, "per_device_train_batch_size": 16, "logging_steps": 2,
+                   "eval_steps": 6, "save_steps": 6}
 
 
 class LmtrainError(Exception):
@@ -169,6 +179,91 @@ class Interop:
         except LmtrainError as e:
             self.check(name, False, str(e), required=False)
 
+    def classifiers(self, torch, transformers):
+        config = self.work / "finetune-config.json"
+        config.write_text(json.dumps(FINETUNE_CONFIG), encoding="utf-8")
+        for kind in ("bert", "gpt2"):
+            folder = self.work / f"classifier-{kind}"
+            shutil.rmtree(folder, ignore_errors=True)
+            try:
+                self.lmtrain("finetune", "--model", str(self.lab / kind), "--output", str(folder), "--config",
+                             str(config), "--train", str(TOPICS / "toy_topics_train.csv"), "--validation",
+                             str(TOPICS / "toy_topics_validation.csv"), "--text-column", "text", "--label-column",
+                             "label")
+            except LmtrainError as e:
+                self.check(f"lmtrain fine-tunes the lab {kind} into a classifier", False, str(e))
+                continue
+            self.compare_classifier(torch, transformers, kind, folder)
+            self.compare_tensorboard(kind, folder)
+
+    def compare_classifier(self, torch, transformers, kind, folder):
+        name = f"transformers loads our {kind} classifier"
+        try:
+            auto = transformers.AutoModelForSequenceClassification
+            try:
+                model, info = auto.from_pretrained(str(folder), output_loading_info=True)
+            except TypeError:
+                model, info = auto.from_pretrained(str(folder)), None
+            model = model.float().eval()
+        except Exception as e:
+            self.check(name, False, f"{type(e).__name__}: {e}")
+            return
+        problems = {k: [str(x) for x in v] for k, v in (info or {}).items() if v}
+        self.check(name + " unchanged", not problems, f"{type(model).__name__}, no missing, unexpected or mismatched"
+                   " keys" if not problems else json.dumps(problems))
+        labels = model.config.id2label
+        worst = 0.0
+        try:
+            for text in CLASSIFY_TEXTS:
+                # lmtrain encodes GPT-2 classifier inputs without the tokenizer's special tokens (a GPT-2
+                # tokenizer adds none); the lab's GPT-2 has a WordPiece tokenizer, which would add [CLS]/[SEP]
+                plain = ["--no-special-tokens"] if kind == "gpt2" else []
+                ids = json.loads(self.lmtrain("tokenize", "--tokenizer", str(folder), "--text", text, *plain,
+                                              "--json"))["ids"]
+                ours = json.loads(self.lmtrain("classify", "--model", str(folder), "--text", text, "--top-k",
+                                               str(len(labels)), "--json"))["results"][0]["labels"]
+                with torch.no_grad():
+                    probs = torch.softmax(model(input_ids=torch.tensor([ids])).logits[0].float(), -1)
+                theirs = {labels[i]: probs[i].item() for i in range(len(labels))}
+                if sorted(x["label"] for x in ours) != sorted(theirs):
+                    self.check(f"{kind} classifier: transformers probabilities = lmtrain classify", False,
+                               f"labels {sorted(x['label'] for x in ours)} vs transformers' {sorted(theirs)}")
+                    return
+                worst = max(worst, max(abs(x["score"] - theirs[x["label"]]) for x in ours))
+        except (LmtrainError, ValueError, KeyError) as e:
+            self.check(f"{kind} classifier: transformers probabilities = lmtrain classify", False, str(e))
+            return
+        self.check(f"{kind} classifier: transformers probabilities = lmtrain classify", worst <= TOLERANCE,
+                   f"max |ours - transformers| {worst:.2e} over {len(CLASSIFY_TEXTS)} texts x {len(labels)} labels, "
+                   f"tolerance {TOLERANCE:g}", worst)
+
+    def compare_tensorboard(self, kind, folder):
+        name = f"TensorBoard reads the {kind} fine-tuning run: train/loss = metrics.jsonl"
+        if importlib.util.find_spec("tensorboard") is None:
+            self.check(name, False, "the tensorboard package is not installed", required=False)
+            return
+        try:
+            from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+            files = sorted(folder.glob("runs/*/events.out.tfevents.*"))
+            if not files:
+                self.check(name, False, f"no event file under {folder}/runs")
+                return
+            accumulator = EventAccumulator(str(files[0].parent))
+            accumulator.Reload()
+            theirs = [(e.step, e.value) for e in accumulator.Scalars("train/loss")]
+            ours = []
+            for line in (folder / "metrics.jsonl").read_text(encoding="utf-8").splitlines():
+                event = json.loads(line)
+                if str(event.get("split", "")).lower() == "train" and event.get("loss") is not None:
+                    ours.append((event["step"], event["loss"]))
+        except Exception as e:
+            self.check(name, False, f"{type(e).__name__}: {e}")
+            return
+        same = len(ours) == len(theirs) and len(ours) > 0 and all(
+            a[0] == b[0] and abs(a[1] - b[1]) <= 1e-6 * max(1.0, abs(a[1])) for a, b in zip(ours, theirs))
+        self.check(name, same, f"{len(theirs)} scalars in {files[0].name}, {len(ours)} training losses in "
+                   f"metrics.jsonl" + ("" if same else f": first {theirs[:3]} vs {ours[:3]}"))
+
     def tokenizer_files(self, transformers):
         texts_file = self.work / "tokenizer-texts.txt"
         texts_file.write_text("\n".join(TOKENIZER_TEXTS) + "\n", encoding="utf-8")
@@ -257,6 +352,7 @@ def run(args):
         interop.tokenizer_files(transformers)
         interop.lab_models(torch, transformers)
         interop.tiny_models(torch, transformers)
+        interop.classifiers(torch, transformers)
     finally:
         interop.pool.shutdown()
     failed = [c["name"] for c in interop.checks if c["required"] and not c["passed"]]
