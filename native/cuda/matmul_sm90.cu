@@ -465,42 +465,33 @@ bool encode_operand(EncodeTiledFn encode, CUtensorMap* map, const void* ptr, int
                 CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE) == CUDA_SUCCESS;
 }
 
-/** Whether `device` has compute capability 9.0; cached per device (the answer never changes). */
-bool is_sm90(int device) {
+/** cudaDeviceGetAttribute of `device` for an attribute that never changes, cached per device. */
+template <cudaDeviceAttr kAttribute>
+int device_attribute(int device) {
   constexpr int kCachedDevices = 64;
-  static std::atomic<int8_t> cache[kCachedDevices] = {};  // 0 unknown, 1 yes, -1 no
+  static std::atomic<int> cache[kCachedDevices] = {};  // value + 1; 0 unknown
   auto query = [device] {
-    int major = 0, minor = 0;
-    check_cuda(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device), "cudaDeviceGetAttribute");
-    check_cuda(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device), "cudaDeviceGetAttribute");
-    return major == 9 && minor == 0;
-  };
-  if (device < 0 || device >= kCachedDevices) return query();
-  int8_t known = cache[device].load(std::memory_order_relaxed);
-  if (known == 0) {
-    known = query() ? 1 : -1;
-    cache[device].store(known, std::memory_order_relaxed);
-  }
-  return known > 0;
-}
-
-/** Number of multiprocessors of `device`; cached per device. */
-int multiprocessors(int device) {
-  constexpr int kCachedDevices = 64;
-  static std::atomic<int> cache[kCachedDevices] = {};  // 0 unknown
-  auto query = [device] {
-    int count = 0;
-    check_cuda(cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, device), "cudaDeviceGetAttribute");
-    return count;
+    int value = 0;
+    check_cuda(cudaDeviceGetAttribute(&value, kAttribute, device), "cudaDeviceGetAttribute");
+    return value;
   };
   if (device < 0 || device >= kCachedDevices) return query();
   int known = cache[device].load(std::memory_order_relaxed);
   if (known == 0) {
-    known = query();
+    known = query() + 1;
     cache[device].store(known, std::memory_order_relaxed);
   }
-  return known;
+  return known - 1;
 }
+
+/** Whether `device` has compute capability 9.0. */
+bool is_sm90(int device) {
+  return device_attribute<cudaDevAttrComputeCapabilityMajor>(device) == 9 &&
+         device_attribute<cudaDevAttrComputeCapabilityMinor>(device) == 0;
+}
+
+/** Number of multiprocessors of `device`. */
+int multiprocessors(int device) { return device_attribute<cudaDevAttrMultiProcessorCount>(device); }
 
 /**
  * How many k ranges to split an (M, N, K) product into: 1 unless its output tiles fill at most half
