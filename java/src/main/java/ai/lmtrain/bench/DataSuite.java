@@ -22,7 +22,7 @@ import java.util.concurrent.Future;
 /**
  * {@code bench data}: {@code prepare-data} throughput — read a text file, tokenize it with GPT-2's
  * BPE, write uint16 shards — on 1 thread and on all threads, in MB/s of input and tokens/s, and its
- * cost in CPU seconds (all threads of the process) per MB of input, which other load on a shared
+ * cost in CPU milliseconds (all threads of the process) per MB of input, which other load on a shared
  * machine disturbs far less than wall time; against jtokkit's r50k_base (the same vocabulary)
  * encoding the same lines on the same number of threads, in the same run. The peer only tokenizes
  * (its text is already in memory); ours also reads, decodes, batches, orders and writes.
@@ -50,7 +50,7 @@ public final class DataSuite implements BenchSuite {
 
   @Override
   public String description() {
-    return "prepare-data MB/s, tokens/s and CPU s/MB (GPT-2 BPE), 1 thread and all threads, vs jtokkit r50k_base";
+    return "prepare-data MB/s, tokens/s and CPU ms/MB (GPT-2 BPE), 1 thread and all threads, vs jtokkit r50k_base";
   }
 
   @Override
@@ -106,10 +106,10 @@ public final class DataSuite implements BenchSuite {
             Unit.MB_PER_S.of(bytes.length, peerS)));
         rows.add(new BenchRow(label, Unit.TOKENS_PER_S, Unit.TOKENS_PER_S.of(tokens, oursS),
             Unit.TOKENS_PER_S.of(peerTokens, peerS)));
-        BenchRow cpu = new BenchRow(label, Unit.CPU_S_PER_MB, Unit.CPU_S_PER_MB.of(bytes.length, Timing.median(oursCpu)),
-            Unit.CPU_S_PER_MB.of(bytes.length, Timing.median(peersCpu)));
+        BenchRow cpu = new BenchRow(label, Unit.CPU_MS_PER_MB, Unit.CPU_MS_PER_MB.of(bytes.length, Timing.median(oursCpu)),
+            Unit.CPU_MS_PER_MB.of(bytes.length, Timing.median(peersCpu)));
         rows.add(cpu);
-        ctx.log(String.format("%s: %.1f MB/s, %.4f CPU s/MB (jtokkit %.1f MB/s, %.4f CPU s/MB), load average %.2f",
+        ctx.log(String.format("%s: %.1f MB/s, %.1f CPU ms/MB (jtokkit %.1f MB/s, %.1f CPU ms/MB), load average %.2f",
             label, bytes.length / 1e6 / oursS, cpu.ours(), bytes.length / 1e6 / peerS, cpu.peer(),
             ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()));
       }

@@ -23,6 +23,6 @@ class DataSuiteTest {
       assertTrue(row.ours() > 0 && row.peer() > 0 && row.ratio() > 0, row.toString());
     }
     assertEquals(Unit.TOKENS_PER_S, r.rows().get(1).unit());
-    assertEquals(Unit.CPU_S_PER_MB, r.rows().get(2).unit());
+    assertEquals(Unit.CPU_MS_PER_MB, r.rows().get(2).unit());
   }
 }
