@@ -17,6 +17,7 @@ math (eager attention, as transformers runs it on torch 1.x), built from lmtrain
 """
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -89,6 +90,30 @@ def train_step_seconds(torch, case):
     return median_seconds(step, case["warmup"], case["steps"])
 
 
+def blas_in_use(torch):
+    """The BLAS that PyTorch's CPU GEMMs call: the shared libraries of that name mapped into this process
+    (Debian's python3-torch calls whichever libblas.so.3 the alternatives system selects), else the
+    build configuration's BLAS_INFO (wheels that link their BLAS statically)."""
+    try:
+        with open("/proc/self/maps") as maps:
+            libraries = sorted({line.split()[-1] for line in maps
+                                if re.search(r"/lib(open)?blas[^/]*\.so|/libmkl", line)})
+    except OSError:
+        libraries = []
+    if libraries:
+        return " + ".join(libraries)
+    found = re.search(r"BLAS_INFO=(\w+)", torch.__config__.show())
+    return f"BLAS_INFO={found.group(1)}" if found else "BLAS unknown"
+
+
+def warn_if_reference_blas(blas):
+    """Netlib's reference BLAS (Debian's libblas3, what python3-torch gets when no optimised BLAS is
+    installed) runs GEMMs single-threaded and several times slower: a peer not worth comparing with."""
+    if "/blas/libblas.so" in blas:
+        log(f"torch_cpu: warning: PyTorch runs on the reference BLAS ({blas}), single-threaded and several times"
+            f" slower than an optimised one; install OpenBLAS (apt-get install libopenblas0-pthread) for a fair peer")
+
+
 def peak_rss_bytes():
     """VmHWM of this process in bytes, or None where /proc does not report it."""
     try:
@@ -131,6 +156,8 @@ def main():
         os.environ.setdefault(var, str(value))
     torch = import_torch()
     torch.set_num_threads(threads)
+    blas = blas_in_use(torch)
+    warn_if_reference_blas(blas)
     results = {}
     for case in spec.get("gemm", []):
         log(f"torch_cpu: {case['case']}")
@@ -145,7 +172,7 @@ def main():
         else:
             log(f"torch_cpu: {name}")
             results[name] = train_step_seconds(torch, case)
-    emit(f"PyTorch {torch.__version__} CPU, {torch.get_num_threads()} threads", results)
+    emit(f"PyTorch {torch.__version__} CPU, {torch.get_num_threads()} threads, {blas}", results)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import ai.lmtrain.tensor.ParameterStore;
 import ai.lmtrain.tensor.ParameterTable;
 import ai.lmtrain.tensor.Tensor;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.BiFunction;
@@ -111,12 +112,18 @@ abstract class TransformerModel implements Model {
    */
   protected void initializeWith(long seed, Initializer init) {
     Random random = new Random(seed);
+    // One array per block size (a handful), zeroed for reuse since initializers leave zero values
+    // alone: a new array per block would put the whole model through the Java heap, whose pages
+    // then stay resident beside the parameters.
+    Map<Integer, float[]> blocks = new HashMap<>();
     for (ParameterTable.Entry e : store.table().entries()) {
       long rows = e.shape()[0];
       long rowElements = e.numel() / rows;
       long blockRows = Math.max(1, INIT_BLOCK / rowElements);
       for (long first = 0; first < rows; first += blockRows) {
-        float[] values = new float[Math.toIntExact(Math.min(blockRows, rows - first) * rowElements)];
+        float[] values = blocks.computeIfAbsent(Math.toIntExact(Math.min(blockRows, rows - first) * rowElements),
+            float[]::new);
+        Arrays.fill(values, 0f);
         init.fill(e, first, values, random);
         store.setMaster(e.name(), first * rowElements, values);
       }

@@ -7,28 +7,35 @@ import ai.lmtrain.tensor.DeviceBuffer;
 import ai.lmtrain.tensor.ParameterStore;
 import ai.lmtrain.tensor.ParameterTable;
 import ai.lmtrain.tensor.Tensor;
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Predicate;
 
 /**
  * AdamW (decoupled weight decay, bias correction; torch.optim.AdamW semantics) over a model's
- * contiguous parameter buffer in one fused native step. Parameter groups are expressed as a
- * per-element decay mask: by default biases and LayerNorm weights take no decay.
+ * contiguous parameter buffer. Parameter groups (by default biases and LayerNorm weights take no
+ * decay) are the buffer's decay runs: maximal ranges of consecutive entries that all take decay or
+ * all do not, each updated by one fused native step with its weight decay (0 for the others). A
+ * GPT-2 has about eight runs per layer; a per-element mask would cost one byte per parameter (118
+ * MiB for GPT-2 124M) for the same result, element for element.
  */
 public final class AdamW implements AutoCloseable {
-  private static final long MASK_BLOCK = 1 << 20;
-
   private final ParameterStore params;
   private final DeviceBuffer moments;
   private final Tensor m;
   private final Tensor v;
-  private final DeviceBuffer maskBuffer;
-  private final Tensor decayMask;
+  private final List<DecayRun> runs;
   private final float beta1;
   private final float beta2;
   private final float eps;
   private final float weightDecay;
   private long step;
+
+  /**
+   * Elements [offset, offset + length) of the parameter buffer, which all take weight decay or all
+   * do not.
+   */
+  record DecayRun(long offset, long length, boolean decay) {}
 
   /**
    * @param decays which parameters take weight decay (e.g. {@code ParameterTable.Entry::decay})
@@ -47,38 +54,47 @@ public final class AdamW implements AutoCloseable {
     v = moments.at(n * 4, DType.F32, n);
     backend.zero(m);
     backend.zero(v);
-    maskBuffer = backend.allocate(n);
-    decayMask = maskBuffer.tensor(DType.U8, n);
-    fillDecayMask(backend, decayMask, params.table(), decays);
+    runs = decayRuns(params.table(), decays);
   }
 
   /**
-   * mask (n) U8 = 1 over the entries {@code decays} accepts (padding rows included: they stay zero
-   * anyway), 0 elsewhere and in the alignment gaps; uploaded a block at a time, so no host array of
-   * the whole buffer exists.
+   * The runs covering the whole buffer in order: each entry's elements (padding rows included: they
+   * stay zero anyway) join the run of the entry before it when both take decay or both do not; the
+   * alignment gap before an entry joins the previous run (its parameters, gradients and moments are
+   * zero, which an update of either kind keeps zero).
    */
-  private static void fillDecayMask(Backend backend, Tensor mask, ParameterTable table,
-      Predicate<ParameterTable.Entry> decays) {
-    backend.zero(mask);
-    byte[] ones = new byte[(int) Math.min(MASK_BLOCK, mask.numel())];
-    Arrays.fill(ones, (byte) 1);
+  static List<DecayRun> decayRuns(ParameterTable table, Predicate<ParameterTable.Entry> decays) {
+    List<DecayRun> runs = new ArrayList<>();
+    long start = 0;
+    Boolean decay = null;
     for (ParameterTable.Entry e : table.entries()) {
-      if (!decays.test(e)) {
-        continue;
+      boolean d = decays.test(e);
+      if (decay != null && d != decay) {
+        runs.add(new DecayRun(start, e.offset() - start, decay));
+        start = e.offset();
       }
-      for (long first = 0; first < e.storedNumel(); first += ones.length) {
-        int count = (int) Math.min(ones.length, e.storedNumel() - first);
-        backend.upload(mask.slice(e.offset() + first, count), count == ones.length ? ones : Arrays.copyOf(ones, count));
-      }
+      decay = d;
     }
+    long n = table.totalElements();
+    if (decay != null && n > start) {
+      runs.add(new DecayRun(start, n - start, decay));
+    }
+    return List.copyOf(runs);
   }
 
   /** Applies one update with learning rate {@code lr}, gradients scaled by {@code gradScale} first. */
   public void step(float lr, float gradScale) {
     step++;
+    Backend backend = params.backend();
+    Tensor master = params.masterAll();
     Tensor work = params.computeType() == DType.F32 ? null : params.workAll();
-    params.backend().adamwStep(params.masterAll(), work, m, v, params.gradAll(), decayMask,
-        new AdamWParams(lr, beta1, beta2, eps, weightDecay, step, gradScale));
+    Tensor grads = params.gradAll();
+    for (DecayRun r : runs) {
+      backend.adamwStep(master.slice(r.offset(), r.length()),
+          work == null ? null : work.slice(r.offset(), r.length()), m.slice(r.offset(), r.length()),
+          v.slice(r.offset(), r.length()), grads.slice(r.offset(), r.length()), null,
+          new AdamWParams(lr, beta1, beta2, eps, r.decay() ? weightDecay : 0f, step, gradScale));
+    }
   }
 
   /** Number of updates applied so far. */
@@ -103,7 +119,6 @@ public final class AdamW implements AutoCloseable {
 
   @Override
   public void close() {
-    maskBuffer.close();
     moments.close();
   }
 }
