@@ -17,7 +17,20 @@ tokenize --json) and theirs from the host's Python packages:
      CSVs, a few steps on the CPU): transformers' AutoModelForSequenceClassification loads them with
      no missing or unexpected keys and its label probabilities equal `lmtrain classify`'s within
      1e-4; TensorBoard's own reader (EventAccumulator) reads the run's event file, and its train/loss
-     scalars equal metrics.jsonl's training losses.
+     scalars equal metrics.jsonl's training losses;
+  5. issue 15's layouts (untied heads, pre-LN BERT, BertForPreTraining), both ways:
+     ours -> transformers: a few `lmtrain train` steps on the CPU (tiny sizes, the lab's tokenizers and
+     corpus) give a GPT-2 with an untied lm_head and PyTorch-default initialisation, a BERT likewise,
+     roberta-prelayernorm tied and untied, BERT with --objective mlm+nsp, and with mlm+sop and an untied
+     head; transformers' Auto classes load each as the expected class (GPT2LMHeadModel, BertForMaskedLM,
+     RobertaPreLayerNormForMaskedLM, BertForPreTraining) with no missing, unexpected or mismatched keys,
+     every parameter equal to model.safetensors (the pooler and cls.seq_relationship included: lmtrain
+     has no command that prints the sentence-pair logits), an untied output weight not the input
+     embeddings, and logits (prediction_logits) within 1e-4 of ours; a pre-LN run with mlm+nsp loads as
+     RobertaPreLayerNormForMaskedLM (transformers has no pre-training class for it) with exactly the
+     pooler and cls.seq_relationship unused;
+     transformers -> ours: tiny models of those kinds created by transformers (random, every parameter
+     perturbed) and written with save_pretrained give lmtrain logits within 1e-4 of transformers'.
 Writes one JSON object to --result: {"status": passed|failed|skipped, "reason", "versions", "checks":
 [{"name", "passed", "required", "max_abs_diff", "detail"}]}; progress goes to stdout. Exit status 0
 whenever the result was written.
@@ -33,6 +46,7 @@ import sys
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 TOLERANCE = 1e-4
 FILL_MASK_TEXTS = ["The lion is the [MASK] of the savanna.", "Elephants are the [MASK] land animals.",
@@ -51,6 +65,54 @@ CLASSIFY_TEXTS = ["The zebra drinks water at the river.", "The museum shows old 
                   "The river flows through the valley to the sea."]
 FINETUNE_CONFIG = {"max_steps": 12, "learning_rate": 5e-4, "per_device_train_batch_size": 16, "logging_steps": 2,
                    "eval_steps": 6, "save_steps": 6}
+
+
+class Variant(NamedTuple):
+    """One of issue 15's model layouts."""
+    slug: str          # the work folder's name
+    label: str         # in check names
+    model_type: str    # config.json model_type (lmtrain train --model)
+    objective: str     # lmtrain train --objective, or None (the plain language-model loss)
+    keys: dict         # model config keys: in lmtrain's --config, or transformers' config
+    architecture: str  # the transformers class that holds it
+    unused: tuple = ()  # key prefixes transformers' class has no parameter for (documented, not a failure)
+
+
+# transformers' Auto class per architecture: loading through it also checks that the folder's
+# model_type and architectures pick the right class
+AUTO_CLASSES = {"GPT2LMHeadModel": "AutoModelForCausalLM", "BertForMaskedLM": "AutoModelForMaskedLM",
+                "RobertaPreLayerNormForMaskedLM": "AutoModelForMaskedLM",
+                "BertForPreTraining": "AutoModelForPreTraining"}
+UNTIED = {"tie_word_embeddings": False}
+PYTORCH_INIT = {"tie_word_embeddings": False, "initializer": "pytorch"}
+SENTENCE_HEAD = ("roberta_prelayernorm.pooler.", "cls.seq_relationship.")
+# trained here by `lmtrain train` on the CPU (the lab's tokenizers, its corpus), then loaded by transformers
+OURS = [Variant("gpt2-untied", "gpt2 (untied lm_head, pytorch init)", "gpt2", None, PYTORCH_INIT, "GPT2LMHeadModel"),
+        Variant("bert-untied", "bert (untied decoder, pytorch init)", "bert", None, PYTORCH_INIT, "BertForMaskedLM"),
+        Variant("preln", "roberta-prelayernorm", "roberta-prelayernorm", None, {}, "RobertaPreLayerNormForMaskedLM"),
+        Variant("preln-untied", "roberta-prelayernorm (untied decoder)", "roberta-prelayernorm", None, UNTIED,
+                "RobertaPreLayerNormForMaskedLM"),
+        Variant("bert-nsp", "bert mlm+nsp", "bert", "mlm+nsp", {}, "BertForPreTraining"),
+        Variant("bert-sop-untied", "bert mlm+sop (untied decoder)", "bert", "mlm+sop", UNTIED, "BertForPreTraining"),
+        Variant("preln-nsp", "roberta-prelayernorm mlm+nsp", "roberta-prelayernorm", "mlm+nsp", {},
+                "RobertaPreLayerNormForMaskedLM", SENTENCE_HEAD)]
+# created by transformers (save_pretrained), then loaded by lmtrain; "bert" and "gpt2" are the plain ones
+TINY = [Variant("bert", "bert", "bert", None, {}, "BertForMaskedLM"),
+        Variant("gpt2", "gpt2", "gpt2", None, {}, "GPT2LMHeadModel"),
+        Variant("gpt2-untied", "gpt2 (untied lm_head)", "gpt2", None, UNTIED, "GPT2LMHeadModel"),
+        Variant("bert-untied", "bert (untied decoder)", "bert", None, UNTIED, "BertForMaskedLM"),
+        Variant("preln", "roberta-prelayernorm", "roberta-prelayernorm", None, {}, "RobertaPreLayerNormForMaskedLM"),
+        Variant("preln-untied", "roberta-prelayernorm (untied decoder)", "roberta-prelayernorm", None, UNTIED,
+                "RobertaPreLayerNormForMaskedLM"),
+        Variant("bert-pretraining", "BertForPreTraining", "bert", None, {}, "BertForPreTraining"),
+        Variant("bert-pretraining-untied", "BertForPreTraining (untied decoder)", "bert", None, UNTIED,
+                "BertForPreTraining")]
+# lmtrain train settings for OURS: a few steps, so that every head's bias has moved from its initial 0
+SEED_TRAINING = {"max_steps": 3, "learning_rate": 1e-3, "per_device_train_batch_size": 8, "warmup_steps": 0,
+                 "logging_steps": 1, "eval_strategy": "no", "save_strategy": "no", "report_to": "none"}
+TOY_DOCUMENT_SENTENCES = 10  # the toy corpus's three topics, ten sentences each: the sentence-pair documents
+NO_SENTENCE_LOGITS = ("lmtrain has no command that prints the seq_relationship logits (fill-mask loads the masked-LM "
+                      "part)")
 
 
 class LmtrainError(Exception):
@@ -76,8 +138,8 @@ class Interop:
         return done.stdout
 
     def ours_logits(self, kind, folder, text, device):
-        """Our (tokens, logits) for one text: fill-mask for BERT, next-token for GPT-2, both --logits."""
-        command = "fill-mask" if kind == "bert" else "next-token"
+        """Our (tokens, logits) for one text: next-token for GPT-2, fill-mask for the BERT kinds, both --logits."""
+        command = "next-token" if kind == "gpt2" else "fill-mask"
         out = json.loads(self.lmtrain(command, "--model", str(folder), "--text", text, "--device", device, "--json",
                                       "--logits"))
         return out["tokens"], out["logits"]
@@ -87,15 +149,15 @@ class Interop:
                             "detail": detail})
         print(f"{'ok  ' if passed else 'FAIL'} {name}: {detail}", flush=True)
 
-    def compare_logits(self, torch, name, model, kind, folder, texts, device):
-        """One check: the largest |ours - theirs| over the texts' logits, ours on `device`."""
+    def compare_logits(self, torch, name, model, kind, folder, texts, device, note=""):
+        """One check: the largest |ours - theirs| over the texts' logits, ours on `device`; `note` ends its detail."""
         futures = [self.pool.submit(self.ours_logits, kind, folder, t, device) for t in texts]
         worst, tokens = 0.0, 0
         try:
             for future in futures:
                 ids, ours = future.result()
                 with torch.no_grad():
-                    theirs = model(input_ids=torch.tensor([ids])).logits[0].float()
+                    theirs = output_logits(model(input_ids=torch.tensor([ids])))[0].float()
                 ours = torch.tensor(ours, dtype=torch.float32)
                 if ours.shape != theirs.shape:
                     self.check(name, False, f"logits of shape {tuple(ours.shape)} vs transformers' "
@@ -107,13 +169,14 @@ class Interop:
             self.check(name, False, str(e))
             return
         self.check(name, worst <= TOLERANCE, f"max |ours - transformers| {worst:.2e} over {len(texts)} inputs "
-                                             f"({tokens} tokens), tolerance {TOLERANCE:g}", worst)
+                                             f"({tokens} tokens), tolerance {TOLERANCE:g}{note}", worst)
 
     def lab_models(self, torch, transformers):
         for kind in ("bert", "gpt2"):
             folder = self.lab / kind
             try:
-                model, info = load_pretrained(transformers, kind, folder)
+                model, info = load_pretrained(transformers, "BertForMaskedLM" if kind == "bert" else "GPT2LMHeadModel",
+                                              folder)
             except Exception as e:  # transformers raises many kinds; each is a failed interop check
                 self.check(f"transformers loads lab {kind}/", False, f"{type(e).__name__}: {e}")
                 continue
@@ -132,33 +195,131 @@ class Interop:
 
     def tiny_models(self, torch, transformers):
         vocab = json.loads((self.lab / "bert" / "config.json").read_text(encoding="utf-8"))["vocab_size"]
-        for kind in ("bert", "gpt2"):
-            folder = self.work / f"transformers-{kind}"
+        for variant in TINY:
+            kind = lab_kind(variant)
+            folder = self.work / f"transformers-{variant.slug}"
             shutil.rmtree(folder, ignore_errors=True)
             try:
                 torch.manual_seed(0)
-                if kind == "bert":
-                    model = transformers.BertForMaskedLM(transformers.BertConfig(vocab_size=vocab, **TINY_BERT))
-                else:  # the lab GPT-2's bos/eos ids, which its tokenizer (copied below) agrees with
-                    lab_config = json.loads((self.lab / "gpt2" / "config.json").read_text(encoding="utf-8"))
-                    ids = {key: lab_config.get(key) for key in ("bos_token_id", "eos_token_id")}
-                    model = transformers.GPT2LMHeadModel(transformers.GPT2Config(vocab_size=vocab, **ids, **TINY_GPT2))
+                lab_config = json.loads((self.lab / kind / "config.json").read_text(encoding="utf-8"))
+                if kind == "gpt2":  # the lab GPT-2's bos/eos ids, which its tokenizer (copied below) agrees with
+                    sizes = {**TINY_GPT2, **{key: lab_config.get(key) for key in ("bos_token_id", "eos_token_id")}}
+                else:  # the tokenizer's [PAD], from which roberta-prelayernorm's position ids count
+                    sizes = {**TINY_BERT, "pad_token_id": lab_config.get("pad_token_id")}
+                config = transformers.AutoConfig.for_model(variant.model_type, vocab_size=vocab, **sizes,
+                                                           **variant.keys)
+                model = getattr(transformers, variant.architecture)(config)
                 with torch.no_grad():
                     for p in model.parameters():  # tied weights are one Parameter: perturbed once
                         p.add_(0.05 * torch.randn_like(p))
                 model.eval()
                 model.save_pretrained(folder)
             except Exception as e:
-                self.check(f"transformers saves a tiny {kind}", False, f"{type(e).__name__}: {e}")
+                self.check(f"transformers saves a tiny {variant.label}", False, f"{type(e).__name__}: {e}")
                 continue
             for name in ("tokenizer.json", "vocab.txt"):  # lmtrain needs a tokenizer beside the weights
                 if (self.lab / kind / name).is_file():
                     shutil.copy(self.lab / kind / name, folder / name)
-            texts = FILL_MASK_TEXTS if kind == "bert" else NEXT_TOKEN_TEXTS
-            self.compare_logits(torch, f"tiny {kind} saved by transformers: lmtrain logits = transformers' on cpu",
-                                model, kind, folder, texts, "cpu")
-            if kind == "gpt2":
+            texts = NEXT_TOKEN_TEXTS if kind == "gpt2" else FILL_MASK_TEXTS
+            note = f" (prediction_logits; {NO_SENTENCE_LOGITS})" if variant.architecture == "BertForPreTraining" else ""
+            self.compare_logits(torch, f"tiny {variant.label} saved by transformers: lmtrain logits = transformers' on "
+                                       f"cpu", model, variant.model_type, folder, texts, "cpu", note)
+            if variant.slug == "gpt2":
                 self.default_gpt2_ids(transformers, folder, vocab)
+
+    def seed_fidelity(self, torch, transformers):
+        """Issue 15's layouts from lmtrain: trained here on the CPU, loaded by transformers."""
+        sentences = [line for line in (self.lab / "toy_corpus.txt").read_text(encoding="utf-8").splitlines()
+                     if line.strip()]
+        sentences = list(dict.fromkeys(sentences))  # the lab repeats the toy corpus; once is enough here
+        corpus = self.work / "seed-sentences.txt"
+        corpus.write_text("\n".join(sentences) + "\n", encoding="utf-8")
+        documents = self.work / "seed-documents.txt"  # one sentence a line, a blank line between documents
+        documents.write_text("\n\n".join("\n".join(sentences[i:i + TOY_DOCUMENT_SENTENCES])
+                                         for i in range(0, len(sentences), TOY_DOCUMENT_SENTENCES)) + "\n",
+                             encoding="utf-8")
+        runs = [(v, self.pool.submit(self.train, v, documents if v.objective else corpus)) for v in OURS]
+        for variant, run in runs:
+            try:
+                folder = run.result()
+            except LmtrainError as e:
+                self.check(f"lmtrain trains our {variant.label}", False, str(e))
+                continue
+            self.compare_ours(torch, transformers, variant, folder)
+
+    def train(self, variant, corpus):
+        """`lmtrain train` of a tiny model of `variant` on `corpus` (also its validation set); returns its folder."""
+        kind = lab_kind(variant)
+        folder = self.work / f"ours-{variant.slug}"
+        shutil.rmtree(folder, ignore_errors=True)
+        config = self.work / f"ours-{variant.slug}.json"
+        config.write_text(json.dumps({**SEED_TRAINING, **(TINY_GPT2 if kind == "gpt2" else TINY_BERT), **variant.keys}),
+                          encoding="utf-8")
+        objective = ["--objective", variant.objective] if variant.objective else []
+        self.lmtrain("train", "--model", variant.model_type, *objective, "--corpus", str(corpus), "--validation",
+                     str(corpus), "--tokenizer", str(self.lab / kind), "--config", str(config), "--output", str(folder))
+        return folder
+
+    def compare_ours(self, torch, transformers, variant, folder):
+        """transformers loads one of our folders: the class, the keys, every parameter, an untied head, the logits."""
+        label = f"our {variant.label}"
+        try:
+            model, info = load_pretrained(transformers, variant.architecture, folder)
+        except Exception as e:
+            self.check(f"transformers loads {label}", False, f"{type(e).__name__}: {e}")
+            return
+        from safetensors.torch import load_file
+        saved = load_file(str(folder / "model.safetensors"))
+        unused = sorted(k for k in saved if variant.unused and k.startswith(variant.unused))
+        problems = {k: sorted(str(x) for x in v) for k, v in (info or {}).items() if v}
+        if problems.get("unexpected_keys", []) == unused:  # the documented ones, and they must be reported
+            problems.pop("unexpected_keys", None)
+        elif "unexpected_keys" not in problems:
+            problems["unexpected_keys"] = f"none reported, expected {unused}"
+        if type(model).__name__ != variant.architecture:
+            problems["class"] = type(model).__name__
+        if info is None:
+            problems["loading info"] = f"none reported by transformers {transformers.__version__}"
+        detail = (f"{type(model).__name__}, no missing, unexpected or mismatched keys" if not unused else
+                  f"{type(model).__name__}, no missing or mismatched keys; unexpected exactly the {len(unused)} it has "
+                  f"no parameter for, as documented: {', '.join(unused)}")
+        self.check(f"transformers loads {label} as {variant.architecture}" + (" unchanged" if not unused else ""),
+                   not problems, detail if not problems else json.dumps(problems))
+        self.compare_parameters(label, model, saved, unused)
+        if variant.keys.get("tie_word_embeddings") is False:
+            self.check_untied(torch, label, model, saved)
+        texts = NEXT_TOKEN_TEXTS if variant.model_type == "gpt2" else FILL_MASK_TEXTS
+        note = " (prediction_logits)" if variant.architecture == "BertForPreTraining" else ""
+        self.compare_logits(torch, f"{label}: transformers logits = ours on cpu", model, variant.model_type, folder,
+                            texts, "cpu", note)
+
+    def compare_parameters(self, label, model, saved, unused):
+        """Every tensor of model.safetensors (but the unused ones) equals the parameter transformers loaded it into."""
+        state = model.state_dict()
+        absent = sorted(k for k in saved if k not in state and k not in unused)
+        differing = sorted(k for k in saved if k in state and not state[k].float().equal(saved[k].float()))
+        compared = sum(1 for k in saved if k in state)
+        sentence_head = [k for k in saved if k.startswith(SENTENCE_HEAD) and k in state]
+        detail = f"{compared} tensors equal"
+        if sentence_head:
+            detail += (f", the sentence-pair head included ({', '.join(sorted(sentence_head))}); "
+                       f"{NO_SENTENCE_LOGITS}, so that head is compared by its weights")
+        if absent or differing:
+            detail = f"not in the model: {absent}; values differ: {differing}"
+        self.check(f"{label}: transformers' parameters = model.safetensors", not absent and not differing, detail)
+
+    def check_untied(self, torch, label, model, saved):
+        """The output projection transformers loaded is the file's own weight, not the input embeddings."""
+        output = model.get_output_embeddings().weight.detach()
+        embeddings = model.get_input_embeddings().weight.detach()
+        names = {p.data_ptr(): n for n, p in model.named_parameters()}
+        key = names.get(output.data_ptr())
+        separate = output.data_ptr() != embeddings.data_ptr() and not torch.equal(output, embeddings)
+        from_file = key in saved and torch.equal(output.float(), saved[key].float())
+        self.check(f"{label}: the output weight is untied after loading", separate and from_file,
+                   f"{key} {tuple(output.shape)} is the file's and not {names.get(embeddings.data_ptr())} "
+                   f"(max |difference| {(output - embeddings).abs().max().item():.3g})" if separate and from_file else
+                   f"{key}: a tensor of its own {separate}, equal to the file's {from_file}")
 
     def default_gpt2_ids(self, transformers, folder, vocab):
         """A note: GPT2Config(vocab_size=N) keeps bos/eos at GPT-2's 50256 even for a smaller vocabulary;
@@ -314,15 +475,26 @@ def mismatch_detail(ours, theirs):
     return f"equal on {len(ours)} texts"
 
 
-def load_pretrained(transformers, kind, folder):
-    """transformers' model for a folder in fp32 eval mode, with its loading info (None where this
-    transformers version no longer reports it)."""
-    auto = transformers.AutoModelForMaskedLM if kind == "bert" else transformers.AutoModelForCausalLM
+def load_pretrained(transformers, architecture, folder):
+    """transformers' model for a folder through the Auto class of `architecture`, in fp32 eval mode, with its
+    loading info (None where this transformers version no longer reports it)."""
+    auto = getattr(transformers, AUTO_CLASSES[architecture])
     try:
         model, info = auto.from_pretrained(str(folder), output_loading_info=True)
     except TypeError:
         model, info = auto.from_pretrained(str(folder)), None
     return model.float().eval(), info
+
+
+def lab_kind(variant):
+    """The lab model whose tokenizer a variant uses: gpt2 for GPT-2, bert (WordPiece) for the BERT kinds."""
+    return "gpt2" if variant.model_type == "gpt2" else "bert"
+
+
+def output_logits(output):
+    """The language-model logits of a transformers output (BertForPreTraining calls them prediction_logits)."""
+    logits = getattr(output, "logits", None)
+    return logits if logits is not None else output.prediction_logits
 
 
 def result(status, reason=None, **extra):
@@ -352,6 +524,7 @@ def run(args):
         interop.tokenizer_files(transformers)
         interop.lab_models(torch, transformers)
         interop.tiny_models(torch, transformers)
+        interop.seed_fidelity(torch, transformers)
         interop.classifiers(torch, transformers)
     finally:
         interop.pool.shutdown()

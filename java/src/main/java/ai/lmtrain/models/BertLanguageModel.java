@@ -7,6 +7,7 @@ import ai.lmtrain.tensor.DType;
 import ai.lmtrain.tensor.GeluKind;
 import ai.lmtrain.tensor.ParameterTable;
 import ai.lmtrain.tensor.Tensor;
+import java.util.Map;
 
 /**
  * What BERT's masked language models share ({@link BertForMaskedLM}, {@link BertForPreTraining}):
@@ -65,6 +66,17 @@ abstract class BertLanguageModel extends TransformerLanguageModel implements Mas
 
   public BertConfig config() {
     return config;
+  }
+
+  /**
+   * An untied head's output bias is saved a second time as the decoder's bias
+   * (cls.predictions.decoder.bias, lm_head.decoder.bias): transformers 5 ties that bias to the output
+   * bias only with tie_word_embeddings true, and its forward adds the decoder's.
+   */
+  @Override
+  public Map<String, String> savedCopies() {
+    BertNames names = BertNames.of(config);
+    return config.tieWordEmbeddings() ? Map.of() : Map.of(names.decoder + ".bias", names.outputBias);
   }
 
   @Override

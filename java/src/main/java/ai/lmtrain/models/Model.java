@@ -1,6 +1,7 @@
 package ai.lmtrain.models;
 
 import ai.lmtrain.tensor.ParameterStore;
+import java.util.Map;
 
 /**
  * A transformer over the native backend with Hugging Face parameter names and config: what
@@ -40,6 +41,15 @@ public interface Model extends AutoCloseable {
    * parameter of this model (tied copies, buffers such as attn.bias or position_ids, other heads).
    */
   String parameterNameFor(String checkpointKey);
+
+  /**
+   * Checkpoint keys saved beside the parameters as copies of one of them (key to parameter name):
+   * Hugging Face names that a reader of the folder needs besides the parameter's own. None unless
+   * a model says otherwise.
+   */
+  default Map<String, String> savedCopies() {
+    return Map.of();
+  }
 
   @Override
   void close();

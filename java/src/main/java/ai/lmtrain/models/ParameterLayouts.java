@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 
 /**
@@ -49,17 +50,38 @@ public final class ParameterLayouts {
   }
 
   /**
-   * The masked-LM output bias's tied aliases, as transformers may store them (output bias, alias):
-   * the decoder's bias of BertLMPredictionHead and of RobertaLMHead.
+   * The masked-LM output bias and the decoder's bias of BertLMPredictionHead and of RobertaLMHead
+   * (output bias, decoder bias).
    */
-  public static final List<String[]> OUTPUT_BIAS_ALIASES = List.of(
+  private static final List<String[]> OUTPUT_BIAS_ALIASES = List.of(
       new String[] {"cls.predictions.bias", "cls.predictions.decoder.bias"},
       new String[] {"lm_head.bias", "lm_head.decoder.bias"});
 
   /**
+   * The file keys that fill a parameter of {@code table} in place of its own name: the masked-LM
+   * output bias is read from the decoder's bias wherever the file has one. That is the bias
+   * transformers adds in its forward: transformers 4 kept the two as one tensor, and transformers 5
+   * ties them only with tie_word_embeddings true, so a file of an untied head may hold both with
+   * different values (the output bias then unused).
+   *
+   * @param inFile whether the file holds a key
+   * @return parameter name to file key
+   */
+  public static Map<String, String> outputBiasSources(ParameterTable table, Predicate<String> inFile) {
+    Map<String, String> sources = new LinkedHashMap<>();
+    for (String[] alias : OUTPUT_BIAS_ALIASES) {
+      if (inFile.test(alias[1]) && table.contains(alias[0])) {
+        sources.put(alias[0], alias[1]);
+      }
+    }
+    return sources;
+  }
+
+  /**
    * Which tensor of a weights file fills each parameter of {@code table}, checked against the file's
    * header: every tensor maps to a parameter of this model with the right shape, and every
-   * parameter is filled (BERT's output bias may be stored under its tied alias).
+   * parameter is filled (BERT's output bias from the decoder's bias where the file has it, see
+   * {@link #outputBiasSources}).
    *
    * @param tensorShapes the weights file's tensors (name to shape), from its header
    * @return parameter name to checkpoint key, in table order
@@ -83,11 +105,10 @@ public final class ParameterLayouts {
       requireShape(table.get(name), t.getKey(), t.getValue(), weightsFile, configFile);
       keys.put(name, t.getKey());
     }
-    for (String[] alias : OUTPUT_BIAS_ALIASES) {
-      if (!keys.containsKey(alias[0]) && tensorShapes.containsKey(alias[1]) && table.contains(alias[0])) {
-        requireShape(table.get(alias[0]), alias[1], tensorShapes.get(alias[1]), weightsFile, configFile);
-        keys.put(alias[0], alias[1]);
-      }
+    for (Map.Entry<String, String> source : outputBiasSources(table, tensorShapes::containsKey).entrySet()) {
+      requireShape(table.get(source.getKey()), source.getValue(), tensorShapes.get(source.getValue()), weightsFile,
+          configFile);
+      keys.put(source.getKey(), source.getValue());
     }
     List<String> missing = new ArrayList<>();
     Map<String, String> ordered = new LinkedHashMap<>();

@@ -62,7 +62,7 @@ public final class Checkpoints {
 
   /**
    * Replaces the folder {@code dir} atomically with the model (F32 master weights, tied copies
-   * omitted), its config and the tokenizer.
+   * omitted, the copies of {@link Model#savedCopies} added), its config and the tokenizer.
    */
   public static void saveModel(Path dir, Model model, Tokenizer tokenizer) throws IOException {
     CheckpointWriter.write(dir, folder -> writeModelFiles(folder, model, tokenizer));
@@ -346,6 +346,7 @@ public final class Checkpoints {
     for (ParameterTable.Entry e : store.table().entries()) {
       tensors.put(e.name(), TensorData.ofFloats(e.shape(), store.backend().downloadFloats(store.master(e.name()))));
     }
+    model.savedCopies().forEach((key, parameter) -> tensors.put(key, tensors.get(parameter)));
     SafeTensors.write(folder.resolve(WEIGHTS_FILE), tensors);
     AtomicFiles.writeString(folder.resolve(ModelConfigs.CONFIG_FILE), model.configJson());
     if (tokenizer != null) {
@@ -432,12 +433,9 @@ public final class Checkpoints {
       }
       byParameter.put(name, t.getValue());
     }
-    // BERT / pre-LN BERT: the MLM output bias may only be stored under its tied alias.
-    for (String[] alias : ParameterLayouts.OUTPUT_BIAS_ALIASES) {
-      if (!byParameter.containsKey(alias[0]) && weights.contains(alias[1]) && store.table().contains(alias[0])) {
-        byParameter.put(alias[0], weights.tensor(alias[1]));
-      }
-    }
+    // BERT / pre-LN BERT: the MLM output bias comes from the decoder's bias where the file has one.
+    ParameterLayouts.outputBiasSources(store.table(), weights::contains)
+        .forEach((parameter, key) -> byParameter.put(parameter, weights.tensor(key)));
     for (Map.Entry<String, TensorData> t : byParameter.entrySet()) {
       ParameterTable.Entry entry = store.table().get(t.getKey());
       TensorData data = t.getValue();

@@ -2,6 +2,7 @@ package ai.lmtrain.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,6 +10,9 @@ import ai.lmtrain.io.FileFormatException;
 import ai.lmtrain.io.SafeTensors;
 import ai.lmtrain.io.SafeTensorsFile;
 import ai.lmtrain.io.TensorData;
+import ai.lmtrain.models.BertConfig;
+import ai.lmtrain.models.BertForMaskedLM;
+import ai.lmtrain.models.BertForPreTraining;
 import ai.lmtrain.models.LanguageModel;
 import ai.lmtrain.models.TinyModels;
 import ai.lmtrain.tensor.CpuBackendTest;
@@ -17,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
@@ -80,6 +85,51 @@ class CheckpointsTest extends CpuBackendTest {
       Path alias = variant(tmp.resolve("alias"), model, k -> k.equals("cls.predictions.bias")
           ? "cls.predictions.decoder.bias" : k, Map.of());
       assertSameWeights(model, alias);
+    }
+  }
+
+  /**
+   * transformers 5 ties the masked-LM decoder's bias to the output bias only with tie_word_embeddings
+   * true, and its forward adds the decoder's: an untied head (BERT, pre-LN BERT, BertForPreTraining)
+   * is saved with cls.predictions.decoder.bias / lm_head.decoder.bias beside the output bias, and a
+   * folder that transformers 5 writes for an untied head (both keys, the output bias an unused
+   * tensor of other values) loads the decoder's. A tied head is saved without the copy.
+   */
+  @Test
+  void untiedHeadsSaveAndReadTheDecoderBiasAsTransformers5(@TempDir Path tmp) throws Exception {
+    for (BertConfig config : List.of(TinyModels.bertConfig(), TinyModels.preLnBertConfig())) {
+      BertConfig untied = config.withTieWordEmbeddings(false);
+      String bias = untied.preLayerNorm() ? "lm_head.bias" : "cls.predictions.bias";
+      String decoderBias = untied.preLayerNorm() ? "lm_head.decoder.bias" : "cls.predictions.decoder.bias";
+      float[] values = new float[TinyModels.VOCAB];
+      for (int i = 0; i < values.length; i++) {
+        values[i] = 0.01f * (i + 1); // HF's initialisation leaves the bias 0: give it values a swap would change
+      }
+      try (LanguageModel model = TinyModels.initialized(new BertForMaskedLM(untied, backend, DType.F32), 7);
+          LanguageModel preTraining = TinyModels.initialized(new BertForPreTraining(untied, backend, DType.F32), 7);
+          LanguageModel tied = TinyModels.initialized(new BertForMaskedLM(config, backend, DType.F32), 7)) {
+        model.parameters().setMaster(bias, values);
+        Path dir = tmp.resolve(untied.modelType());
+        Checkpoints.saveModel(dir, model, null);
+        SafeTensorsFile saved = SafeTensors.read(dir.resolve(Checkpoints.WEIGHTS_FILE));
+        assertArrayEquals(values, saved.tensor(decoderBias).toFloats(), decoderBias);
+        assertArrayEquals(values, saved.tensor(bias).toFloats(), bias);
+        assertSameWeights(model, dir);
+
+        float[] unused = new float[TinyModels.VOCAB];
+        java.util.Arrays.fill(unused, -5f);
+        Path theirs = variant(tmp.resolve(untied.modelType() + "-transformers5"), model, k -> k,
+            Map.of(bias, TensorData.ofFloats(new long[] {TinyModels.VOCAB}, unused)));
+        assertSameWeights(model, theirs);
+
+        Path pair = tmp.resolve(untied.modelType() + "-pre-training");
+        Checkpoints.saveModel(pair, preTraining, null);
+        assertTrue(SafeTensors.read(pair.resolve(Checkpoints.WEIGHTS_FILE)).contains(decoderBias), decoderBias);
+
+        Path tiedDir = tmp.resolve(config.modelType() + "-tied");
+        Checkpoints.saveModel(tiedDir, tied, null);
+        assertFalse(SafeTensors.read(tiedDir.resolve(Checkpoints.WEIGHTS_FILE)).contains(decoderBias), decoderBias);
+      }
     }
   }
 
