@@ -9,6 +9,7 @@ import com.knuddels.jtokkit.Encodings;
 import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingType;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,10 +21,11 @@ import java.util.concurrent.Future;
 
 /**
  * {@code bench data}: {@code prepare-data} throughput — read a text file, tokenize it with GPT-2's
- * BPE, write uint16 shards — on 1 thread and on all threads, in MB/s of input and tokens/s, against
- * jtokkit's r50k_base (the same vocabulary) encoding the same lines on the same number of threads,
- * in the same run. The peer only tokenizes (its text is already in memory); ours also reads,
- * decodes, batches, orders and writes.
+ * BPE, write uint16 shards — on 1 thread and on all threads, in MB/s of input and tokens/s, and its
+ * cost in CPU milliseconds (all threads of the process) per MB of input, which other load on a shared
+ * machine disturbs far less than wall time; against jtokkit's r50k_base (the same vocabulary)
+ * encoding the same lines on the same number of threads, in the same run. The peer only tokenizes
+ * (its text is already in memory); ours also reads, decodes, batches, orders and writes.
  */
 public final class DataSuite implements BenchSuite {
   /** Copies of tinyshakespeare in the standard input (about 1.1 MB each). */
@@ -48,7 +50,7 @@ public final class DataSuite implements BenchSuite {
 
   @Override
   public String description() {
-    return "prepare-data MB/s and tokens/s (GPT-2 BPE), 1 thread and all threads, vs jtokkit r50k_base";
+    return "prepare-data MB/s, tokens/s and CPU ms/MB (GPT-2 BPE), 1 thread and all threads, vs jtokkit r50k_base";
   }
 
   @Override
@@ -72,19 +74,27 @@ public final class DataSuite implements BenchSuite {
       for (int threads : all > 1 ? new int[] {1, all} : new int[] {1}) {
         double[] ours = new double[ctx.repetitions()];
         double[] peers = new double[ctx.repetitions()];
+        double[] oursCpu = new double[ctx.repetitions()];
+        double[] peersCpu = new double[ctx.repetitions()];
         long tokens = 0;
         long peerTokens = 0;
         for (int r = -Math.max(ctx.warmup(), 1); r < ctx.repetitions(); r++) {
           Path out = dir.resolve("out");
+          double cpu0 = ProcessCpu.seconds();
           PrepareData.Summary s = PrepareData.run(tokenizer, new PrepareData.Options(List.of(input), List.of(),
               CorpusOptions.defaults(), 0, 100_000_000, 0, threads, 1, out), (a, b, c, d) -> { });
+          double cpu1 = ProcessCpu.seconds();
           deleteTree(out);
+          double cpu2 = ProcessCpu.seconds();
           long t0 = System.nanoTime();
           long n = encodeLines(peer, lines, threads);
           double peerSeconds = (System.nanoTime() - t0) / 1e9;
+          double cpu3 = ProcessCpu.seconds();
           if (r >= 0) {
             ours[r] = s.seconds();
             peers[r] = peerSeconds;
+            oursCpu[r] = cpu1 - cpu0;
+            peersCpu[r] = cpu3 - cpu2;
             tokens = s.info().tokens("train");
             peerTokens = n;
           }
@@ -96,8 +106,12 @@ public final class DataSuite implements BenchSuite {
             Unit.MB_PER_S.of(bytes.length, peerS)));
         rows.add(new BenchRow(label, Unit.TOKENS_PER_S, Unit.TOKENS_PER_S.of(tokens, oursS),
             Unit.TOKENS_PER_S.of(peerTokens, peerS)));
-        ctx.log(String.format("%s: %.1f MB/s (jtokkit %.1f MB/s)", label, bytes.length / 1e6 / oursS,
-            bytes.length / 1e6 / peerS));
+        BenchRow cpu = new BenchRow(label, Unit.CPU_MS_PER_MB, Unit.CPU_MS_PER_MB.of(bytes.length, Timing.median(oursCpu)),
+            Unit.CPU_MS_PER_MB.of(bytes.length, Timing.median(peersCpu)));
+        rows.add(cpu);
+        ctx.log(String.format("%s: %.1f MB/s, %.1f CPU ms/MB (jtokkit %.1f MB/s, %.1f CPU ms/MB), load average %.2f",
+            label, bytes.length / 1e6 / oursS, cpu.ours(), bytes.length / 1e6 / peerS, cpu.peer(),
+            ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()));
       }
       return new BenchReport(name(), "prepare-data of tinyshakespeare x " + copies + " (" + bytes.length
           + " bytes, one document per line, uint16 shards) with GPT-2's BPE; median of " + ctx.repetitions()

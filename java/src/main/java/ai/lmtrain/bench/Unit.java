@@ -16,7 +16,9 @@ public enum Unit {
   STEPS_PER_S("steps/s", true, 1),
   MILLISECONDS("ms", false, 1e-3),
   /** Memory: {@link #of} takes bytes where the time units take seconds. */
-  MIB("MiB", false, 1024.0 * 1024.0);
+  MIB("MiB", false, 1024.0 * 1024.0),
+  /** Processor time (all threads of the process) per megabyte of input: {@link #of} takes bytes and CPU seconds. */
+  CPU_MS_PER_MB("CPU ms/MB", false, 1e6);
 
   private final String symbol;
   private final boolean higherIsBetter;
@@ -31,9 +33,12 @@ public enum Unit {
   /**
    * The figure of a run that did {@code work} (flops, bytes, tokens ...; ignored for times) in
    * {@code seconds}: work per second in this unit, or the time itself for a time unit (the bytes
-   * for {@link #MIB}). NaN stays NaN.
+   * for {@link #MIB}; CPU milliseconds per MB of {@code work} bytes for {@link #CPU_MS_PER_MB}). NaN stays NaN.
    */
   public double of(double work, double seconds) {
+    if (this == CPU_MS_PER_MB) {
+      return seconds * 1e3 / (work / scale);
+    }
     return higherIsBetter ? work / seconds / scale : seconds / scale;
   }
 

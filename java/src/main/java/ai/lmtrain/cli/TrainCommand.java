@@ -22,6 +22,7 @@ import ai.lmtrain.train.Precision;
 import ai.lmtrain.train.PretrainingJob;
 import ai.lmtrain.train.RunFolder;
 import ai.lmtrain.train.TrainingArguments;
+import ai.lmtrain.train.TrainingData;
 import ai.lmtrain.train.dist.DataParallel;
 import ai.lmtrain.train.dist.DistributedRuntime;
 import ai.lmtrain.train.dist.Launch;
@@ -197,8 +198,14 @@ final class TrainCommand implements Callable<Integer> {
     ModelConfig modelConfig = modelConfig(settings, unknown, tokenizer, checkpoint);
     int context = contextLength != null ? Flags.inRange(spec, "--context-length", contextLength, 2,
         modelConfig.maxPositions()) : Math.min(128, modelConfig.maxPositions());
-    RunFolder.Builder<PretrainingJob.Result> job = data != null
-        ? shardJob(args, tokenizer, modelConfig, context, runtime)
+    ShardDirectory shards = data != null ? ShardDirectory.open(data, tokenizer) : null;
+    TrainingData trainingData = shards != null ? TrainingData.of(shards.identity()) : TrainingData.TEXT;
+    if (resume && folder != null) {
+      // before the corpus is read or the shards are indexed: a checkpoint of other data stops the run at once
+      PretrainingJob.requireSameData(checkpoint, trainingData);
+    }
+    RunFolder.Builder<PretrainingJob.Result> job = shards != null
+        ? shardJob(shards, trainingData, args, tokenizer, modelConfig, context, runtime)
         : textJob(bert, task, args, tokenizer, modelConfig, context, runtime);
     report(folder != null ? folder.build(job) : job.buildIn(output), runtime);
     return 0;
@@ -236,9 +243,8 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   /** {@code --data}: examples read from the memory-mapped shards (windows for GPT-2, packed documents for BERT). */
-  private RunFolder.Builder<PretrainingJob.Result> shardJob(TrainingArguments args, Tokenizer tokenizer,
-      ModelConfig modelConfig, int context, DistributedRuntime runtime) throws IOException {
-    ShardDirectory shards = ShardDirectory.open(data, tokenizer);
+  private RunFolder.Builder<PretrainingJob.Result> shardJob(ShardDirectory shards, TrainingData trainingData,
+      TrainingArguments args, Tokenizer tokenizer, ModelConfig modelConfig, int context, DistributedRuntime runtime) {
     TokenDataset train = ShardDirectory.examples(shards.train(), tokenizer, context);
     TokenDataset validationSet = shards.validation().isEmpty() ? null
         : ShardDirectory.examples(shards.validation(), tokenizer, context);
@@ -246,8 +252,8 @@ final class TrainCommand implements Callable<Integer> {
     return folder -> {
       try (ConsoleProgress progress = new ConsoleProgress(modelType)) {
         return PretrainingJob.run(new PretrainingJob.Spec(modelType, modelConfig, tokenizer, List.of(), List.of(), null,
-            context, context, args, folder, resume, LossWeighting.MEAN), train, eval, runtime.backend(),
-            runtime.dataParallel(), progress);
+            context, context, args, folder, resume, LossWeighting.MEAN).withData(trainingData),
+            train, eval, runtime.backend(), runtime.dataParallel(), progress);
       }
     };
   }

@@ -48,6 +48,22 @@ public final class JsonFields {
     return new JsonFields(file, path(key) + ".", object);
   }
 
+  /** The objects of the array {@code key}, each named by its index in messages ({@code shards[2].tokens}). */
+  public List<JsonFields> objects(String key) throws FileFormatException {
+    JsonNode value = require(key);
+    if (!value.isArray()) {
+      throw wrong(key, "an array of objects", value);
+    }
+    List<JsonFields> out = new ArrayList<>();
+    for (int i = 0; i < value.size(); i++) {
+      if (!(value.get(i) instanceof ObjectNode object)) {
+        throw wrong(key + "[" + i + "]", "an object", value.get(i));
+      }
+      out.add(new JsonFields(file, path(key) + "[" + i + "].", object));
+    }
+    return out;
+  }
+
   /** An integer in [min, max]. */
   public long integer(String key, long min, long max) throws FileFormatException {
     JsonNode value = require(key);

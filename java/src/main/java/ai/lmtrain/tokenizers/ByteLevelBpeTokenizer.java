@@ -85,12 +85,13 @@ public final class ByteLevelBpeTokenizer extends VocabularyTokenizer {
   @Override
   public TokenSequence tokenize(String text, boolean withOffsets) {
     TokenSequence.Builder out = new TokenSequence.Builder(withOffsets);
+    WordCache words = cache.get();
     vocab.split(text, new Vocabulary.SegmentVisitor() {
       @Override
       public void text(int start, int end) {
         for (int pos = start; pos < end; ) {
           int stop = Gpt2PreTokenizer.next(text, pos, end);
-          encodeWord(text, pos, stop, out);
+          encodeWord(text, pos, stop, words, out);
           pos = stop;
         }
       }
@@ -104,12 +105,20 @@ public final class ByteLevelBpeTokenizer extends VocabularyTokenizer {
   }
 
   /**
-   * Ids only (no strings, offsets or masks): the hot path of datasets, prepare-data and the
-   * benchmark; the same ids as {@link #tokenize}.
+   * Ids only (no strings, offsets or masks): the hot path of datasets and the benchmark; the same
+   * ids as {@link #tokenize}.
    */
   @Override
   public int[] encodeIds(String text) {
     IdBuffer out = new IdBuffer(Math.max(16, text.length() / 3));
+    encodeIds(text, out);
+    return out.toArray();
+  }
+
+  /** {@link #encodeIds(String)} appended to {@code out}: prepare-data's hot path. */
+  @Override
+  public void encodeIds(String text, IdBuffer out) {
+    WordCache words = cache.get();
     vocab.split(text, new Vocabulary.SegmentVisitor() {
       @Override
       public void text(int start, int end) {
@@ -119,7 +128,13 @@ public final class ByteLevelBpeTokenizer extends VocabularyTokenizer {
           if (stop - pos == 1 && c < 128) {
             out.add(byteIds[c]);
           } else {
-            out.addAll(wordIds(text, pos, stop));
+            // most pre-tokens are words that one token covers: no array, one place in memory
+            int single = words.singleId(text, pos, stop);
+            if (single >= 0) {
+              out.add(single);
+            } else {
+              out.addAll(wordIds(text, pos, stop, words));
+            }
           }
           pos = stop;
         }
@@ -130,77 +145,86 @@ public final class ByteLevelBpeTokenizer extends VocabularyTokenizer {
         out.add(token.id());
       }
     });
-    return out.toArray();
-  }
-
-  /** A growable int array. */
-  private static final class IdBuffer {
-    private int[] ids;
-    private int size;
-
-    IdBuffer(int capacity) {
-      ids = new int[capacity];
-    }
-
-    void add(int id) {
-      if (size == ids.length) {
-        ids = Arrays.copyOf(ids, ids.length * 2);
-      }
-      ids[size++] = id;
-    }
-
-    void addAll(int[] more) {
-      if (size + more.length > ids.length) {
-        ids = Arrays.copyOf(ids, Math.max(ids.length * 2, size + more.length));
-      }
-      System.arraycopy(more, 0, ids, size, more.length);
-      size += more.length;
-    }
-
-    int[] toArray() {
-      return Arrays.copyOf(ids, size);
-    }
   }
 
   /**
    * A thread's cache of merged pre-tokens, direct-mapped, so a lookup allocates nothing and a
-   * collision replaces the older entry; per thread, so no locking. A pre-token of at most 7
-   * characters below U+0100 (most of them) is keyed by one long packing its characters and its
-   * length, compared in one step; longer ones are keyed by their string.
+   * collision replaces the older entry; per thread, so no locking. A pre-token of at most 15
+   * characters below U+0100 (nearly all of them in Latin-script text) is keyed by two longs packing
+   * its characters and its length, compared in place, with the word's id beside them when one token
+   * covers it (the common case: one place in memory per lookup); other pre-tokens are keyed by their
+   * string.
    */
   private static final class WordCache {
-    final long[] shortKeys = new long[CACHE_SLOTS];
-    final int[][] shortIds = new int[CACHE_SLOTS][];
+    /**
+     * Per slot s: [3s] and [3s + 1] the packed key ([3s + 1] is never 0 for a key, so 0 is empty),
+     * [3s + 2] the word's id if it is one token, else -1.
+     */
+    final long[] packed = new long[3 * CACHE_SLOTS];
+    final int[][] packedIds = new int[CACHE_SLOTS][];
     final String[] words = new String[CACHE_SLOTS];
     final int[][] ids = new int[CACHE_SLOTS][];
+    /** The key of the last {@link #pack}: characters 0-7, then the length and characters 8-14. */
+    private long head;
+    private long tail;
+
+    /**
+     * Packs {@code text[start, end)} into {@link #head} and {@link #tail} and returns its slot, or
+     * -1 when it has more than 15 characters or one above U+00FF.
+     */
+    int pack(String text, int start, int end) {
+      int len = end - start;
+      if (len > 15) {
+        return -1;
+      }
+      long h = 0;
+      long t = len; // the length ends up above the characters 8-14, so every (length, text) differs
+      int split = Math.min(end, start + 8);
+      for (int i = start; i < split; i++) {
+        char ch = text.charAt(i);
+        if (ch > 0xFF) {
+          return -1;
+        }
+        h = (h << 8) | ch;
+      }
+      for (int i = split; i < end; i++) {
+        char ch = text.charAt(i);
+        if (ch > 0xFF) {
+          return -1;
+        }
+        t = (t << 8) | ch;
+      }
+      head = h;
+      tail = t;
+      return (int) (((h * 0x9E3779B97F4A7C15L) ^ (t * 0xC2B2AE3D27D4EB4FL)) >>> 40) & (CACHE_SLOTS - 1);
+    }
+
+    /** Whether {@code slot} holds the key of the last {@link #pack}. */
+    boolean holds(int slot) {
+      return packed[3 * slot] == head && packed[3 * slot + 1] == tail;
+    }
+
+    /** The id of {@code text[start, end)} if it is cached and one token, else -1. */
+    int singleId(String text, int start, int end) {
+      int slot = pack(text, start, end);
+      return slot >= 0 && holds(slot) ? (int) packed[3 * slot + 2] : -1;
+    }
   }
 
-  /** The merged ids of pre-token {@code text[start, end)}, through this thread's cache. */
-  private int[] wordIds(String text, int start, int end) {
+  /** The merged ids of pre-token {@code text[start, end)}, through the calling thread's cache {@code c}. */
+  private int[] wordIds(String text, int start, int end, WordCache c) {
     int len = end - start;
-    WordCache c = cache.get();
-    if (len <= 7) {
-      long key = len;
-      for (int i = start; i < end; i++) {
-        char ch = text.charAt(i);
-        key = (key << 8) | ch;
-        if (ch > 0xFF) {
-          key = -1;
-          break;
-        }
+    int packedSlot = c.pack(text, start, end);
+    if (packedSlot >= 0) {
+      if (c.holds(packedSlot)) {
+        return c.packedIds[packedSlot];
       }
-      if (key >= 0) {
-        long m = key * 0x9E3779B97F4A7C15L;
-        int slot = (int) (m >>> 40) & (CACHE_SLOTS - 1);
-        int[] hit = c.shortIds[slot];
-        if (hit != null && c.shortKeys[slot] == key) {
-          return hit;
-        }
-        int[] ids = merge(text.substring(start, end).getBytes(StandardCharsets.UTF_8));
-        c.shortKeys[slot] = key;
-        c.shortIds[slot] = ids;
-        return ids;
-      }
+      int[] ids = merge(text.substring(start, end).getBytes(StandardCharsets.UTF_8));
+      c.packed[3 * packedSlot] = c.head;
+      c.packed[3 * packedSlot + 1] = c.tail;
+      c.packed[3 * packedSlot + 2] = ids.length == 1 ? ids[0] : -1;
+      c.packedIds[packedSlot] = ids;
+      return ids;
     }
     int h = 0;
     for (int i = start; i < end; i++) {
@@ -220,14 +244,14 @@ public final class ByteLevelBpeTokenizer extends VocabularyTokenizer {
     return ids;
   }
 
-  private void encodeWord(String text, int start, int end, TokenSequence.Builder out) {
+  private void encodeWord(String text, int start, int end, WordCache words, TokenSequence.Builder out) {
     char c = text.charAt(start);
     if (end - start == 1 && c < 128) {
       int id = byteIds[c];
       out.add(id, vocab.token(id), false, start, end);
       return;
     }
-    int[] ids = wordIds(text, start, end);
+    int[] ids = wordIds(text, start, end, words);
     if (!out.wantsOffsets()) {
       for (int id : ids) {
         out.add(id, vocab.token(id), false, 0, 0);

@@ -66,8 +66,20 @@ final class Gpt2PreTokenizer {
 
   /** End of the run of code points of class {@code cls} starting at {@code i}. */
   private static int run(String s, int i, int end, int cls) {
-    while (i < end && classAt(s, i) == cls) {
-      i += width(s, i);
+    while (i < end) {
+      char c = s.charAt(i);
+      if (c < 128) { // most text: one table lookup per char
+        if (ASCII[c] != cls) {
+          break;
+        }
+        i++;
+      } else {
+        int cp = s.codePointAt(i);
+        if (classifySlow(cp) != cls) {
+          break;
+        }
+        i += Character.charCount(cp);
+      }
     }
     return i;
   }

@@ -32,6 +32,14 @@ public interface Tokenizer {
     return tokenize(text, false).ids();
   }
 
+  /**
+   * Appends the ids of {@link #encodeIds(String)} to {@code out}: the form for encoding many texts
+   * into one buffer (prepare-data's batches) without an array per text.
+   */
+  default void encodeIds(String text, IdBuffer out) {
+    out.addAll(encodeIds(text));
+  }
+
   /** The special tokens added by {@link EncodeOptions#addSpecialTokens()}. */
   PostProcessor postProcessor();
 

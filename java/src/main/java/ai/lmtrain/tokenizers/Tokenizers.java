@@ -2,6 +2,7 @@ package ai.lmtrain.tokenizers;
 
 import ai.lmtrain.io.AtomicFiles;
 import ai.lmtrain.io.FileSetWriter;
+import ai.lmtrain.io.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -132,13 +133,7 @@ public final class Tokenizers {
    * different for any change of vocabulary, merges, added tokens, normalizer or post-processor.
    */
   public static String sha256(Tokenizer tok) {
-    try {
-      byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
-          .digest(TokenizerJson.write(tok).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return java.util.HexFormat.of().formatHex(digest);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException("the Java runtime has no SHA-256", e);
-    }
+    return Sha256.hex(TokenizerJson.write(tok).getBytes(java.nio.charset.StandardCharsets.UTF_8));
   }
 
   /**

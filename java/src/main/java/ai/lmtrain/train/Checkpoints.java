@@ -82,8 +82,11 @@ public final class Checkpoints {
    * are two flat F32 vectors in the layout of {@link ParameterTable#withoutPadding()} (every
    * parameter with its checkpoint shape, 64-element aligned), the layout checkpoints had before the
    * vocabulary was padded, so those resume too.
+   *
+   * @param data what the run trains on, recorded for {@code --resume} to check, or null (fine-tuning)
    */
-  public static void saveTraining(Path dir, Trainer trainer, Tokenizer tokenizer) throws IOException {
+  public static void saveTraining(Path dir, Trainer trainer, Tokenizer tokenizer, TrainingData data)
+      throws IOException {
     CheckpointWriter.write(dir, folder -> {
       writeModelFiles(folder, trainer.model(), tokenizer);
       ParameterStore store = trainer.model().parameters();
@@ -91,7 +94,7 @@ public final class Checkpoints {
       moments.put("exp_avg", momentsInFileLayout(store, trainer.optimizer().firstMoments()));
       moments.put("exp_avg_sq", momentsInFileLayout(store, trainer.optimizer().secondMoments()));
       SafeTensors.write(folder.resolve(OPTIMIZER_FILE), moments);
-      AtomicFiles.writeString(folder.resolve(STATE_FILE), stateJson(trainer).toPrettyString());
+      AtomicFiles.writeString(folder.resolve(STATE_FILE), stateJson(trainer, data).toPrettyString());
     });
   }
 
@@ -210,8 +213,11 @@ public final class Checkpoints {
    * @param maxSteps the run's planned optimizer steps
    * @param arguments the training arguments the checkpoint was written with
    * @param worldSize the ranks that wrote it (per_device_train_batch_size is per rank)
+   * @param trainingData what the run trained on, or null (fine-tuning, or a checkpoint written before
+   *     lmtrain recorded it)
    */
-  public record SavedState(TrainState state, long maxSteps, TrainingArguments arguments, int worldSize) {}
+  public record SavedState(TrainState state, long maxSteps, TrainingArguments arguments, int worldSize,
+      TrainingData trainingData) {}
 
   /**
    * Reads {@code dir}/trainer_state.json.
@@ -256,8 +262,9 @@ public final class Checkpoints {
       throw f.problem("training_args", "has unknown key(s) " + unknown);
     }
     int worldSize = f.has("world_size") ? f.intInRange("world_size", 1, Integer.MAX_VALUE) : 1; // absent: 1 process
+    TrainingData data = f.has(TrainingData.KEY) ? TrainingData.read(f.object(TrainingData.KEY)) : null;
     return new SavedState(new TrainState(step, loaderState, microBatches, tokensSeen, lossScale, cleanSteps, bestLoss,
-        bestStep), maxSteps, arguments, worldSize);
+        bestStep), maxSteps, arguments, worldSize, data);
   }
 
   /** The optimizer steps a training checkpoint had taken (its trainer_state.json's global_step). */
@@ -313,7 +320,7 @@ public final class Checkpoints {
     return ranks == 1 ? String.valueOf(perRank) : perRank * ranks + " (" + perRank + " per rank x " + ranks + " ranks)";
   }
 
-  private static ObjectNode stateJson(Trainer trainer) {
+  private static ObjectNode stateJson(Trainer trainer, TrainingData data) {
     TrainState s = trainer.state();
     ObjectNode o = JSON.createObjectNode();
     o.put("global_step", s.globalStep()).put("max_steps", trainer.totalSteps());
@@ -327,6 +334,9 @@ public final class Checkpoints {
     o.put("best_step", s.bestStep());
     o.put("world_size", trainer.dataParallel().worldSize());
     o.set("training_args", trainer.arguments().toJson(JSON));
+    if (data != null) {
+      o.set(TrainingData.KEY, data.toJson());
+    }
     return o;
   }
 

@@ -120,8 +120,8 @@ public final class FinetuneJob {
           TensorBoardLog tensorBoard = RunRecorder.openTensorBoard(args, spec.outputDir(),
               spec.resume() ? Checkpoints.savedStep(checkpoint) : 0);
           Trainer trainer = new Trainer(new ClassificationObjective(model), args, train, eval,
-              new RunRecorder(runName, spec.outputDir(), model, tokenizer, metrics, events, tensorBoard, false, null,
-                  display))) {
+              new RunRecorder(runName, spec.outputDir(), model, tokenizer, null, metrics, events, tensorBoard, false,
+                  null, display))) {
         if (spec.resume()) {
           Checkpoints.restoreTraining(checkpoint, trainer);
           LOG.info("{}: resumed from {} at step {} of {}", runName, checkpoint, trainer.state().globalStep(),

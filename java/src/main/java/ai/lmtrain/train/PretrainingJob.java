@@ -22,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,10 +63,25 @@ public final class PretrainingJob {
    *     stride do not apply, and the model is a {@link BertForPreTraining}
    * @param dupeFactor with a sentence-pair task: how many times the pairs are drawn from every
    *     document (create_pretraining_data.py's dupe_factor)
+   * @param data what the run trains on, recorded in its checkpoints; a resumed run must train on
+   *     what its checkpoint recorded
    */
   public record Spec(String runName, ModelConfig config, Tokenizer tokenizer, List<String> trainTexts,
       List<String> evalTexts, LmDatasets.Mode mode, int contextLength, int stride, TrainingArguments args, Path outputDir,
-      boolean resume, LossWeighting weighting, SentencePairs.Task sentenceTask, int dupeFactor) {
+      boolean resume, LossWeighting weighting, SentencePairs.Task sentenceTask, int dupeFactor, TrainingData data) {
+
+    /** Checks that the data is named. */
+    public Spec {
+      Objects.requireNonNull(data, "data");
+    }
+
+    /** A run on text files. */
+    public Spec(String runName, ModelConfig config, Tokenizer tokenizer, List<String> trainTexts,
+        List<String> evalTexts, LmDatasets.Mode mode, int contextLength, int stride, TrainingArguments args,
+        Path outputDir, boolean resume, LossWeighting weighting, SentencePairs.Task sentenceTask, int dupeFactor) {
+      this(runName, config, tokenizer, trainTexts, evalTexts, mode, contextLength, stride, args, outputDir, resume,
+          weighting, sentenceTask, dupeFactor, TrainingData.TEXT);
+    }
 
     /** A language-modelling run (no sentence-pair task). */
     public Spec(String runName, ModelConfig config, Tokenizer tokenizer, List<String> trainTexts,
@@ -73,6 +89,12 @@ public final class PretrainingJob {
         Path outputDir, boolean resume, LossWeighting weighting) {
       this(runName, config, tokenizer, trainTexts, evalTexts, mode, contextLength, stride, args, outputDir, resume,
           weighting, null, 1);
+    }
+
+    /** This spec training on {@code other} data (token shards, for {@code train --data}). */
+    public Spec withData(TrainingData other) {
+      return new Spec(runName, config, tokenizer, trainTexts, evalTexts, mode, contextLength, stride, args, outputDir,
+          resume, weighting, sentenceTask, dupeFactor, other);
     }
   }
 
@@ -176,8 +198,8 @@ public final class PretrainingJob {
           TensorBoardLog tensorBoard = root ? RunRecorder.openTensorBoard(args, dir,
               spec.resume() ? Checkpoints.savedStep(checkpoint) : 0) : null;
           Trainer trainer = new Trainer(objective, args, train, eval,
-              root ? new RunRecorder(spec.runName(), dir, model, spec.tokenizer(), metrics, events, tensorBoard,
-                  mlm, step -> EvalSamples.describe(trained, spec.tokenizer(), sampleTexts), display)
+              root ? new RunRecorder(spec.runName(), dir, model, spec.tokenizer(), spec.data(), metrics, events,
+                  tensorBoard, mlm, step -> EvalSamples.describe(trained, spec.tokenizer(), sampleTexts), display)
                   : new TrainingListener() {}, parallel)) {
         try {
           if (spec.resume()) {
@@ -235,7 +257,8 @@ public final class PretrainingJob {
 
   /**
    * Repairs an interrupted save of the run's checkpoint/ and best/, checks that the checkpoint holds
-   * this run's model, and drops the metrics logged after it (they are logged again).
+   * this run's model and trained on this run's data (a checkpoint that does not record its data is
+   * resumed with a warning), and drops the metrics logged after it (they are logged again).
    *
    * @return the checkpoint folder
    */
@@ -247,9 +270,34 @@ public final class PretrainingJob {
           + " differs from this run's in " + ModelConfigs.differingKeys(saved, spec.config())
           + " (resume with the checkpoint's config)");
     }
+    if (!requireSameData(checkpoint, spec.data())) {
+      LOG.warn("{}: {} does not record the data it trained on (it predates that record), so whether this run reads"
+          + " the same data cannot be checked", spec.runName(), checkpoint.resolve(Checkpoints.STATE_FILE));
+    }
     Checkpoints.SavedState state = Checkpoints.readState(checkpoint);
     MetricsLog.truncateAfterStep(spec.outputDir().resolve(MetricsLog.FILE_NAME), state.state().globalStep());
     return checkpoint;
+  }
+
+  /**
+   * Checks that a run on {@code data} may continue the training checkpoint {@code checkpoint}: the
+   * data its trainer_state.json records must be the same kind (text files or token shards) and, for
+   * shards, the same dataset ({@link ai.lmtrain.data.shards.DatasetIdentity#differenceFrom}).
+   *
+   * @return true when the checkpoint records its data (and it is {@code data}); false when it does
+   *     not (written before lmtrain recorded it), so nothing could be checked
+   * @throws IllegalArgumentException naming the folder and what differs
+   */
+  public static boolean requireSameData(Path checkpoint, TrainingData data) throws IOException {
+    TrainingData saved = Checkpoints.readState(checkpoint).trainingData();
+    if (saved == null) {
+      return false;
+    }
+    String difference = data.differenceFrom(saved, checkpoint);
+    if (difference != null) {
+      throw new IllegalArgumentException(difference);
+    }
+    return true;
   }
 
   /**

@@ -23,6 +23,7 @@ final class RunRecorder implements TrainingListener {
   private final Path outputDir;
   private final Model model;
   private final Tokenizer tokenizer;
+  private final TrainingData trainingData;
   private final MetricsLog metrics;
   private final List<MetricsEvent> events;
   private final TensorBoardLog tensorBoard;
@@ -31,17 +32,19 @@ final class RunRecorder implements TrainingListener {
   private final TrainingListener display;
 
   /**
+   * @param trainingData what the run trains on, recorded in each checkpoint, or null (fine-tuning)
    * @param tensorBoard the event file, or null (report_to "none")
    * @param mlm record eval accuracy as mlm_accuracy (BERT pre-training)
    * @param evalSamples markdown text logged to TensorBoard after each evaluation at a step, or null
    */
-  RunRecorder(String runName, Path outputDir, Model model, Tokenizer tokenizer, MetricsLog metrics,
-      List<MetricsEvent> events, TensorBoardLog tensorBoard, boolean mlm, LongFunction<String> evalSamples,
-      TrainingListener display) {
+  RunRecorder(String runName, Path outputDir, Model model, Tokenizer tokenizer, TrainingData trainingData,
+      MetricsLog metrics, List<MetricsEvent> events, TensorBoardLog tensorBoard, boolean mlm,
+      LongFunction<String> evalSamples, TrainingListener display) {
     this.runName = runName;
     this.outputDir = outputDir;
     this.model = model;
     this.tokenizer = tokenizer;
+    this.trainingData = trainingData;
     this.metrics = metrics;
     this.events = events;
     this.tensorBoard = tensorBoard;
@@ -133,7 +136,7 @@ final class RunRecorder implements TrainingListener {
 
   @Override
   public void onSave(Trainer trainer, boolean last) {
-    io(() -> Checkpoints.saveTraining(outputDir.resolve("checkpoint"), trainer, tokenizer),
+    io(() -> Checkpoints.saveTraining(outputDir.resolve("checkpoint"), trainer, tokenizer, trainingData),
         "saving a checkpoint in " + outputDir);
     display.onSave(trainer, last);
   }

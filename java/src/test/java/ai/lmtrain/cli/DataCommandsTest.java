@@ -45,6 +45,22 @@ class DataCommandsTest {
     assertTrue(trained.out().startsWith("trained gpt2: validation loss "), trained.out());
     assertTrue(Files.isRegularFile(model.resolve("model.safetensors")));
 
+    Path resharded = tmp.resolve("resharded");
+    assertEquals(0, run("prepare-data", "--tokenizer", tokenizer.toString(), "--input", jsonl.toString(), "--output",
+        resharded.toString(), "--validation-fraction", "0.1", "--shard-tokens", "100").exit());
+    Outcome otherData = run("train", "--model", "gpt2", "--data", resharded.toString(), "--resume", "--output",
+        model.toString());
+    assertEquals(1, otherData.exit());
+    assertTrue(otherData.err().startsWith("error: " + resharded.toAbsolutePath().resolve("dataset.json") + ": the shards"
+        + " differ from the checkpoint's (train_000001.bin had "), otherData.err());
+    assertTrue(otherData.err().endsWith(" tokens, now 100); resume with the --data folder the run trained on ("
+        + data.toAbsolutePath() + ")\n"), otherData.err());
+    Outcome corpusInstead = run("train", "--model", "gpt2", "--corpus", jsonl.toString(), "--resume", "--output",
+        model.toString());
+    assertEquals("error: " + model.resolve("checkpoint") + ": the checkpoint trained on the token shards in "
+        + data.toAbsolutePath() + "; resume with --data " + data.toAbsolutePath() + ", not --corpus\n",
+        corpusInstead.err());
+
     Outcome both = run("train", "--model", "gpt2", "--data", data.toString(), "--corpus", jsonl.toString(),
         "--tokenizer", tokenizer.toString(), "--output", tmp.resolve("x").toString());
     assertEquals(1, both.exit());

@@ -102,6 +102,25 @@ class ByteLevelBpeTokenizerTest {
   }
 
   @Test
+  void encodingIntoOneBufferAppendsEachTextsIds() {
+    String[] texts = {"Hi<|endoftext|> there  x", "", "Ünïcödé ✓ 😀\n\n  end", "a"};
+    IdBuffer buffer = new IdBuffer(1);
+    buffer.add(7);
+    List<Integer> expected = new java.util.ArrayList<>(List.of(7));
+    for (String text : texts) {
+      gpt2.encodeIds(text, buffer);
+      for (int id : gpt2.encodeIds(text)) {
+        expected.add(id);
+      }
+    }
+    assertArrayEquals(expected.stream().mapToInt(Integer::intValue).toArray(), buffer.toArray());
+    Tokenizer wordPiece = TestData.bert();
+    IdBuffer viaDefault = new IdBuffer(4);
+    wordPiece.encodeIds("hello world", viaDefault);
+    assertArrayEquals(wordPiece.encodeIds("hello world"), viaDefault.toArray());
+  }
+
+  @Test
   void cacheGivesSameResultOnRepeatedWords() {
     String text = "the the the thereafter the";
     assertArrayEquals(gpt2.encodeIds(text), gpt2.encodeIds(text));

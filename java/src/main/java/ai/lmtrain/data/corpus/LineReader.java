@@ -118,18 +118,11 @@ final class LineReader {
     return decode(buf, lineStart, lineLength);
   }
 
-  /** Decodes strict UTF-8: ASCII directly, other text through the JDK's decoder, checked. */
+  /**
+   * Decodes strict UTF-8: through the JDK's decoder (whose ASCII check is vectorized), checked for
+   * replacement characters (on a Latin-1 string, as ASCII text gives, that check takes one step).
+   */
   String decode(byte[] b, int off, int len) throws CorpusException {
-    boolean ascii = true;
-    for (int i = off, end = off + len; i < end; i++) {
-      if (b[i] < 0) {
-        ascii = false;
-        break;
-      }
-    }
-    if (ascii) {
-      return new String(b, off, len, StandardCharsets.ISO_8859_1);
-    }
     String s = new String(b, off, len, StandardCharsets.UTF_8);
     if (s.indexOf('\uFFFD') < 0) {
       return s; // the lenient decoder replaced nothing, so the bytes were valid UTF-8

@@ -105,11 +105,21 @@ public record DatasetInfo(String tokenizerSha256, int vocabSize, int tokenBytes,
    */
   public static DatasetInfo read(Path dir) throws IOException {
     Path file = dir.resolve(FILE_NAME);
+    return parse(file, Files.readAllBytes(file));
+  }
+
+  /**
+   * Parses the bytes of a dataset.json read from {@code file}.
+   *
+   * @throws FileFormatException naming {@code file} if they are not valid JSON or lack a field
+   */
+  public static DatasetInfo parse(Path file, byte[] bytes) throws FileFormatException {
     JsonNode root;
     try {
-      root = JSON.readTree(Files.readString(file));
-    } catch (JsonProcessingException e) {
-      throw new FileFormatException(file, "not valid JSON (" + e.getOriginalMessage() + ")", e);
+      root = JSON.readTree(bytes);
+    } catch (IOException e) {
+      String reason = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+      throw new FileFormatException(file, "not valid JSON (" + reason + ")", e);
     }
     if (root == null || !FORMAT.equals(root.path("format").asText())) {
       throw new FileFormatException(file, "expected \"format\": \"" + FORMAT + "\" (a file written by lmtrain"

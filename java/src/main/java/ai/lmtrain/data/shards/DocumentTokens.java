@@ -1,5 +1,6 @@
 package ai.lmtrain.data.shards;
 
+import ai.lmtrain.tokenizers.IdBuffer;
 import ai.lmtrain.tokenizers.PostProcessor;
 import ai.lmtrain.tokenizers.Tokenizer;
 import ai.lmtrain.tokenizers.TokenizerException;
@@ -52,24 +53,16 @@ public record DocumentTokens(Tokenizer tokenizer, int startId, int endId) {
   }
 
   /**
-   * The ids of a document piece: the start id if it starts a document, its tokens, the end id if
-   * it ends one.
+   * Appends the ids of a document piece to {@code out}: the start id if it starts a document, its
+   * tokens, the end id if it ends one.
    */
-  public int[] encode(String text, boolean first, boolean last) {
-    int[] ids = tokenizer.encodeIds(text);
-    int before = first ? 1 : 0;
-    int after = last && endId >= 0 ? 1 : 0;
-    if (before == 0 && after == 0) {
-      return ids;
+  public void encode(String text, boolean first, boolean last, IdBuffer out) {
+    if (first) {
+      out.add(startId);
     }
-    int[] out = new int[before + ids.length + after];
-    System.arraycopy(ids, 0, out, before, ids.length);
-    if (before == 1) {
-      out[0] = startId;
+    tokenizer.encodeIds(text, out);
+    if (last && endId >= 0) {
+      out.add(endId);
     }
-    if (after == 1) {
-      out[out.length - 1] = endId;
-    }
-    return out;
   }
 }

@@ -4,6 +4,7 @@ import ai.lmtrain.data.SplitMix64;
 import ai.lmtrain.data.corpus.CorpusOptions;
 import ai.lmtrain.data.corpus.CorpusReader;
 import ai.lmtrain.data.corpus.Document;
+import ai.lmtrain.tokenizers.IdBuffer;
 import ai.lmtrain.tokenizers.Tokenizer;
 import ai.lmtrain.tokenizers.Tokenizers;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -14,6 +15,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -266,9 +268,7 @@ public final class PrepareData {
       long firstOrdinal) {
     long ordinal = firstOrdinal;
     try {
-      List<Document> batch = new ArrayList<>();
-      List<Boolean> validation = new ArrayList<>();
-      int chars = 0;
+      Batch batch = new Batch();
       boolean currentIsValidation = false;
       while (!stop.get()) {
         Document d = reader.next();
@@ -277,20 +277,14 @@ public final class PrepareData {
             currentIsValidation = allValidation || (fraction > 0 && draw(seed, ordinal) < fraction);
             ordinal++;
           }
-          batch.add(d);
-          validation.add(currentIsValidation);
-          chars += d.text().length();
+          batch.add(d, currentIsValidation);
         }
-        if (d == null || chars >= BATCH_CHARS) {
-          if (!batch.isEmpty()) {
-            List<Document> work = batch;
-            List<Boolean> split = validation;
+        if (d == null || batch.chars >= BATCH_CHARS) {
+          if (!batch.pieces.isEmpty()) {
+            Batch work = batch;
             long bytes = reader.bytesRead();
-            CompletableFuture<Encoded> f = CompletableFuture.supplyAsync(() -> Encoded.of(docs, work, split, bytes), pool);
-            queue.put(f);
-            batch = new ArrayList<>();
-            validation = new ArrayList<>();
-            chars = 0;
+            queue.put(CompletableFuture.supplyAsync(() -> Encoded.of(docs, work, bytes), pool));
+            batch = new Batch();
           }
           if (d == null) {
             queue.put(CompletableFuture.completedFuture(Encoded.END));
@@ -324,22 +318,43 @@ public final class PrepareData {
     };
   }
 
-  /**
-   * A tokenized batch, in document order: each piece's ids, whether it starts a document, and
-   * whether it goes to validation; the texts are dropped once encoded.
-   */
-  record Encoded(List<int[]> ids, boolean[] starts, List<Boolean> validation, long bytesRead) {
-    static final Encoded END = new Encoded(List.of(), new boolean[0], List.of(), 0);
+  /** The reader thread's side: document pieces in order, the split each goes to, and their characters. */
+  private static final class Batch {
+    final List<Document> pieces = new ArrayList<>();
+    boolean[] validation = new boolean[256];
+    int chars;
 
-    static Encoded of(DocumentTokens docs, List<Document> pieces, List<Boolean> validation, long bytesRead) {
-      List<int[]> ids = new ArrayList<>(pieces.size());
-      boolean[] starts = new boolean[pieces.size()];
-      for (int i = 0; i < pieces.size(); i++) {
-        Document d = pieces.get(i);
-        ids.add(docs.encode(d.text(), d.first(), d.last()));
+    void add(Document d, boolean toValidation) {
+      if (pieces.size() == validation.length) {
+        validation = Arrays.copyOf(validation, validation.length * 2);
+      }
+      validation[pieces.size()] = toValidation;
+      pieces.add(d);
+      chars += d.text().length();
+    }
+  }
+
+  /**
+   * A tokenized batch: the ids of its pieces back to back in one array, where each piece's ids end
+   * ({@code ends[i]}), whether it starts a document and whether it goes to validation; the texts are
+   * dropped once encoded.
+   */
+  record Encoded(int[] ids, int[] ends, boolean[] starts, boolean[] validation, int pieces, long bytesRead) {
+    static final Encoded END = new Encoded(new int[0], new int[0], new boolean[0], new boolean[0], 0, 0);
+
+    static Encoded of(DocumentTokens docs, Batch batch, long bytesRead) {
+      int n = batch.pieces.size();
+      // GPT-2's BPE gives about 0.3 tokens per character of English, so this rarely grows
+      IdBuffer ids = new IdBuffer(batch.chars / 2 + 2 * n);
+      int[] ends = new int[n];
+      boolean[] starts = new boolean[n];
+      for (int i = 0; i < n; i++) {
+        Document d = batch.pieces.get(i);
+        docs.encode(d.text(), d.first(), d.last(), ids);
+        ends[i] = ids.size();
         starts[i] = d.first();
       }
-      return new Encoded(ids, starts, validation, bytesRead);
+      return new Encoded(ids.array(), ends, starts, batch.validation, n, bytesRead);
     }
   }
 
@@ -371,23 +386,35 @@ public final class PrepareData {
       return documents[0] + documents[1];
     }
 
+    /** Appends a batch: each run of consecutive pieces of one split in one write. */
     void write(Encoded batch) throws IOException {
-      for (int i = 0; i < batch.ids().size(); i++) {
-        int split = batch.validation().get(i) ? 1 : 0;
-        int[] ids = batch.ids().get(i);
-        if (batch.starts()[i]) {
-          documents[split]++;
-        }
-        int at = 0;
-        while (at < ids.length) {
-          ShardWriter w = shard(split);
-          int n = (int) Math.min(ids.length - at, shardTokens - w.tokens());
-          w.write(ids, at, at + n);
-          at += n;
-          tokens += n;
-          if (w.tokens() == shardTokens) {
-            close(split);
+      int from = 0;
+      for (int i = 0; i < batch.pieces(); ) {
+        boolean validation = batch.validation()[i];
+        int split = validation ? 1 : 0;
+        int j = i;
+        for (; j < batch.pieces() && batch.validation()[j] == validation; j++) {
+          if (batch.starts()[j]) {
+            documents[split]++;
           }
+        }
+        int to = batch.ends()[j - 1];
+        append(split, batch.ids(), from, to);
+        from = to;
+        i = j;
+      }
+    }
+
+    /** Appends {@code ids[from, to)} to the split's shard, starting a new shard every {@code shardTokens} tokens. */
+    private void append(int split, int[] ids, int from, int to) throws IOException {
+      while (from < to) {
+        ShardWriter w = shard(split);
+        int n = (int) Math.min(to - from, shardTokens - w.tokens());
+        w.write(ids, from, from + n);
+        from += n;
+        tokens += n;
+        if (w.tokens() == shardTokens) {
+          close(split);
         }
       }
     }

@@ -2,6 +2,7 @@ package ai.lmtrain.data.shards;
 
 import ai.lmtrain.data.TokenDataset;
 import ai.lmtrain.io.FileFormatException;
+import ai.lmtrain.io.Sha256;
 import ai.lmtrain.tokenizers.Tokenizer;
 import ai.lmtrain.tokenizers.Tokenizers;
 import java.io.IOException;
@@ -21,10 +22,12 @@ import java.util.List;
  *
  * @param dir the folder
  * @param info its dataset.json, or null for llm.c shards
+ * @param datasetSha256 the SHA-256 (lowercase hex) of dataset.json's bytes, or null for llm.c shards
  * @param train the training shards
  * @param validation the validation shards (may be empty)
  */
-public record ShardDirectory(Path dir, DatasetInfo info, List<TokenShard> train, List<TokenShard> validation) {
+public record ShardDirectory(Path dir, DatasetInfo info, String datasetSha256, List<TokenShard> train,
+    List<TokenShard> validation) {
 
   /** Copies the lists. */
   public ShardDirectory {
@@ -50,7 +53,9 @@ public record ShardDirectory(Path dir, DatasetInfo info, List<TokenShard> train,
     if (!Files.exists(dir.resolve(DatasetInfo.FILE_NAME))) {
       return llmc(dir, tokenizer);
     }
-    DatasetInfo info = DatasetInfo.read(dir);
+    Path infoFile = dir.resolve(DatasetInfo.FILE_NAME);
+    byte[] infoBytes = Files.readAllBytes(infoFile);
+    DatasetInfo info = DatasetInfo.parse(infoFile, infoBytes);
     String sha = Tokenizers.sha256(tokenizer);
     if (!info.tokenizerSha256().equals(sha) || info.vocabSize() != tokenizer.vocabSize()) {
       throw new FileFormatException(dir.resolve(DatasetInfo.FILE_NAME), "the shards were made with another tokenizer"
@@ -77,7 +82,19 @@ public record ShardDirectory(Path dir, DatasetInfo info, List<TokenShard> train,
     if (train.isEmpty()) {
       throw new FileFormatException(dir.resolve(DatasetInfo.FILE_NAME), "lists no train shard");
     }
-    return new ShardDirectory(dir, info, train, validation);
+    return new ShardDirectory(dir, info, Sha256.hex(infoBytes), train, validation);
+  }
+
+  /** What identifies these shards, for a checkpoint to record (see {@link DatasetIdentity}). */
+  public DatasetIdentity identity() {
+    List<DatasetInfo.Shard> shards = new ArrayList<>();
+    for (TokenShard s : train) {
+      shards.add(new DatasetInfo.Shard(s.file().getFileName().toString(), "train", s.size()));
+    }
+    for (TokenShard s : validation) {
+      shards.add(new DatasetInfo.Shard(s.file().getFileName().toString(), "validation", s.size()));
+    }
+    return new DatasetIdentity(dir.toAbsolutePath().normalize().toString(), datasetSha256, shards);
   }
 
   /**
@@ -112,7 +129,7 @@ public record ShardDirectory(Path dir, DatasetInfo info, List<TokenShard> train,
     }
     train.sort(null);
     validation.sort(null);
-    return new ShardDirectory(dir, null, openAll(train), openAll(validation));
+    return new ShardDirectory(dir, null, null, openAll(train), openAll(validation));
   }
 
   private static List<TokenShard> openAll(List<Path> files) throws IOException {

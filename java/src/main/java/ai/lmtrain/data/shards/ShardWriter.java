@@ -48,14 +48,19 @@ public final class ShardWriter implements Closeable {
     if (tokens + (to - from) > ShardFormat.MAX_TOKENS) {
       throw new IllegalStateException(file + ": a shard holds at most " + ShardFormat.MAX_TOKENS + " tokens");
     }
-    for (int i = from; i < to; i++) {
+    for (int i = from; i < to; ) {
       if (buffer.remaining() < tokenBytes) {
         flush();
       }
+      int n = Math.min(to - i, buffer.remaining() / tokenBytes);
       if (tokenBytes == 2) {
-        buffer.putShort((short) ids[i]);
+        for (int end = i + n; i < end; i++) {
+          buffer.putShort((short) ids[i]);
+        }
       } else {
-        buffer.putInt(ids[i]);
+        buffer.asIntBuffer().put(ids, i, n);
+        buffer.position(buffer.position() + 4 * n);
+        i += n;
       }
     }
     tokens += to - from;
